@@ -1,0 +1,97 @@
+//! Builds the runtime objects from a validated config and runs them until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::source::{FileKeySource, KeySourceError};
+use crate::auth::{Authenticator, KeyCache, KeyHasher};
+use crate::config::IntakeConfig;
+use crate::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper};
+use crate::pipeline::Pipeline;
+use crate::server::{AppState, Server};
+use crate::sink::file::FileSink;
+use crate::sink::kafka::KafkaSink;
+use crate::sink::Sink;
+
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error("pepper: {0}")]
+    Pepper(std::io::Error),
+    #[error("cannot create the dev key file {path}: {source}")]
+    DevKey { path: String, source: std::io::Error },
+    #[error(transparent)]
+    KeySource(#[from] KeySourceError),
+    #[error("kafka producer: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("file sink {path}: {source}")]
+    FileSink { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Listen(std::io::Error),
+}
+
+/// Runs intake until `shutdown` is cancelled, then drains and flushes.
+pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let (pepper, pepper_file) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).map_err(ServeError::Pepper)?;
+    if let Some(path) = pepper_file {
+        tracing::warn!(
+            message = "using the pepper generated in the data directory; set auth.pepper (INTAKE_AUTH__PEPPER) in production",
+            path = %path.display()
+        );
+    }
+    let hasher = KeyHasher::new(pepper);
+    let key_file = config.key_file_path();
+    let dev_key = ensure_key_file(&key_file, &hasher)
+        .map_err(|source| ServeError::DevKey { path: key_file.display().to_string(), source })?;
+
+    let key_source = Arc::new(FileKeySource::open(&key_file)?);
+    key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
+    tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());
+    let cache = KeyCache::new(key_source, &config.auth.cache);
+
+    let sink: Arc<dyn Sink> = match &config.kafka {
+        Some(kafka) => {
+            tracing::info!(message = "sink: kafka", brokers = %kafka.brokers, topic = %kafka.topic);
+            KafkaSink::start(kafka.clone(), shutdown.clone()).await?
+        }
+        None => {
+            let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
+            let sink = FileSink::open(&dir).map_err(|source| ServeError::FileSink { path: dir.display().to_string(), source })?;
+            tracing::info!(message = "sink: file (no kafka configured)", path = %sink.path().display());
+            Arc::new(sink)
+        }
+    };
+
+    let pipeline = Arc::new(Pipeline::new(Authenticator::new(cache, hasher), Arc::clone(&sink), config.limits.clone()));
+    let server = Server::bind(&config.server).await.map_err(ServeError::Listen)?;
+    let grpc_addr = server.grpc_addr().map_err(ServeError::Listen)?;
+    let http_addr = server.http_addr().map_err(ServeError::Listen)?;
+    tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr);
+
+    if let Some(minted) = dev_key {
+        // Printed to stdout once, never logged: this is the only copy of the secret.
+        println!(
+            "\nintake created a dev ingestion key for project `{}` in {}.\nIt is shown only now. Point an OpenTelemetry SDK at intake with:\n\n{}",
+            crate::embedded::DEV_PROJECT,
+            key_file.display(),
+            exporter_env_lines(&format!("http://{}", display_addr(http_addr)), &minted.token)
+        );
+    }
+
+    let state = Arc::new(AppState { pipeline, shutdown: shutdown.clone() });
+    server.run(state, config.server.shutdown_grace).await;
+    sink.flush(config.server.shutdown_grace).await;
+    tracing::info!(message = "stopped");
+    Ok(())
+}
+
+/// `0.0.0.0:4318` is not something a client can dial; show `localhost:4318`.
+fn display_addr(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}

@@ -1,0 +1,42 @@
+use thiserror::Error;
+
+/// Why a request was not authenticated or not authorized. The transport maps these to
+/// 401/403/503; the message is safe to return to the client (it never echoes the secret).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing credential: send `Authorization: Bearer <ingestion key>`")]
+    MissingCredential,
+    #[error("malformed credential: {0}")]
+    MalformedCredential(&'static str),
+    #[error("unknown ingestion key")]
+    UnknownKey,
+    #[error("invalid ingestion key")]
+    InvalidSecret,
+    #[error("ingestion key has been revoked")]
+    Revoked,
+    #[error("ingestion key has expired")]
+    Expired,
+    #[error("key is not an ingestion key: it must grant exactly `traces:create` on exactly one project")]
+    NotIngestOnly,
+    #[error("key does not belong to project `{claimed}`")]
+    ProjectMismatch { claimed: String },
+    #[error("key store unavailable: {0}")]
+    SourceUnavailable(String),
+}
+
+impl AuthError {
+    /// A bounded label for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::MissingCredential => "missing",
+            AuthError::MalformedCredential(_) => "malformed",
+            AuthError::UnknownKey => "unknown",
+            AuthError::InvalidSecret => "invalid_secret",
+            AuthError::Revoked => "revoked",
+            AuthError::Expired => "expired",
+            AuthError::NotIngestOnly => "not_ingest_only",
+            AuthError::ProjectMismatch { .. } => "project_mismatch",
+            AuthError::SourceUnavailable(_) => "source_unavailable",
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The file key source: a TOML file of `[[keys]]` rows, re-read when its content changes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::{BoxFuture, KeySource, KeySourceError};
+use crate::auth::key::KeyEntry;
+use crate::auth::KeyRecord;
+
+/// A key file larger than this is refused rather than read into memory.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileKeySourceConfig {
+    /// The TOML key file. Default: `<data_dir>/keys.toml`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// How often the file is checked for changes.
+    #[serde(default = "default_reload_interval", with = "crate::config::duration")]
+    pub reload_interval: Duration,
+}
+
+fn default_reload_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+impl Default for FileKeySourceConfig {
+    fn default() -> Self {
+        Self { path: None, reload_interval: default_reload_interval() }
+    }
+}
+
+/// The on-disk shape of the key file.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    #[serde(default)]
+    pub keys: Vec<KeyEntry>,
+}
+
+impl KeyFile {
+    /// Parses and validates every row; the first bad row fails the whole file so a
+    /// typo never silently drops a key.
+    pub fn parse(text: &str, path: &Path) -> Result<HashMap<String, KeyRecord>, KeySourceError> {
+        let invalid = |message: String| KeySourceError::Invalid { path: path.display().to_string(), message };
+        let file: KeyFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut records = HashMap::with_capacity(file.keys.len());
+        for (index, entry) in file.keys.into_iter().enumerate() {
+            let lookup_id = entry.lookup_id.clone();
+            let record = entry
+                .into_record()
+                .map_err(|m| invalid(format!("keys[{index}] (lookup_id {lookup_id}): {m}")))?;
+            if records.insert(lookup_id.clone(), record).is_some() {
+                return Err(invalid(format!("keys[{index}]: duplicate lookup_id {lookup_id}")));
+            }
+        }
+        Ok(records)
+    }
+
+    /// The TOML text of one row, ready to append to a key file.
+    pub fn entry_text(entry: &KeyEntry) -> Result<String, toml::ser::Error> {
+        let body = toml::to_string(entry)?;
+        Ok(format!("\n[[keys]]\n{body}"))
+    }
+}
+
+pub struct FileKeySource {
+    path: PathBuf,
+    records: RwLock<Arc<HashMap<String, KeyRecord>>>,
+    content_digest: RwLock<[u8; 32]>,
+    generation: watch::Sender<u64>,
+    lookups: AtomicU64,
+}
+
+impl FileKeySource {
+    /// Loads the file; a missing or invalid file at start is an error (fail at start,
+    /// never per request).
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, KeySourceError> {
+        let path = path.into();
+        let text = read_capped(&path)?;
+        let records = KeyFile::parse(&text, &path)?;
+        let (generation, _) = watch::channel(0);
+        Ok(Self {
+            path,
+            records: RwLock::new(Arc::new(records)),
+            content_digest: RwLock::new(Sha256::digest(text.as_bytes()).into()),
+            generation,
+            lookups: AtomicU64::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of lookups the source has answered (the cache in front should keep this low).
+    pub fn lookup_count(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    pub fn len(&self) -> usize {
+        self.snapshot().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn snapshot(&self) -> Arc<HashMap<String, KeyRecord>> {
+        match self.records.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the file; swaps the records in when the content changed and parses.
+    /// Returns whether anything changed. On error the previous records keep serving.
+    pub fn reload_if_changed(&self) -> Result<bool, KeySourceError> {
+        let text = read_capped(&self.path)?;
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let unchanged = match self.content_digest.read() {
+            Ok(d) => *d == digest,
+            Err(p) => *p.into_inner() == digest,
+        };
+        if unchanged {
+            return Ok(false);
+        }
+        let records = KeyFile::parse(&text, &self.path);
+        // Remember the digest even on failure so a broken file is reported once, not
+        // on every poll.
+        match self.content_digest.write() {
+            Ok(mut d) => *d = digest,
+            Err(p) => *p.into_inner() = digest,
+        }
+        let records = records?;
+        let count = records.len();
+        match self.records.write() {
+            Ok(mut guard) => *guard = Arc::new(records),
+            Err(p) => *p.into_inner() = Arc::new(records),
+        }
+        self.generation.send_modify(|g| *g += 1);
+        tracing::info!(message = "key file reloaded", path = %self.path.display(), keys = count);
+        Ok(true)
+    }
+
+    /// Polls the file until `shutdown`; errors are logged and the old records kept.
+    pub fn spawn_watcher(self: &Arc<Self>, interval: Duration, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let source = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = ticker.tick() => {}
+                }
+                let s = Arc::clone(&source);
+                match tokio::task::spawn_blocking(move || s.reload_if_changed()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::error!(
+                        message = "key file reload failed; previous keys keep serving",
+                        %error
+                    ),
+                    Err(error) => tracing::error!(message = "key file reload task failed", %error),
+                }
+            }
+        })
+    }
+}
+
+fn read_capped(path: &Path) -> Result<String, KeySourceError> {
+    let io = |source| KeySourceError::Io { path: path.display().to_string(), source };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_KEY_FILE_BYTES {
+        return Err(KeySourceError::Invalid {
+            path: path.display().to_string(),
+            message: format!("file is {} bytes; the limit is {MAX_KEY_FILE_BYTES}", meta.len()),
+        });
+    }
+    std::fs::read_to_string(path).map_err(io)
+}
+
+impl KeySource for FileKeySource {
+    fn lookup<'a>(&'a self, lookup_id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        let found = self.snapshot().get(lookup_id).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn is_ready(&self) -> bool {
+        true
+    }
+
+    fn invalidations(&self) -> Option<watch::Receiver<u64>> {
+        Some(self.generation.subscribe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lookup: &str, extra: &str) -> String {
+        format!(
+            "[[keys]]\nlookup_id = \"{lookup}\"\nsecret_hash = \"hmac-sha256:{}\"\nproject_id = \"p\"\n{extra}\n",
+            "00".repeat(32)
+        )
+    }
+
+    #[test]
+    fn reload_picks_up_edits_and_keeps_old_records_on_a_broken_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.toml");
+        std::fs::write(&path, row("AAAAAAAAAAAAAAAA", "")).unwrap();
+        let source = FileKeySource::open(&path).unwrap();
+        assert_eq!(source.len(), 1);
+        assert!(!source.reload_if_changed().unwrap());
+
+        std::fs::write(&path, row("AAAAAAAAAAAAAAAA", "revoked_at = \"2020-01-01T00:00:00Z\"")).unwrap();
+        assert!(source.reload_if_changed().unwrap());
+        assert!(source.snapshot()["AAAAAAAAAAAAAAAA"].revoked_at.is_some());
+
+        std::fs::write(&path, "[[keys]]\nlookup_id = 3").unwrap();
+        assert!(source.reload_if_changed().is_err());
+        assert_eq!(source.len(), 1, "old records keep serving");
+    }
+
+    #[test]
+    fn duplicate_lookup_ids_are_rejected_with_the_row() {
+        let text = format!("{}{}", row("AAAAAAAAAAAAAAAA", ""), row("AAAAAAAAAAAAAAAA", ""));
+        let err = KeyFile::parse(&text, Path::new("k.toml")).unwrap_err().to_string();
+        assert!(err.contains("keys[1]") && err.contains("duplicate"), "{err}");
+    }
+}

@@ -1,0 +1,127 @@
+//! The `intake` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use intake::auth::KeyHasher;
+use intake::config::{IntakeConfig, LogFormat};
+use intake::embedded::{append_new_key, exporter_env_lines, resolve_pepper, NewKey};
+
+/// intake: an OTLP ingestion receiver. It checks ingestion keys, stamps who sent the
+/// telemetry, and publishes it to Kafka (or, with no Kafka configured, to a file).
+///
+/// Configuration: a TOML file (--config / INTAKE_CONFIG), every field overridable with
+/// INTAKE_<SECTION>__<FIELD> environment variables (e.g. INTAKE_KAFKA__BROKERS).
+#[derive(Parser)]
+#[command(name = "intake", version, about, long_about)]
+struct Cli {
+    /// Config file (TOML). Without one, the embedded defaults apply.
+    #[arg(long, short, global = true, env = "INTAKE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the receiver: OTLP/gRPC on :4317, OTLP/HTTP on :4318.
+    ///
+    /// With no Kafka configured it writes OTLP/JSON lines to <data_dir>/spans.jsonl, and
+    /// on first start creates <data_dir>/keys.toml with a dev key it prints once.
+    Serve,
+    /// Manage ingestion keys in the key file.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Print the effective configuration (file + environment, secrets redacted).
+    Config,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Mint an ingestion key: prints the token once, stores only its hash.
+    New(NewKeyArgs),
+}
+
+#[derive(Args)]
+struct NewKeyArgs {
+    /// The project the key may write to.
+    #[arg(long)]
+    project: String,
+    /// The project's organization.
+    #[arg(long, default_value = "")]
+    organization: String,
+    /// What sends with this key (claude_code, python_sdk, ...).
+    #[arg(long, default_value = "otel")]
+    source: String,
+    /// IngestionTemplate slug (or slug@version) applied to this key's requests.
+    #[arg(long)]
+    template: Option<String>,
+    /// Make it a personal key: usage is attributed to this principal.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Expire the key after this long (e.g. 90d, 12h).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    expires_in: Option<std::time::Duration>,
+    /// A note stored with the key.
+    #[arg(long)]
+    description: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid configuration")?;
+    match cli.command {
+        Command::Serve => {
+            init_tracing(&config);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let shutdown = CancellationToken::new();
+                intake::shutdown::cancel_on_signal(shutdown.clone());
+                intake::app::serve(config, shutdown).await
+            })?;
+            Ok(())
+        }
+        Command::Key(KeyCommand::New(args)) => new_key(&config, args),
+        Command::Config => {
+            print!("{}", toml::to_string_pretty(&config)?);
+            Ok(())
+        }
+    }
+}
+
+fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
+    let (pepper, _) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
+    let hasher = KeyHasher::new(pepper);
+    let key_file = config.key_file_path();
+    let expires_at = args
+        .expires_in
+        .map(|d| humantime::format_rfc3339_seconds(std::time::SystemTime::now() + d).to_string());
+    let options = NewKey {
+        project_id: &args.project,
+        organization_id: &args.organization,
+        source: &args.source,
+        template: args.template.as_deref(),
+        principal_id: args.principal.as_deref(),
+        expires_at,
+        description: args.description.as_deref(),
+    };
+    let minted = append_new_key(&key_file, &hasher, &options)
+        .with_context(|| format!("cannot write key file {}", key_file.display()))?;
+    eprintln!("Stored key {} (hash only) in {}. The token is shown once:", minted.lookup_id, key_file.display());
+    println!("{}", minted.token.expose());
+    eprintln!("\n{}", exporter_env_lines(&format!("http://localhost:{}", config.server.http_listen.port()), &minted.token));
+    Ok(())
+}
+
+fn init_tracing(config: &IntakeConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

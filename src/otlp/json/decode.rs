@@ -1,0 +1,366 @@
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::otlp::{
+    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest, InstrumentationScope,
+    KeyValue, KeyValueList, Resource, ResourceSpans, ScopeSpans, Span, Status,
+};
+
+/// An id that is neither hex nor base64 decodes to this length-1 value, which no id field
+/// accepts, so the span is dropped by validation rather than failing the whole request.
+const UNDECODABLE_ID: [u8; 1] = [0xff];
+
+type Res<T> = Result<T, String>;
+
+pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
+    // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
+    let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let object = as_object(&value).map_err(DecodeError::Json)?;
+    let mut request = ExportTraceServiceRequest::default();
+    if let Some(list) = field(object, "resourceSpans", "resource_spans") {
+        request.resource_spans =
+            array(list, resource_spans).map_err(|e| DecodeError::Json(format!("resourceSpans{e}")))?;
+    }
+    Ok(request)
+}
+
+/// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
+/// parsers also accept. `null` counts as absent.
+fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+    object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
+}
+
+fn as_object(value: &Value) -> Res<&Map<String, Value>> {
+    value.as_object().ok_or_else(|| format!(": expected an object, found {}", kind(value)))
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
+    let items = value.as_array().ok_or_else(|| format!(": expected an array, found {}", kind(value)))?;
+    items.iter().enumerate().map(|(i, v)| item(v).map_err(|e| format!("[{i}]{e}"))).collect()
+}
+
+fn at<T>(name: &str, result: Res<T>) -> Res<T> {
+    result.map_err(|e| format!(".{name}{e}"))
+}
+
+fn string(value: &Value) -> Res<String> {
+    value.as_str().map(str::to_owned).ok_or_else(|| format!(": expected a string, found {}", kind(value)))
+}
+
+fn opt_string(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<String> {
+    field(object, camel, snake).map_or(Ok(String::new()), |v| at(camel, string(v)))
+}
+
+fn u64_value(value: &Value) -> Res<u64> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8446744073709552e19).map(|f| f as u64))
+            .ok_or_else(|| format!(": {n} is not an unsigned 64-bit integer")),
+        Value::String(s) => s.parse::<u64>().map_err(|_| format!(": `{s}` is not an unsigned 64-bit integer")),
+        other => Err(format!(": expected an integer, found {}", kind(other))),
+    }
+}
+
+fn i64_value(value: &Value) -> Res<i64> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.223372036854776e18).map(|f| f as i64))
+            .ok_or_else(|| format!(": {n} is not a 64-bit integer")),
+        Value::String(s) => s.parse::<i64>().map_err(|_| format!(": `{s}` is not a 64-bit integer")),
+        other => Err(format!(": expected an integer, found {}", kind(other))),
+    }
+}
+
+fn opt_u64(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<u64> {
+    field(object, camel, snake).map_or(Ok(0), |v| at(camel, u64_value(v)))
+}
+
+fn opt_u32(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<u32> {
+    let v = opt_u64(object, camel, snake)?;
+    u32::try_from(v).map_err(|_| format!(".{camel}: {v} does not fit in 32 bits"))
+}
+
+fn f64_value(value: &Value) -> Res<f64> {
+    match value {
+        Value::Number(n) => n.as_f64().ok_or_else(|| format!(": {n} is not a number")),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Ok(f64::NAN),
+            "Infinity" => Ok(f64::INFINITY),
+            "-Infinity" => Ok(f64::NEG_INFINITY),
+            other => other.parse::<f64>().map_err(|_| format!(": `{other}` is not a number")),
+        },
+        other => Err(format!(": expected a number, found {}", kind(other))),
+    }
+}
+
+/// Integer enums per OTLP/JSON; the proto enum names are accepted too.
+fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
+    match value {
+        Value::String(s) => match names.iter().position(|n| n == s) {
+            Some(i) => Ok(i as i32),
+            None => s.parse::<i32>().map_err(|_| format!(": unknown enum value `{s}`")),
+        },
+        other => {
+            let v = i64_value(other)?;
+            i32::try_from(v).map_err(|_| format!(": {v} is not a valid enum value"))
+        }
+    }
+}
+
+/// Hex first (the OTLP/JSON form); base64 for producers that used the proto3 default.
+fn id_bytes(value: &Value) -> Res<Vec<u8>> {
+    let text = value.as_str().ok_or_else(|| format!(": expected an id string, found {}", kind(value)))?;
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    if text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(bytes) = hex::decode(text) {
+            return Ok(bytes);
+        }
+    }
+    let engines = [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE];
+    for engine in engines {
+        if let Ok(bytes) = engine.decode(text) {
+            return Ok(bytes);
+        }
+    }
+    Ok(UNDECODABLE_ID.to_vec())
+}
+
+fn opt_id(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<Vec<u8>> {
+    field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
+}
+
+fn attributes(object: &Map<String, Value>) -> Res<Vec<KeyValue>> {
+    field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
+}
+
+fn key_value(value: &Value) -> Res<KeyValue> {
+    let object = as_object(value)?;
+    Ok(KeyValue {
+        key: opt_string(object, "key", "key")?,
+        value: field(object, "value", "value").map(|v| at("value", any_value(v))).transpose()?,
+        ..Default::default()
+    })
+}
+
+fn any_value(value: &Value) -> Res<AnyValue> {
+    let object = as_object(value)?;
+    let mut kind = None;
+    for (name, v) in object {
+        if v.is_null() {
+            continue;
+        }
+        let decoded = match name.as_str() {
+            "stringValue" | "string_value" => any_value::Value::StringValue(at(name, string(v))?),
+            "boolValue" | "bool_value" => any_value::Value::BoolValue(
+                v.as_bool().ok_or_else(|| format!(".{name}: expected a boolean, found {}", self::kind(v)))?,
+            ),
+            "intValue" | "int_value" => any_value::Value::IntValue(at(name, i64_value(v))?),
+            "doubleValue" | "double_value" => any_value::Value::DoubleValue(at(name, f64_value(v))?),
+            "arrayValue" | "array_value" => {
+                let inner = at(name, as_object(v))?;
+                let values = field(inner, "values", "values")
+                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, any_value))))?;
+                any_value::Value::ArrayValue(ArrayValue { values })
+            }
+            "kvlistValue" | "kvlist_value" => {
+                let inner = at(name, as_object(v))?;
+                let values = field(inner, "values", "values")
+                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, key_value))))?;
+                any_value::Value::KvlistValue(KeyValueList { values })
+            }
+            "bytesValue" | "bytes_value" => {
+                let text = at(name, string(v))?;
+                any_value::Value::BytesValue(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(&text)
+                        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&text))
+                        .map_err(|_| format!(".{name}: not base64"))?,
+                )
+            }
+            _ => continue,
+        };
+        kind = Some(decoded);
+    }
+    Ok(AnyValue { value: kind })
+}
+
+fn resource_spans(value: &Value) -> Res<ResourceSpans> {
+    let object = as_object(value)?;
+    Ok(ResourceSpans {
+        resource: field(object, "resource", "resource").map(|v| at("resource", resource(v))).transpose()?,
+        scope_spans: field(object, "scopeSpans", "scope_spans")
+            .map_or(Ok(Vec::new()), |v| at("scopeSpans", array(v, scope_spans)))?,
+        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn resource(value: &Value) -> Res<Resource> {
+    let object = as_object(value)?;
+    Ok(Resource {
+        attributes: attributes(object)?,
+        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        entity_refs: field(object, "entityRefs", "entity_refs")
+            .map_or(Ok(Vec::new()), |v| at("entityRefs", array(v, entity_ref)))?,
+    })
+}
+
+fn entity_ref(value: &Value) -> Res<EntityRef> {
+    let object = as_object(value)?;
+    let strings = |camel: &str, snake: &str| -> Res<Vec<String>> {
+        field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, string)))
+    };
+    Ok(EntityRef {
+        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
+        r#type: opt_string(object, "type", "type")?,
+        id_keys: strings("idKeys", "id_keys")?,
+        description_keys: strings("descriptionKeys", "description_keys")?,
+    })
+}
+
+fn scope_spans(value: &Value) -> Res<ScopeSpans> {
+    let object = as_object(value)?;
+    Ok(ScopeSpans {
+        scope: field(object, "scope", "scope").map(|v| at("scope", scope(v))).transpose()?,
+        spans: field(object, "spans", "spans").map_or(Ok(Vec::new()), |v| at("spans", array(v, span)))?,
+        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope(value: &Value) -> Res<InstrumentationScope> {
+    let object = as_object(value)?;
+    Ok(InstrumentationScope {
+        name: opt_string(object, "name", "name")?,
+        version: opt_string(object, "version", "version")?,
+        attributes: attributes(object)?,
+        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+    })
+}
+
+const SPAN_KINDS: &[&str] = &[
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+const STATUS_CODES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+
+fn span(value: &Value) -> Res<Span> {
+    let object = as_object(value)?;
+    Ok(Span {
+        trace_id: opt_id(object, "traceId", "trace_id")?,
+        span_id: opt_id(object, "spanId", "span_id")?,
+        trace_state: opt_string(object, "traceState", "trace_state")?,
+        parent_span_id: opt_id(object, "parentSpanId", "parent_span_id")?,
+        flags: opt_u32(object, "flags", "flags")?,
+        name: opt_string(object, "name", "name")?,
+        kind: field(object, "kind", "kind").map_or(Ok(0), |v| at("kind", enum_value(v, SPAN_KINDS)))?,
+        start_time_unix_nano: opt_u64(object, "startTimeUnixNano", "start_time_unix_nano")?,
+        end_time_unix_nano: opt_u64(object, "endTimeUnixNano", "end_time_unix_nano")?,
+        attributes: attributes(object)?,
+        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        events: field(object, "events", "events").map_or(Ok(Vec::new()), |v| at("events", array(v, event)))?,
+        dropped_events_count: opt_u32(object, "droppedEventsCount", "dropped_events_count")?,
+        links: field(object, "links", "links").map_or(Ok(Vec::new()), |v| at("links", array(v, link)))?,
+        dropped_links_count: opt_u32(object, "droppedLinksCount", "dropped_links_count")?,
+        status: field(object, "status", "status").map(|v| at("status", status(v))).transpose()?,
+    })
+}
+
+fn event(value: &Value) -> Res<span::Event> {
+    let object = as_object(value)?;
+    Ok(span::Event {
+        time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
+        name: opt_string(object, "name", "name")?,
+        attributes: attributes(object)?,
+        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+    })
+}
+
+fn link(value: &Value) -> Res<span::Link> {
+    let object = as_object(value)?;
+    Ok(span::Link {
+        trace_id: opt_id(object, "traceId", "trace_id")?,
+        span_id: opt_id(object, "spanId", "span_id")?,
+        trace_state: opt_string(object, "traceState", "trace_state")?,
+        attributes: attributes(object)?,
+        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        flags: opt_u32(object, "flags", "flags")?,
+    })
+}
+
+fn status(value: &Value) -> Res<Status> {
+    let object = as_object(value)?;
+    Ok(Status {
+        message: opt_string(object, "message", "message")?,
+        code: field(object, "code", "code").map_or(Ok(0), |v| at("code", enum_value(v, STATUS_CODES)))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_example_decodes_with_hex_ids_and_string_ints() {
+        let body = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
+          "scopeSpans":[{"scope":{"name":"lib","version":"1"},"spans":[{
+            "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":"",
+            "name":"op","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":1544712661000000000,
+            "attributes":[{"key":"n","value":{"intValue":"42"}},{"key":"d","value":{"doubleValue":"NaN"}},
+              {"key":"b","value":{"bytesValue":"AQI="}},{"key":"l","value":{"arrayValue":{"values":[{"boolValue":true}]}}}],
+            "status":{"code":"STATUS_CODE_ERROR","message":"boom"},"unknownField":{"x":1}}]}]}]}"#;
+        let request = decode_request(body).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(span.kind, 2);
+        assert_eq!(span.start_time_unix_nano, 1544712660000000000);
+        assert_eq!(span.end_time_unix_nano, 1544712661000000000);
+        assert_eq!(span.attributes[0].value.as_ref().unwrap().value, Some(any_value::Value::IntValue(42)));
+        assert!(matches!(span.attributes[1].value.as_ref().unwrap().value, Some(any_value::Value::DoubleValue(d)) if d.is_nan()));
+        assert_eq!(span.attributes[2].value.as_ref().unwrap().value, Some(any_value::Value::BytesValue(vec![1, 2])));
+        assert_eq!(span.status.as_ref().unwrap().code, 2);
+    }
+
+    #[test]
+    fn base64_ids_are_accepted() {
+        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ="}]}]}]}"#;
+        let request = decode_request(body).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(hex::encode(&span.span_id), "eee19b7ec3c1b174");
+    }
+
+    #[test]
+    fn errors_carry_the_path() {
+        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}"#;
+        let err = decode_request(body).unwrap_err().to_string();
+        assert!(err.contains("resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let depth = 100_000;
+        let mut body = String::from(r#"{"resourceSpans":"#);
+        body.push_str(&"[".repeat(depth));
+        body.push_str(&"]".repeat(depth));
+        body.push('}');
+        assert!(decode_request(body.as_bytes()).is_err());
+    }
+}

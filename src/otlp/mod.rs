@@ -1,0 +1,58 @@
+//! OTLP trace types (prost, from `opentelemetry-proto`) and their wire forms.
+
+pub mod json;
+mod validate;
+
+pub use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+pub use opentelemetry_proto::tonic::common::v1::{
+    any_value, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
+};
+pub use opentelemetry_proto::tonic::resource::v1::Resource;
+pub use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+pub use validate::{drop_invalid_spans, InvalidSpans};
+
+use prost::Message;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("invalid protobuf ExportTraceServiceRequest: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    #[error("invalid OTLP/JSON: {0}")]
+    Json(String),
+}
+
+/// The two encodings OTLP carries over HTTP (gRPC is always protobuf).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+
+    pub fn decode_request(self, body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
+        match self {
+            Encoding::Protobuf => Ok(ExportTraceServiceRequest::decode(body)?),
+            Encoding::Json => json::decode_request(body),
+        }
+    }
+}
+
+/// Number of spans in a request.
+pub fn span_count(request: &ExportTraceServiceRequest) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| rs.scope_spans.iter())
+        .map(|ss| ss.spans.len())
+        .sum()
+}

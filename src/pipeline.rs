@@ -1,0 +1,141 @@
+//! The transport-agnostic flow of one request: authenticate (headers only), then
+//! decompress, decode, drop invalid spans, stamp provenance, split into records, publish.
+//! Both transports call exactly these two functions.
+
+use std::sync::Arc;
+
+use http::HeaderMap;
+use thiserror::Error;
+
+use crate::auth::{AuthError, Authenticator, KeyRecord};
+use crate::codec::{decompress, ContentEncoding, DecompressError};
+use crate::config::LimitsConfig;
+use crate::otlp::{drop_invalid_spans, DecodeError, Encoding};
+use crate::provenance::Provenance;
+use crate::sink::{RecordHeaders, Sink, SinkError};
+
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("unsupported content type `{0}`: send application/x-protobuf or application/json")]
+    UnsupportedContentType(String),
+    #[error("request body larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error(transparent)]
+    Decompress(DecompressError),
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error("server is shutting down")]
+    ShuttingDown,
+}
+
+impl From<DecompressError> for PipelineError {
+    fn from(error: DecompressError) -> Self {
+        match error {
+            DecompressError::TooLarge { limit } => PipelineError::TooLarge { limit },
+            other => PipelineError::Decompress(other),
+        }
+    }
+}
+
+/// What the client is told on success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub accepted_spans: usize,
+    pub rejected_spans: usize,
+    /// Why spans were rejected; empty when none were.
+    pub message: String,
+}
+
+pub struct Pipeline {
+    auth: Authenticator,
+    sink: Arc<dyn Sink>,
+    limits: LimitsConfig,
+}
+
+impl Pipeline {
+    pub fn new(auth: Authenticator, sink: Arc<dyn Sink>, limits: LimitsConfig) -> Self {
+        Self { auth, sink, limits }
+    }
+
+    pub fn limits(&self) -> &LimitsConfig {
+        &self.limits
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.sink.is_ready() && self.auth.cache().is_ready()
+    }
+
+    pub fn sink(&self) -> &Arc<dyn Sink> {
+        &self.sink
+    }
+
+    /// Reads only headers, so bad keys cost no body work.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<KeyRecord>, PipelineError> {
+        Ok(self.auth.authenticate(headers).await?)
+    }
+
+    /// `body` is the message as received (at most `limits.max_wire_bytes`); it is
+    /// decompressed here, capped at `limits.max_decompressed_bytes`.
+    pub async fn ingest(
+        &self,
+        key: &KeyRecord,
+        body: &[u8],
+        compression: ContentEncoding,
+        encoding: Encoding,
+    ) -> Result<Accepted, PipelineError> {
+        let decompressed;
+        let plain = match compression {
+            ContentEncoding::Identity => {
+                if body.len() > self.limits.max_decompressed_bytes {
+                    return Err(PipelineError::TooLarge { limit: self.limits.max_decompressed_bytes });
+                }
+                body
+            }
+            other => {
+                decompressed = decompress(other, body, self.limits.max_decompressed_bytes)?;
+                &decompressed[..]
+            }
+        };
+        let mut request = encoding.decode_request(plain)?;
+        let invalid = drop_invalid_spans(&mut request);
+        let template_id = key.template.as_deref();
+        Provenance::new(key, template_id).stamp(&mut request);
+        let headers = RecordHeaders {
+            project_id: key.project_id.clone(),
+            api_key_id: key.id.clone(),
+            template_id: template_id.map(str::to_owned),
+            content_type: "",
+        };
+        let outcome = self.sink.layout().split(request, headers);
+        let accepted_spans = outcome.batch.span_count();
+        if !outcome.batch.records.is_empty() {
+            self.sink.publish(outcome.batch).await?;
+        }
+        let rejected_spans = invalid.count + outcome.oversized_spans;
+        let mut message = invalid.message();
+        if outcome.oversized_spans > 0 {
+            if !message.is_empty() {
+                message.push_str("; ");
+            }
+            message.push_str(&format!(
+                "{} spans larger than the record size limit ({} bytes) on their own",
+                outcome.oversized_spans,
+                self.sink.layout().max_record_bytes
+            ));
+        }
+        debug_assert!(rejected_spans > 0 || message.is_empty());
+        tracing::debug!(
+            message = "request accepted",
+            project_id = %key.project_id,
+            accepted_spans,
+            rejected_spans
+        );
+        Ok(Accepted { accepted_spans, rejected_spans, message })
+    }
+}

@@ -1,0 +1,141 @@
+//! OTLP/HTTP: `POST /v1/traces` (and `/api/otel/v1/traces`), protobuf or JSON, every
+//! answer in the request's content type; `/healthz` and `/readyz`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use http::{header, HeaderValue, StatusCode};
+use prost::Message;
+
+use super::body::{check_declared_length, read_capped};
+use super::status::error_reply;
+use super::AppState;
+use crate::codec::ContentEncoding;
+use crate::otlp::{json, Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse};
+use crate::pipeline::{Accepted, PipelineError};
+use crate::rpc_status::RpcStatus;
+
+pub const TRACES_PATHS: &[&str] = &["/v1/traces", "/api/otel/v1/traces"];
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    for path in TRACES_PATHS {
+        router = router.route(path, post(export));
+    }
+    router.with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let (status, text) = if state.shutdown.is_cancelled() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+    } else if !state.pipeline.sink().is_ready() {
+        (StatusCode::SERVICE_UNAVAILABLE, "sink not ready\n")
+    } else if !state.pipeline.is_ready() {
+        (StatusCode::SERVICE_UNAVAILABLE, "key source not ready\n")
+    } else {
+        (StatusCode::OK, "ready\n")
+    };
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response
+}
+
+/// `application/json` (any parameters) is JSON; the protobuf names are protobuf.
+fn request_encoding(content_type: Option<&HeaderValue>) -> Result<Encoding, String> {
+    let raw = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
+        "application/json" => Ok(Encoding::Json),
+        _ => Err(raw.chars().take(64).collect()),
+    }
+}
+
+async fn export(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    // Answer in the request's encoding; protobuf when we cannot tell.
+    let requested = request_encoding(parts.headers.get(header::CONTENT_TYPE));
+    let reply_encoding = requested.clone().unwrap_or(Encoding::Protobuf);
+    let result = async {
+        if state.shutdown.is_cancelled() {
+            return Err(PipelineError::ShuttingDown);
+        }
+        let key = state.pipeline.authenticate(&parts.headers).await?;
+        let encoding = requested.map_err(PipelineError::UnsupportedContentType)?;
+        let compression = ContentEncoding::parse(parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()))?;
+        let limit = state.pipeline.limits().max_wire_bytes;
+        check_declared_length(&parts.headers, limit)?;
+        let body = read_capped(body, limit).await?;
+        state.pipeline.ingest(&key, &body, compression, encoding).await
+    }
+    .await;
+    match result {
+        Ok(accepted) => success(accepted, reply_encoding),
+        Err(error) => failure(&error, reply_encoding),
+    }
+}
+
+fn success(accepted: Accepted, encoding: Encoding) -> Response {
+    let response = ExportTraceServiceResponse {
+        partial_success: (accepted.rejected_spans > 0).then(|| ExportTracePartialSuccess {
+            rejected_spans: accepted.rejected_spans as i64,
+            error_message: accepted.message,
+        }),
+    };
+    let body = match encoding {
+        Encoding::Protobuf => response.encode_to_vec(),
+        Encoding::Json => json::encode_response(&response),
+    };
+    reply(StatusCode::OK, encoding, body)
+}
+
+fn failure(error: &PipelineError, encoding: Encoding) -> Response {
+    let mapped = error_reply(error);
+    if mapped.http.is_server_error() || mapped.http == StatusCode::TOO_MANY_REQUESTS {
+        tracing::warn!(message = "request failed", transport = "http", status = mapped.http.as_u16(), %error);
+    } else {
+        tracing::debug!(message = "request refused", transport = "http", status = mapped.http.as_u16(), %error);
+    }
+    let status = RpcStatus::new(mapped.grpc, mapped.message, mapped.retry_after);
+    let body = match encoding {
+        Encoding::Protobuf => status.encode_to_vec(),
+        Encoding::Json => status.to_json(),
+    };
+    let mut response = reply(mapped.http, encoding, body);
+    if let Some(delay) = mapped.retry_after {
+        let seconds = delay.as_secs().max(1);
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+fn reply(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_are_matched_on_their_essence() {
+        let v = |s: &'static str| HeaderValue::from_static(s);
+        assert_eq!(request_encoding(Some(&v("application/json; charset=utf-8"))), Ok(Encoding::Json));
+        assert_eq!(request_encoding(Some(&v("Application/X-Protobuf"))), Ok(Encoding::Protobuf));
+        assert_eq!(request_encoding(Some(&v("text/plain"))), Err("text/plain".to_owned()));
+        assert!(request_encoding(None).is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! The two listeners (OTLP/gRPC and OTLP/HTTP) and their graceful shutdown.
+
+mod body;
+pub mod grpc;
+pub mod http;
+pub mod status;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ConfigError;
+use crate::pipeline::Pipeline;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// OTLP/gRPC listen address.
+    #[serde(default = "default_grpc_listen")]
+    pub grpc_listen: SocketAddr,
+    /// OTLP/HTTP listen address (also serves `/healthz` and `/readyz`).
+    #[serde(default = "default_http_listen")]
+    pub http_listen: SocketAddr,
+    /// After SIGTERM: how long in-flight requests may take to finish.
+    #[serde(default = "default_shutdown_grace", with = "crate::config::duration")]
+    pub shutdown_grace: Duration,
+}
+
+fn default_grpc_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 4317))
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 4318))
+}
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(20)
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            grpc_listen: default_grpc_listen(),
+            http_listen: default_http_listen(),
+            shutdown_grace: default_shutdown_grace(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
+            return Err(ConfigError::field("server.grpc_listen", "must differ from server.http_listen"));
+        }
+        Ok(())
+    }
+}
+
+/// What handlers share.
+pub struct AppState {
+    pub pipeline: Arc<Pipeline>,
+    /// Cancelled at SIGTERM: new requests get UNAVAILABLE, `/readyz` turns 503.
+    pub shutdown: CancellationToken,
+}
+
+pub struct Server {
+    grpc: TcpListener,
+    http: TcpListener,
+}
+
+impl Server {
+    pub async fn bind(config: &ServerConfig) -> std::io::Result<Server> {
+        let grpc = TcpListener::bind(config.grpc_listen)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {} (server.grpc_listen): {e}", config.grpc_listen)))?;
+        let http = TcpListener::bind(config.http_listen)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {} (server.http_listen): {e}", config.http_listen)))?;
+        Ok(Server { grpc, http })
+    }
+
+    pub fn grpc_addr(&self) -> std::io::Result<SocketAddr> {
+        self.grpc.local_addr()
+    }
+
+    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
+
+    /// Serves until `shutdown`, then stops accepting and waits up to `grace` for
+    /// in-flight requests.
+    pub async fn run(self, state: Arc<AppState>, grace: Duration) {
+        let shutdown = state.shutdown.clone();
+        let grpc = serve(self.grpc, grpc::router(Arc::clone(&state)), shutdown.clone(), grace, "grpc");
+        let http = serve(self.http, http::router(state), shutdown, grace, "http");
+        tokio::join!(grpc, http);
+    }
+}
+
+async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken, grace: Duration, transport: &'static str) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, _peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // Usually EMFILE: back off instead of spinning.
+                tracing::warn!(message = "accept failed", transport, %error);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(message = "connection closed with error", transport, %error);
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!(message = "stopped accepting; draining connections", transport);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!(message = "connections drained", transport),
+        _ = tokio::time::sleep(grace) => tracing::warn!(message = "shutdown grace elapsed with connections open", transport),
+    }
+}

@@ -1,0 +1,189 @@
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use tokio_util::sync::CancellationToken;
+
+use super::topic::{check_topic, create_topic, TopicHealth};
+use super::KafkaSinkConfig;
+use crate::sink::{BoxFuture, RecordBatch, RecordHeaders, RecordLayout, Sink, SinkError};
+
+const HEALTH_UNKNOWN: u8 = 0;
+const HEALTH_READY: u8 = 1;
+const HEALTH_TOPIC_MISSING: u8 = 2;
+const HEALTH_UNREACHABLE: u8 = 3;
+
+pub struct KafkaSink {
+    config: KafkaSinkConfig,
+    layout: RecordLayout,
+    /// Replaced when librdkafka reports a fatal error (an idempotent producer can enter
+    /// one after message timeouts); a fatal producer never recovers by itself.
+    producer: RwLock<FutureProducer>,
+    health: AtomicU8,
+}
+
+impl KafkaSink {
+    /// Creates the producer, creates the topic when configured, and starts the health
+    /// check. A missing topic does not fail start: the sink reports not ready, naming it.
+    pub async fn start(config: KafkaSinkConfig, shutdown: CancellationToken) -> Result<Arc<KafkaSink>, KafkaError> {
+        let producer: FutureProducer = config.producer_config().create()?;
+        if config.create_topic {
+            if let Err(error) = create_topic(&config).await {
+                tracing::warn!(message = "could not create topic", topic = %config.topic, %error);
+            }
+        }
+        let sink = Arc::new(KafkaSink {
+            layout: config.layout(),
+            config,
+            producer: RwLock::new(producer),
+            health: AtomicU8::new(HEALTH_UNKNOWN),
+        });
+        sink.refresh_health().await;
+        let watcher = Arc::clone(&sink);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(watcher.config.health_interval);
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = ticker.tick() => watcher.refresh_health().await,
+                }
+            }
+        });
+        Ok(sink)
+    }
+
+    fn producer(&self) -> FutureProducer {
+        match self.producer.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.config.topic
+    }
+
+    async fn refresh_health(&self) {
+        let producer = self.producer();
+        let topic = self.config.topic.clone();
+        let timeout = self.config.health_interval.max(Duration::from_secs(1));
+        let health = tokio::task::spawn_blocking(move || check_topic(&producer, &topic, timeout))
+            .await
+            .unwrap_or_else(|e| TopicHealth::Unreachable(e.to_string()));
+        let (state, changed) = match &health {
+            TopicHealth::Ready { .. } => (HEALTH_READY, true),
+            TopicHealth::Missing => (HEALTH_TOPIC_MISSING, true),
+            TopicHealth::Unreachable(_) => (HEALTH_UNREACHABLE, true),
+        };
+        let previous = self.health.swap(state, Ordering::Relaxed);
+        if changed && previous != state {
+            match health {
+                TopicHealth::Ready { partitions } => {
+                    tracing::info!(message = "kafka topic ready", topic = %self.config.topic, partitions)
+                }
+                TopicHealth::Missing => tracing::error!(
+                    message = "kafka topic does not exist; create it or set kafka.create_topic = true",
+                    topic = %self.config.topic
+                ),
+                TopicHealth::Unreachable(error) => {
+                    tracing::warn!(message = "kafka brokers unreachable", brokers = %self.config.brokers, %error)
+                }
+            }
+        }
+        self.replace_if_fatal();
+    }
+
+    fn replace_if_fatal(&self) {
+        let producer = self.producer();
+        let Some((code, reason)) = producer.client().fatal_error() else { return };
+        tracing::error!(message = "kafka producer hit a fatal error; creating a new one", ?code, %reason);
+        match self.config.producer_config().create::<FutureProducer>() {
+            Ok(fresh) => match self.producer.write() {
+                Ok(mut guard) => *guard = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            },
+            Err(error) => tracing::error!(message = "could not recreate kafka producer", %error),
+        }
+    }
+
+    fn classify(&self, error: KafkaError) -> SinkError {
+        match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::QueueFull) => SinkError::QueueFull,
+            Some(RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessageSize) => {
+                SinkError::Rejected(error.to_string())
+            }
+            Some(RDKafkaErrorCode::MessageTimedOut) => SinkError::Timeout(self.config.delivery_timeout),
+            _ => {
+                self.replace_if_fatal();
+                SinkError::Unavailable(error.to_string())
+            }
+        }
+    }
+}
+
+fn owned_headers(headers: &RecordHeaders) -> OwnedHeaders {
+    headers
+        .pairs()
+        .fold(OwnedHeaders::new(), |acc, (key, value)| acc.insert(Header { key, value: Some(value) }))
+}
+
+impl Sink for KafkaSink {
+    fn layout(&self) -> &RecordLayout {
+        &self.layout
+    }
+
+    fn publish(&self, batch: RecordBatch) -> BoxFuture<'_, Result<(), SinkError>> {
+        Box::pin(async move {
+            if self.health.load(Ordering::Relaxed) == HEALTH_TOPIC_MISSING {
+                return Err(SinkError::Unavailable(format!("kafka topic `{}` does not exist", self.config.topic)));
+            }
+            let producer = self.producer();
+            let headers = owned_headers(&batch.headers);
+            let mut deliveries = Vec::with_capacity(batch.records.len());
+            for record in &batch.records {
+                let future_record = FutureRecord::to(&self.config.topic)
+                    .key(record.key.as_bytes())
+                    .payload(&record.value)
+                    .headers(headers.clone());
+                match producer.send_result(future_record) {
+                    Ok(delivery) => deliveries.push(delivery),
+                    Err((error, _)) => return Err(self.classify(error)),
+                }
+            }
+            // librdkafka fails each record at message.timeout.ms; the extra second only
+            // guards against a delivery report that never comes.
+            let deadline = self.config.delivery_timeout + Duration::from_secs(1);
+            let results = tokio::time::timeout(deadline, futures::future::join_all(deliveries))
+                .await
+                .map_err(|_| SinkError::Timeout(self.config.delivery_timeout))?;
+            for result in results {
+                match result {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((error, _))) => return Err(self.classify(error)),
+                    Err(_) => return Err(SinkError::Unavailable("producer closed".to_owned())),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn is_ready(&self) -> bool {
+        self.health.load(Ordering::Relaxed) == HEALTH_READY
+    }
+
+    fn flush(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        let producer = self.producer();
+        Box::pin(async move {
+            let result = tokio::task::spawn_blocking(move || producer.flush(timeout)).await;
+            match result {
+                Ok(Ok(())) => tracing::info!(message = "kafka producer flushed"),
+                Ok(Err(error)) => tracing::error!(message = "kafka flush incomplete", %error),
+                Err(error) => tracing::error!(message = "kafka flush task failed", %error),
+            }
+        })
+    }
+}
