@@ -44,6 +44,20 @@ fn wait_for_port(port: u16, timeout: Duration) -> bool {
     false
 }
 
+/// Runs a future on a runtime of its own, on a thread of its own, so the blocking
+/// helpers work from sync and async tests alike.
+fn block_on_fresh<F: std::future::Future + Send>(future: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future))
+            .join()
+            .expect("helper thread")
+    })
+}
+
 fn signal(pid: u32, name: &str) {
     let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().expect("run kill");
     assert!(status.success(), "kill -{name} {pid} failed");
@@ -137,8 +151,7 @@ impl Tansu {
     }
 
     pub fn create_topic(&self, topic: &str, partitions: i32) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        runtime.block_on(async {
+        block_on_fresh(async {
             let admin: AdminClient<DefaultClientContext> =
                 ClientConfig::new().set("bootstrap.servers", self.brokers()).create().expect("admin client");
             let topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
@@ -395,8 +408,7 @@ impl Intake {
     }
 
     pub fn readyz(&self) -> u16 {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        runtime.block_on(async {
+        block_on_fresh(async {
             let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
             let uri = format!("http://{}/readyz", self.http);
             match client.get(uri.parse().expect("uri")).await {
