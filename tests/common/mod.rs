@@ -386,7 +386,7 @@ impl Intake {
         }
         let child = command
             .args(["--config", config_path.to_str().expect("utf-8 path"), "serve"])
-            .env("RUST_LOG", "intake=debug,info")
+            .env("RUST_LOG", "intake=debug,librdkafka=debug,info")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()

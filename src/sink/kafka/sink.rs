@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -23,6 +23,10 @@ pub struct KafkaSink {
     /// one after message timeouts); a fatal producer never recovers by itself.
     producer: RwLock<FutureProducer>,
     health: AtomicU8,
+    /// Publishes that succeeded / timed out since the last health check: a producer that
+    /// only times out while the brokers answer metadata is stuck, not waiting.
+    delivered: AtomicU64,
+    timed_out: AtomicU64,
 }
 
 impl KafkaSink {
@@ -40,6 +44,8 @@ impl KafkaSink {
             config,
             producer: RwLock::new(producer),
             health: AtomicU8::new(HEALTH_UNKNOWN),
+            delivered: AtomicU64::new(0),
+            timed_out: AtomicU64::new(0),
         });
         sink.refresh_health().await;
         let watcher = Arc::clone(&sink);
@@ -74,13 +80,13 @@ impl KafkaSink {
         let health = tokio::task::spawn_blocking(move || check_topic(&producer, &topic, timeout))
             .await
             .unwrap_or_else(|e| TopicHealth::Unreachable(e.to_string()));
-        let (state, changed) = match &health {
-            TopicHealth::Ready { .. } => (HEALTH_READY, true),
-            TopicHealth::Missing => (HEALTH_TOPIC_MISSING, true),
-            TopicHealth::Unreachable(_) => (HEALTH_UNREACHABLE, true),
+        let state = match &health {
+            TopicHealth::Ready { .. } => HEALTH_READY,
+            TopicHealth::Missing => HEALTH_TOPIC_MISSING,
+            TopicHealth::Unreachable(_) => HEALTH_UNREACHABLE,
         };
         let previous = self.health.swap(state, Ordering::Relaxed);
-        if changed && previous != state {
+        if previous != state {
             match health {
                 TopicHealth::Ready { partitions } => {
                     tracing::info!(message = "kafka topic ready", topic = %self.config.topic, partitions)
@@ -94,20 +100,39 @@ impl KafkaSink {
                 }
             }
         }
+        let delivered = self.delivered.swap(0, Ordering::Relaxed);
+        let timed_out = self.timed_out.swap(0, Ordering::Relaxed);
+        if state == HEALTH_READY && timed_out > 0 && delivered == 0 {
+            // The idempotent producer can wedge after an outage: it bumps its epoch
+            // locally and a broker that lost or never knew that producer id keeps
+            // refusing it. A fresh producer gets a fresh id.
+            self.replace_producer(&format!("{timed_out} deliveries timed out while the brokers answer"));
+        }
         self.replace_if_fatal();
     }
 
     fn replace_if_fatal(&self) {
         let producer = self.producer();
-        let Some((code, reason)) = producer.client().fatal_error() else { return };
-        tracing::error!(message = "kafka producer hit a fatal error; creating a new one", ?code, %reason);
-        match self.config.producer_config().create::<FutureProducer>() {
-            Ok(fresh) => match self.producer.write() {
-                Ok(mut guard) => *guard = fresh,
-                Err(poisoned) => *poisoned.into_inner() = fresh,
-            },
-            Err(error) => tracing::error!(message = "could not recreate kafka producer", %error),
+        if let Some((code, reason)) = producer.client().fatal_error() {
+            self.replace_producer(&format!("fatal error {code:?}: {reason}"));
         }
+    }
+
+    fn replace_producer(&self, why: &str) {
+        tracing::warn!(message = "replacing the kafka producer", reason = why);
+        let fresh = match self.config.producer_config().create::<FutureProducer>() {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::error!(message = "could not create a new kafka producer", %error);
+                return;
+            }
+        };
+        let old = match self.producer.write() {
+            Ok(mut guard) => std::mem::replace(&mut *guard, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        // Dropping a producer purges and flushes its queue, which blocks.
+        tokio::task::spawn_blocking(move || drop(old));
     }
 
     fn classify(&self, error: KafkaError) -> SinkError {
@@ -116,7 +141,10 @@ impl KafkaSink {
             Some(RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessageSize) => {
                 SinkError::Rejected(error.to_string())
             }
-            Some(RDKafkaErrorCode::MessageTimedOut) => SinkError::Timeout(self.config.delivery_timeout),
+            Some(RDKafkaErrorCode::MessageTimedOut) => {
+                self.timed_out.fetch_add(1, Ordering::Relaxed);
+                SinkError::Timeout(self.config.delivery_timeout)
+            }
             _ => {
                 self.replace_if_fatal();
                 SinkError::Unavailable(error.to_string())
@@ -157,9 +185,10 @@ impl Sink for KafkaSink {
             // librdkafka fails each record at message.timeout.ms; the extra second only
             // guards against a delivery report that never comes.
             let deadline = self.config.delivery_timeout + Duration::from_secs(1);
-            let results = tokio::time::timeout(deadline, futures::future::join_all(deliveries))
-                .await
-                .map_err(|_| SinkError::Timeout(self.config.delivery_timeout))?;
+            let Ok(results) = tokio::time::timeout(deadline, futures::future::join_all(deliveries)).await else {
+                self.timed_out.fetch_add(1, Ordering::Relaxed);
+                return Err(SinkError::Timeout(self.config.delivery_timeout));
+            };
             for result in results {
                 match result {
                     Ok(Ok(_)) => {}
@@ -167,6 +196,7 @@ impl Sink for KafkaSink {
                     Err(_) => return Err(SinkError::Unavailable("producer closed".to_owned())),
                 }
             }
+            self.delivered.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })
     }
