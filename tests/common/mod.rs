@@ -517,7 +517,7 @@ pub fn grpc_frame(message: &[u8], compressed: bool) -> Vec<u8> {
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(data).expect("gzip");
     encoder.finish().expect("gzip")
 }
