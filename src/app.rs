@@ -21,20 +21,27 @@ pub enum ServeError {
     #[error("pepper: {0}")]
     Pepper(std::io::Error),
     #[error("cannot create the dev key file {path}: {source}")]
-    DevKey { path: String, source: std::io::Error },
+    DevKey {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     KeySource(#[from] KeySourceError),
     #[error("kafka producer: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("file sink {path}: {source}")]
-    FileSink { path: String, source: std::io::Error },
+    FileSink {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Listen(std::io::Error),
 }
 
 /// Runs intake until `shutdown` is cancelled, then drains and flushes.
 pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let (pepper, pepper_file) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).map_err(ServeError::Pepper)?;
+    let (pepper, pepper_file) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir)
+        .map_err(ServeError::Pepper)?;
     if let Some(path) = pepper_file {
         tracing::warn!(
             message = "using the pepper generated in the data directory; set auth.pepper (INTAKE_AUTH__PEPPER) in production",
@@ -43,8 +50,10 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     }
     let hasher = KeyHasher::new(pepper);
     let key_file = config.key_file_path();
-    let dev_key = ensure_key_file(&key_file, &hasher)
-        .map_err(|source| ServeError::DevKey { path: key_file.display().to_string(), source })?;
+    let dev_key = ensure_key_file(&key_file, &hasher).map_err(|source| ServeError::DevKey {
+        path: key_file.display().to_string(),
+        source,
+    })?;
 
     let key_source = Arc::new(FileKeySource::open(&key_file)?);
     key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
@@ -57,15 +66,28 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
             KafkaSink::start(kafka.clone(), shutdown.clone()).await?
         }
         None => {
-            let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
-            let sink = FileSink::open(&dir).map_err(|source| ServeError::FileSink { path: dir.display().to_string(), source })?;
+            let dir = config
+                .file_sink
+                .dir
+                .clone()
+                .unwrap_or_else(|| config.data_dir.clone());
+            let sink = FileSink::open(&dir).map_err(|source| ServeError::FileSink {
+                path: dir.display().to_string(),
+                source,
+            })?;
             tracing::info!(message = "sink: file (no kafka configured)", path = %sink.path().display());
             Arc::new(sink)
         }
     };
 
-    let pipeline = Arc::new(Pipeline::new(Authenticator::new(cache, hasher), Arc::clone(&sink), config.limits.clone()));
-    let server = Server::bind(&config.server).await.map_err(ServeError::Listen)?;
+    let pipeline = Arc::new(Pipeline::new(
+        Authenticator::new(cache, hasher),
+        Arc::clone(&sink),
+        config.limits.clone(),
+    ));
+    let server = Server::bind(&config.server)
+        .await
+        .map_err(ServeError::Listen)?;
     let grpc_addr = server.grpc_addr().map_err(ServeError::Listen)?;
     let http_addr = server.http_addr().map_err(ServeError::Listen)?;
     tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr);
@@ -80,7 +102,10 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         );
     }
 
-    let state = Arc::new(AppState { pipeline, shutdown: shutdown.clone() });
+    let state = Arc::new(AppState {
+        pipeline,
+        shutdown: shutdown.clone(),
+    });
     server.run(state, config.server.shutdown_grace).await;
     sink.flush(config.server.shutdown_grace).await;
     tracing::info!(message = "stopped");

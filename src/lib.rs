@@ -11,5 +11,5 @@ pub mod provenance;
 pub mod rpc_status;
 pub mod secret;
 pub mod server;
-pub mod sink;
 pub mod shutdown;
+pub mod sink;

@@ -72,11 +72,14 @@ struct NewKeyArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid configuration")?;
+    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars())
+        .context("invalid configuration")?;
     match cli.command {
         Command::Serve => {
             init_tracing(&config);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let shutdown = CancellationToken::new();
                 intake::shutdown::cancel_on_signal(shutdown.clone());
@@ -93,7 +96,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
-    let (pepper, _) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
+    let (pepper, _) =
+        resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
     let hasher = KeyHasher::new(pepper);
     let key_file = config.key_file_path();
     let expires_at = args
@@ -110,16 +114,29 @@ fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
     };
     let minted = append_new_key(&key_file, &hasher, &options)
         .with_context(|| format!("cannot write key file {}", key_file.display()))?;
-    eprintln!("Stored key {} (hash only) in {}. The token is shown once:", minted.lookup_id, key_file.display());
+    eprintln!(
+        "Stored key {} (hash only) in {}. The token is shown once:",
+        minted.lookup_id,
+        key_file.display()
+    );
     println!("{}", minted.token.expose());
-    eprintln!("\n{}", exporter_env_lines(&format!("http://localhost:{}", config.server.http_listen.port()), &minted.token));
+    eprintln!(
+        "\n{}",
+        exporter_env_lines(
+            &format!("http://localhost:{}", config.server.http_listen.port()),
+            &minted.token
+        )
+    );
     Ok(())
 }
 
 fn init_tracing(config: &IntakeConfig) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

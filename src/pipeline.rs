@@ -10,7 +10,10 @@ use thiserror::Error;
 use crate::auth::{AuthError, Authenticator, KeyRecord};
 use crate::codec::{decompress, ContentEncoding, DecompressError};
 use crate::config::LimitsConfig;
-use crate::otlp::{drop_invalid_spans, DecodeError, Encoding};
+use crate::otlp::{
+    drop_invalid_spans, DecodeError, Encoding, ExportTracePartialSuccess,
+    ExportTraceServiceResponse,
+};
 use crate::provenance::Provenance;
 use crate::sink::{RecordHeaders, Sink, SinkError};
 
@@ -50,6 +53,17 @@ pub struct Accepted {
     pub rejected_spans: usize,
     /// Why spans were rejected; empty when none were.
     pub message: String,
+}
+
+impl Accepted {
+    /// The OTLP response: `partial_success` only when spans were rejected.
+    pub fn into_response(self) -> ExportTraceServiceResponse {
+        let partial_success = (self.rejected_spans > 0).then_some(ExportTracePartialSuccess {
+            rejected_spans: self.rejected_spans as i64,
+            error_message: self.message,
+        });
+        ExportTraceServiceResponse { partial_success }
+    }
 }
 
 pub struct Pipeline {
@@ -93,7 +107,9 @@ impl Pipeline {
         let plain = match compression {
             ContentEncoding::Identity => {
                 if body.len() > self.limits.max_decompressed_bytes {
-                    return Err(PipelineError::TooLarge { limit: self.limits.max_decompressed_bytes });
+                    return Err(PipelineError::TooLarge {
+                        limit: self.limits.max_decompressed_bytes,
+                    });
                 }
                 body
             }
@@ -136,6 +152,10 @@ impl Pipeline {
             accepted_spans,
             rejected_spans
         );
-        Ok(Accepted { accepted_spans, rejected_spans, message })
+        Ok(Accepted {
+            accepted_spans,
+            rejected_spans,
+            message,
+        })
     }
 }

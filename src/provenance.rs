@@ -12,7 +12,14 @@ pub const TEMPLATE_ID: &str = "langwatch.template.id";
 pub const PRINCIPAL_ID: &str = "langwatch.principal.id";
 
 /// Every attribute key the receiver owns.
-pub const PROTECTED_KEYS: &[&str] = &[PROJECT_ID, API_KEY_ID, ORGANIZATION_ID, SOURCE, TEMPLATE_ID, PRINCIPAL_ID];
+pub const PROTECTED_KEYS: &[&str] = &[
+    PROJECT_ID,
+    API_KEY_ID,
+    ORGANIZATION_ID,
+    SOURCE,
+    TEMPLATE_ID,
+    PRINCIPAL_ID,
+];
 
 pub fn is_protected(key: &str) -> bool {
     key.starts_with("langwatch.") && PROTECTED_KEYS.contains(&key)
@@ -27,7 +34,9 @@ pub struct Provenance {
 fn string_kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
-        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.to_owned())) }),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
         ..Default::default()
     }
 }
@@ -115,7 +124,10 @@ mod tests {
                         ..Default::default()
                     }),
                     scope_spans: vec![ScopeSpans {
-                        spans: vec![Span { attributes: vec![string_kv(PROJECT_ID, "proj_b"), string_kv("x", "y")], ..Default::default() }],
+                        spans: vec![Span {
+                            attributes: vec![string_kv(PROJECT_ID, "proj_b"), string_kv("x", "y")],
+                            ..Default::default()
+                        }],
                         ..Default::default()
                     }],
                     ..Default::default()
@@ -132,7 +144,17 @@ mod tests {
             assert_eq!(get(attrs, SOURCE), vec!["claude_code"]);
             assert!(get(attrs, PRINCIPAL_ID).is_empty());
         }
-        assert_eq!(get(&request.resource_spans[0].resource.as_ref().unwrap().attributes, "service.name"), vec!["svc"]);
+        assert_eq!(
+            get(
+                &request.resource_spans[0]
+                    .resource
+                    .as_ref()
+                    .unwrap()
+                    .attributes,
+                "service.name"
+            ),
+            vec!["svc"]
+        );
         let span_attrs = &request.resource_spans[0].scope_spans[0].spans[0].attributes;
         assert!(get(span_attrs, PROJECT_ID).is_empty());
         assert_eq!(get(span_attrs, "x"), vec!["y"]);
@@ -140,9 +162,15 @@ mod tests {
 
     #[test]
     fn a_personal_key_stamps_its_principal() {
-        let mut request = ExportTraceServiceRequest { resource_spans: vec![ResourceSpans::default()] };
+        let mut request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans::default()],
+        };
         Provenance::new(&record(Some("eng_7")), Some("openinference@1")).stamp(&mut request);
-        let attrs = &request.resource_spans[0].resource.as_ref().unwrap().attributes;
+        let attrs = &request.resource_spans[0]
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes;
         assert_eq!(get(attrs, PRINCIPAL_ID), vec!["eng_7"]);
         assert_eq!(get(attrs, TEMPLATE_ID), vec!["openinference@1"]);
     }

@@ -46,13 +46,20 @@ impl RpcStatus {
             .map(|delay| ProtoAny {
                 type_url: RETRY_INFO_TYPE_URL.to_owned(),
                 value: RetryInfo {
-                    retry_delay: Some(ProtoDuration { seconds: delay.as_secs() as i64, nanos: delay.subsec_nanos() as i32 }),
+                    retry_delay: Some(ProtoDuration {
+                        seconds: delay.as_secs() as i64,
+                        nanos: delay.subsec_nanos() as i32,
+                    }),
                 }
                 .encode_to_vec(),
             })
             .into_iter()
             .collect();
-        Self { code, message: message.into(), details }
+        Self {
+            code,
+            message: message.into(),
+            details,
+        }
     }
 
     /// The proto3 JSON form; `RetryInfo` is the only detail type we emit.

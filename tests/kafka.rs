@@ -19,11 +19,18 @@ struct Sent {
 
 impl Sent {
     fn new() -> Sent {
-        Sent { acked: BTreeMap::new() }
+        Sent {
+            acked: BTreeMap::new(),
+        }
     }
 
     fn ack(&mut self, request: &ExportTraceServiceRequest) {
-        for span in request.resource_spans.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans) {
+        for span in request
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+        {
             self.acked.insert(hex::encode(&span.span_id), span.clone());
         }
     }
@@ -40,10 +47,22 @@ impl Sent {
             }
             *seen.entry(id).or_default() += 1;
         }
-        let missing: Vec<&String> = self.acked.keys().filter(|id| !seen.contains_key(*id)).collect();
-        assert!(missing.is_empty(), "{} of {} acknowledged spans missing from Kafka", missing.len(), self.acked.len());
+        let missing: Vec<&String> = self
+            .acked
+            .keys()
+            .filter(|id| !seen.contains_key(*id))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} of {} acknowledged spans missing from Kafka",
+            missing.len(),
+            self.acked.len()
+        );
         let duplicated: Vec<_> = self.acked.keys().filter(|id| seen[*id] > 1).collect();
-        assert!(duplicated.is_empty(), "acknowledged spans duplicated: {duplicated:?}");
+        assert!(
+            duplicated.is_empty(),
+            "acknowledged spans duplicated: {duplicated:?}"
+        );
     }
 }
 
@@ -52,7 +71,10 @@ async fn send_http(intake: &Intake, key: &TestKey, request: &ExportTraceServiceR
     http_post(
         intake.http,
         "/v1/traces",
-        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/x-protobuf"),
+        ],
         request.encode_to_vec(),
     )
     .await
@@ -60,7 +82,12 @@ async fn send_http(intake: &Intake, key: &TestKey, request: &ExportTraceServiceR
 
 async fn send_grpc(intake: &Intake, key: &TestKey, request: &ExportTraceServiceRequest) -> Reply {
     let bearer = key.bearer();
-    grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&request.encode_to_vec(), false)).await
+    grpc_call(
+        intake.grpc,
+        &[("authorization", &bearer)],
+        grpc_frame(&request.encode_to_vec(), false),
+    )
+    .await
 }
 
 fn is_success(reply: &Reply) -> bool {
@@ -69,16 +96,30 @@ fn is_success(reply: &Reply) -> bool {
 
 fn assert_retryable(reply: &Reply, what: &str) {
     match reply.grpc_status {
-        Some(code) => assert_eq!(code, UNAVAILABLE, "{what}: grpc {code} {:?}", reply.grpc_message),
+        Some(code) => assert_eq!(
+            code, UNAVAILABLE,
+            "{what}: grpc {code} {:?}",
+            reply.grpc_message
+        ),
         None => {
             assert_eq!(reply.status, 503, "{what}: http {}", reply.status);
-            assert!(reply.headers.contains_key("retry-after"), "{what}: no Retry-After");
+            assert!(
+                reply.headers.contains_key("retry-after"),
+                "{what}: no Retry-After"
+            );
         }
     }
 }
 
 fn start(tansu: &Tansu, key: &TestKey, extra: &str) -> Intake {
-    Intake::start(&[key], IntakeOptions { kafka: Some(tansu.brokers()), extra_toml: extra.to_owned(), ..Default::default() })
+    Intake::start(
+        &[key],
+        IntakeOptions {
+            kafka: Some(tansu.brokers()),
+            extra_toml: extra.to_owned(),
+            ..Default::default()
+        },
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,8 +132,17 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
 
     for i in 0..5 {
         let request = make_request(&format!("before-{i}"), 3, 10, 50);
-        let reply = if i % 2 == 0 { send_http(&intake, &key, &request).await } else { send_grpc(&intake, &key, &request).await };
-        assert!(is_success(&reply), "before the outage: {} {:?}", reply.status, reply.grpc_message);
+        let reply = if i % 2 == 0 {
+            send_http(&intake, &key, &request).await
+        } else {
+            send_grpc(&intake, &key, &request).await
+        };
+        assert!(
+            is_success(&reply),
+            "before the outage: {} {:?}",
+            reply.status,
+            reply.grpc_message
+        );
         sent.ack(&request);
     }
 
@@ -106,7 +156,13 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
     let replies = futures::future::join_all(outage_requests.iter().enumerate().map(|(i, r)| {
         let intake = &intake;
         let key = &key;
-        async move { if i % 2 == 0 { send_http(intake, key, r).await } else { send_grpc(intake, key, r).await } }
+        async move {
+            if i % 2 == 0 {
+                send_http(intake, key, r).await
+            } else {
+                send_grpc(intake, key, r).await
+            }
+        }
     }))
     .await;
     let elapsed = started.elapsed();
@@ -116,25 +172,47 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
         let _ = request;
     }
     // delivery_timeout is 3s: every request is answered within it plus slack.
-    assert!(elapsed < Duration::from_secs(8), "outage answers took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "outage answers took {elapsed:?}"
+    );
 
     tansu.resume();
     let recovered = Instant::now();
     loop {
-        let request = make_request(&format!("recovery-{}", recovered.elapsed().as_millis()), 1, 3, 10);
+        let request = make_request(
+            &format!("recovery-{}", recovered.elapsed().as_millis()),
+            1,
+            3,
+            10,
+        );
         let reply = send_http(&intake, &key, &request).await;
         if is_success(&reply) {
             sent.ack(&request);
             break;
         }
         assert_retryable(&reply, "while recovering");
-        assert!(recovered.elapsed() < Duration::from_secs(30), "not recovered 30s after the broker came back:\n{}", intake.logs());
+        assert!(
+            recovered.elapsed() < Duration::from_secs(30),
+            "not recovered 30s after the broker came back:\n{}",
+            intake.logs()
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     for i in 0..5 {
         let request = make_request(&format!("after-{i}"), 3, 10, 50);
-        let reply = if i % 2 == 0 { send_grpc(&intake, &key, &request).await } else { send_http(&intake, &key, &request).await };
-        assert!(is_success(&reply), "after recovery: {} {:?}\n{}", reply.status, reply.grpc_message, intake.logs());
+        let reply = if i % 2 == 0 {
+            send_grpc(&intake, &key, &request).await
+        } else {
+            send_http(&intake, &key, &request).await
+        };
+        assert!(
+            is_success(&reply),
+            "after recovery: {} {:?}\n{}",
+            reply.status,
+            reply.grpc_message,
+            intake.logs()
+        );
         sent.ack(&request);
     }
     sent.verify(&tansu);
@@ -153,14 +231,25 @@ async fn a_stopped_broker_gives_unavailable_and_intake_recovers_when_it_returns(
     for i in 0..4 {
         let request = make_request(&format!("down-{i}"), 1, 4, 10);
         let started = Instant::now();
-        let reply = if i % 2 == 0 { send_http(&intake, &key, &request).await } else { send_grpc(&intake, &key, &request).await };
+        let reply = if i % 2 == 0 {
+            send_http(&intake, &key, &request).await
+        } else {
+            send_grpc(&intake, &key, &request).await
+        };
         assert!(!is_success(&reply), "success with the broker down");
         assert_retryable(&reply, "broker down");
-        assert!(started.elapsed() < Duration::from_secs(6), "answer took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "answer took {:?}",
+            started.elapsed()
+        );
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while intake.readyz() == 200 {
-        assert!(Instant::now() < deadline, "still ready with the broker down");
+        assert!(
+            Instant::now() < deadline,
+            "still ready with the broker down"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -175,12 +264,20 @@ async fn a_stopped_broker_gives_unavailable_and_intake_recovers_when_it_returns(
     while sent.acked.len() < 20 {
         i += 1;
         let request = make_request(&format!("back-{i}"), 2, 10, 10);
-        let reply = if i % 2 == 0 { send_grpc(&intake, &key, &request).await } else { send_http(&intake, &key, &request).await };
+        let reply = if i % 2 == 0 {
+            send_grpc(&intake, &key, &request).await
+        } else {
+            send_http(&intake, &key, &request).await
+        };
         if is_success(&reply) {
             sent.ack(&request);
         } else {
             assert_retryable(&reply, "after restart");
-            assert!(recovered.elapsed() < Duration::from_secs(30), "no success 30s after restart:\n{}", intake.logs());
+            assert!(
+                recovered.elapsed() < Duration::from_secs(30),
+                "no success 30s after restart:\n{}",
+                intake.logs()
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -193,15 +290,26 @@ async fn a_missing_topic_keeps_intake_unready_and_requests_unavailable_until_cre
     let key = TestKey::new("proj-topic");
     let intake = Intake::start(
         &[&key],
-        IntakeOptions { kafka: Some(tansu.brokers()), wait_ready: false, ..Default::default() },
+        IntakeOptions {
+            kafka: Some(tansu.brokers()),
+            wait_ready: false,
+            ..Default::default()
+        },
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(intake.readyz(), 503);
-    assert!(intake.logs().contains("does not exist") && intake.logs().contains(TOPIC), "{}", intake.logs());
+    assert!(
+        intake.logs().contains("does not exist") && intake.logs().contains(TOPIC),
+        "{}",
+        intake.logs()
+    );
     let started = Instant::now();
     let reply = send_http(&intake, &key, &make_request("no-topic", 1, 2, 10)).await;
     assert_retryable(&reply, "missing topic");
-    assert!(started.elapsed() < Duration::from_secs(2), "a missing topic is answered at once");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a missing topic is answered at once"
+    );
     let reply = send_grpc(&intake, &key, &make_request("no-topic-grpc", 1, 2, 10)).await;
     assert_retryable(&reply, "missing topic");
 
@@ -233,7 +341,11 @@ async fn a_batch_larger_than_max_message_bytes_arrives_as_several_records_with_n
         let tansu = Tansu::start();
         tansu.create_topic(TOPIC, 3);
         let key = TestKey::new("proj-split");
-        let intake = start(&tansu, &key, &format!("max_message_bytes = {LIMIT}\nkey = \"{mode}\"\n"));
+        let intake = start(
+            &tansu,
+            &key,
+            &format!("max_message_bytes = {LIMIT}\nkey = \"{mode}\"\n"),
+        );
         // ~400 spans of ~350 bytes: about ten times the record limit, in two traces.
         let request = make_request(&format!("split-{mode}"), 2, 400, 300);
         assert!(request.encoded_len() > 8 * LIMIT);
@@ -242,21 +354,43 @@ async fn a_batch_larger_than_max_message_bytes_arrives_as_several_records_with_n
         } else {
             let bearer = key.bearer();
             let body = gzip(&request.encode_to_vec());
-            grpc_call(intake.grpc, &[("authorization", &bearer), ("grpc-encoding", "gzip")], grpc_frame(&body, true)).await
+            grpc_call(
+                intake.grpc,
+                &[("authorization", &bearer), ("grpc-encoding", "gzip")],
+                grpc_frame(&body, true),
+            )
+            .await
         };
-        assert!(is_success(&reply), "{mode}: {} {:?}", reply.status, reply.grpc_message);
+        assert!(
+            is_success(&reply),
+            "{mode}: {} {:?}",
+            reply.status,
+            reply.grpc_message
+        );
         assert!(reply.body.len() <= 16, "no partial_success expected");
 
         let reader = KafkaReader::new(&tansu.brokers(), TOPIC);
         let records = reader.read_until(Duration::from_secs(20), |r| {
-            r.iter().map(|c| intake::otlp::span_count(&c.request())).sum::<usize>() >= 400
+            r.iter()
+                .map(|c| intake::otlp::span_count(&c.request()))
+                .sum::<usize>()
+                >= 400
         });
         assert!(records.len() >= 8, "{mode}: only {} records", records.len());
         let mut ids = BTreeSet::new();
         for record in &records {
-            assert!(record.value.len() <= LIMIT, "{mode}: record of {} bytes", record.value.len());
+            assert!(
+                record.value.len() <= LIMIT,
+                "{mode}: record of {} bytes",
+                record.value.len()
+            );
             let decoded = record.request();
-            for span in decoded.resource_spans.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans) {
+            for span in decoded
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .flat_map(|ss| &ss.spans)
+            {
                 assert!(ids.insert(hex::encode(&span.span_id)), "duplicate span");
                 if mode == "trace_id" {
                     assert_eq!(record.key, hex::encode(&span.trace_id));
@@ -283,7 +417,11 @@ async fn a_span_too_large_for_any_record_is_reported_and_the_rest_delivered() {
     let response = intake::otlp::ExportTraceServiceResponse::decode(&reply.body[..]).unwrap();
     let partial = response.partial_success.expect("partial_success");
     assert_eq!(partial.rejected_spans, 1);
-    assert!(partial.error_message.contains("record size limit"), "{}", partial.error_message);
+    assert!(
+        partial.error_message.contains("record size limit"),
+        "{}",
+        partial.error_message
+    );
     request.resource_spans[0].scope_spans[0].spans.remove(2);
     let mut sent = Sent::new();
     sent.ack(&request);

@@ -54,8 +54,17 @@ struct KeyExpiry {
 }
 
 impl Expiry<String, Entry> for KeyExpiry {
-    fn expire_after_create(&self, _key: &String, value: &Entry, _created_at: Instant) -> Option<Duration> {
-        Some(if value.is_some() { self.positive } else { self.negative })
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Entry,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(if value.is_some() {
+            self.positive
+        } else {
+            self.negative
+        })
     }
 }
 
@@ -71,7 +80,10 @@ impl KeyCache {
     pub fn new(source: Arc<dyn KeySource>, config: &KeyCacheConfig) -> Self {
         let cache = Cache::builder()
             .max_capacity(config.max_entries)
-            .expire_after(KeyExpiry { positive: config.positive_ttl, negative: config.negative_ttl })
+            .expire_after(KeyExpiry {
+                positive: config.positive_ttl,
+                negative: config.negative_ttl,
+            })
             .build();
         if let Some(mut changes) = source.invalidations() {
             let cache = cache.clone();
@@ -89,7 +101,10 @@ impl KeyCache {
         let source = &self.source;
         self.cache
             .try_get_with_by_ref(lookup_id, async move {
-                source.lookup(lookup_id).await.map(|found| found.map(Arc::new))
+                source
+                    .lookup(lookup_id)
+                    .await
+                    .map(|found| found.map(Arc::new))
             })
             .await
             .map_err(|e| AuthError::SourceUnavailable(e.to_string()))
@@ -117,7 +132,10 @@ mod tests {
     }
 
     impl KeySource for SlowSource {
-        fn lookup<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
+        fn lookup<'a>(
+            &'a self,
+            _id: &'a str,
+        ) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
             self.lookups.fetch_add(1, Ordering::SeqCst);
             Box::pin(async {
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -134,13 +152,19 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_misses_share_one_lookup_and_negatives_are_cached() {
-        let source = Arc::new(SlowSource { lookups: AtomicU64::new(0) });
+        let source = Arc::new(SlowSource {
+            lookups: AtomicU64::new(0),
+        });
         let cache = KeyCache::new(source.clone(), &KeyCacheConfig::default());
         let gets = (0..32).map(|_| cache.get("AAAAAAAAAAAAAAAA"));
         let results = futures::future::join_all(gets).await;
         assert!(results.iter().all(|r| matches!(r, Ok(None))));
         assert_eq!(source.lookups.load(Ordering::SeqCst), 1);
         cache.get("AAAAAAAAAAAAAAAA").await.unwrap();
-        assert_eq!(source.lookups.load(Ordering::SeqCst), 1, "negative entry served from cache");
+        assert_eq!(
+            source.lookups.load(Ordering::SeqCst),
+            1,
+            "negative entry served from cache"
+        );
     }
 }

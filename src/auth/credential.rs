@@ -57,27 +57,34 @@ impl Credential {
         let mut claimed_projects = Vec::new();
         let token = if let Some(value) = headers.get(AUTHORIZATION) {
             let value = header_str(value)?;
-            let (scheme, rest) = value
-                .split_once(' ')
-                .ok_or(AuthError::MalformedCredential("Authorization needs a scheme: Bearer or Basic"))?;
+            let (scheme, rest) = value.split_once(' ').ok_or(AuthError::MalformedCredential(
+                "Authorization needs a scheme: Bearer or Basic",
+            ))?;
             let rest = rest.trim();
             if scheme.eq_ignore_ascii_case("bearer") {
                 rest.to_owned()
             } else if scheme.eq_ignore_ascii_case("basic") {
                 let decoded = base64::engine::general_purpose::STANDARD
                     .decode(rest)
-                    .map_err(|_| AuthError::MalformedCredential("Basic credential is not base64"))?;
+                    .map_err(|_| {
+                        AuthError::MalformedCredential("Basic credential is not base64")
+                    })?;
                 let decoded = String::from_utf8(decoded)
                     .map_err(|_| AuthError::MalformedCredential("Basic credential is not UTF-8"))?;
-                let (project, token) = decoded
-                    .split_once(':')
-                    .ok_or(AuthError::MalformedCredential("Basic credential must be projectId:token"))?;
+                let (project, token) =
+                    decoded
+                        .split_once(':')
+                        .ok_or(AuthError::MalformedCredential(
+                            "Basic credential must be projectId:token",
+                        ))?;
                 if !project.is_empty() {
                     claimed_projects.push(project.to_owned());
                 }
                 token.to_owned()
             } else {
-                return Err(AuthError::MalformedCredential("Authorization scheme must be Bearer or Basic"));
+                return Err(AuthError::MalformedCredential(
+                    "Authorization scheme must be Bearer or Basic",
+                ));
             }
         } else if let Some(value) = headers.get(X_AUTH_TOKEN) {
             header_str(value)?.trim().to_owned()
@@ -118,16 +125,22 @@ pub fn parse_token(token: &str) -> Result<(KeyPrefix, &str, &str), AuthError> {
     } else if let Some(rest) = token.strip_prefix(KeyPrefix::Legacy.as_str()) {
         (KeyPrefix::Legacy, rest)
     } else {
-        return Err(AuthError::MalformedCredential("token must start with ik-lw- or sk-lw-"));
+        return Err(AuthError::MalformedCredential(
+            "token must start with ik-lw- or sk-lw-",
+        ));
     };
-    let (lookup_id, secret) = rest
-        .split_once('_')
-        .ok_or(AuthError::MalformedCredential("token must be {prefix}{lookupId}_{secret}"))?;
+    let (lookup_id, secret) = rest.split_once('_').ok_or(AuthError::MalformedCredential(
+        "token must be {prefix}{lookupId}_{secret}",
+    ))?;
     if !LOOKUP_ID_LEN.contains(&lookup_id.len()) || !is_alphanumeric(lookup_id) {
-        return Err(AuthError::MalformedCredential("token lookup id must be 8-64 characters [0-9A-Za-z]"));
+        return Err(AuthError::MalformedCredential(
+            "token lookup id must be 8-64 characters [0-9A-Za-z]",
+        ));
     }
     if !SECRET_LEN.contains(&secret.len()) || !is_alphanumeric(secret) {
-        return Err(AuthError::MalformedCredential("token secret must be 16-256 characters [0-9A-Za-z]"));
+        return Err(AuthError::MalformedCredential(
+            "token secret must be 16-256 characters [0-9A-Za-z]",
+        ));
     }
     Ok((prefix, lookup_id, secret))
 }
@@ -155,7 +168,9 @@ mod tests {
 
     #[test]
     fn bearer_token_is_split_into_lookup_id_and_secret() {
-        let c = Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))])).unwrap();
+        let c =
+            Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))]))
+                .unwrap();
         assert_eq!(c.prefix, KeyPrefix::Ingest);
         assert_eq!(c.lookup_id, "ABCDEFGH12345678");
         assert_eq!(c.secret().expose().len(), 48);
@@ -170,7 +185,10 @@ mod tests {
             ("x-project-id", "proj_b"),
         ]))
         .unwrap();
-        assert_eq!(c.claimed_projects, vec!["proj_a".to_owned(), "proj_b".to_owned()]);
+        assert_eq!(
+            c.claimed_projects,
+            vec!["proj_a".to_owned(), "proj_b".to_owned()]
+        );
     }
 
     #[test]
@@ -182,7 +200,10 @@ mod tests {
 
     #[test]
     fn missing_and_malformed_credentials_are_told_apart() {
-        assert_eq!(Credential::from_headers(&HeaderMap::new()).unwrap_err(), AuthError::MissingCredential);
+        assert_eq!(
+            Credential::from_headers(&HeaderMap::new()).unwrap_err(),
+            AuthError::MissingCredential
+        );
         for bad in [
             "Bearer",
             "Bearer sk-proj-123",
@@ -194,13 +215,18 @@ mod tests {
             "Basic !!!",
         ] {
             let err = Credential::from_headers(&headers(&[("authorization", bad)])).unwrap_err();
-            assert!(matches!(err, AuthError::MalformedCredential(_)), "{bad}: {err:?}");
+            assert!(
+                matches!(err, AuthError::MalformedCredential(_)),
+                "{bad}: {err:?}"
+            );
         }
     }
 
     #[test]
     fn secret_is_not_printed_by_debug() {
-        let c = Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))])).unwrap();
+        let c =
+            Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))]))
+                .unwrap();
         assert!(!format!("{c:?}").contains("abcdefghijklmnop"));
     }
 }

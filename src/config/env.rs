@@ -18,13 +18,17 @@ pub fn apply_env_overrides(
 ) -> Result<Vec<String>, String> {
     let mut applied = Vec::new();
     for (name, raw) in vars {
-        let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
         if NOT_CONFIG.contains(&name.as_str()) || rest.is_empty() {
             continue;
         }
         let mut path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
         if path.iter().any(|p| p.is_empty()) {
-            return Err(format!("{name}: empty path segment (use `__` between sections)"));
+            return Err(format!(
+                "{name}: empty path segment (use `__` between sections)"
+            ));
         }
         let in_dotted = path.len() >= 2 && DOTTED_TABLES.contains(&path[path.len() - 2].as_str());
         if in_dotted {
@@ -32,7 +36,11 @@ pub fn apply_env_overrides(
                 *last = last.replace('_', ".");
             }
         }
-        let value = if in_dotted { Value::String(raw) } else { parse_scalar(&raw) };
+        let value = if in_dotted {
+            Value::String(raw)
+        } else {
+            parse_scalar(&raw)
+        };
         set_path(table, &path, value).map_err(|e| format!("{name}: {e}"))?;
         applied.push(path.join("."));
     }
@@ -42,7 +50,13 @@ pub fn apply_env_overrides(
 fn parse_scalar(raw: &str) -> Value {
     match toml::from_str::<Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
-            Some(v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Array(_) | Value::String(_))) => v,
+            Some(
+                v @ (Value::Integer(_)
+                | Value::Float(_)
+                | Value::Boolean(_)
+                | Value::Array(_)
+                | Value::String(_)),
+            ) => v,
             _ => Value::String(raw.to_owned()),
         },
         Err(_) => Value::String(raw.to_owned()),
@@ -53,7 +67,9 @@ fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), Stri
     let (last, parents) = path.split_last().ok_or("empty path")?;
     let mut current = table;
     for (depth, segment) in parents.iter().enumerate() {
-        let entry = current.entry(segment.clone()).or_insert_with(|| Value::Table(Table::new()));
+        let entry = current
+            .entry(segment.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
         current = match entry {
             Value::Table(t) => t,
             _ => return Err(format!("`{}` is not a section", path[..=depth].join("."))),
@@ -75,7 +91,10 @@ mod tests {
             vec![
                 ("INTAKE_KAFKA__BROKERS".into(), "127.0.0.1:9092".into()),
                 ("INTAKE_KAFKA__MAX_MESSAGE_BYTES".into(), "1000".into()),
-                ("INTAKE_KAFKA__LIBRDKAFKA__SASL_MECHANISM".into(), "PLAIN".into()),
+                (
+                    "INTAKE_KAFKA__LIBRDKAFKA__SASL_MECHANISM".into(),
+                    "PLAIN".into(),
+                ),
                 ("INTAKE_CONFIG".into(), "x.toml".into()),
                 ("OTHER".into(), "y".into()),
             ],
@@ -85,13 +104,20 @@ mod tests {
         let kafka = table["kafka"].as_table().unwrap();
         assert_eq!(kafka["brokers"].as_str(), Some("127.0.0.1:9092"));
         assert_eq!(kafka["max_message_bytes"].as_integer(), Some(1000));
-        assert_eq!(kafka["librdkafka"]["sasl.mechanism"].as_str(), Some("PLAIN"));
+        assert_eq!(
+            kafka["librdkafka"]["sasl.mechanism"].as_str(),
+            Some("PLAIN")
+        );
     }
 
     #[test]
     fn a_scalar_in_the_way_of_a_section_is_an_error_naming_the_variable() {
         let mut table: Table = toml::from_str("kafka = 3").unwrap();
-        let err = apply_env_overrides(&mut table, vec![("INTAKE_KAFKA__TOPIC".into(), "t".into())]).unwrap_err();
-        assert!(err.contains("INTAKE_KAFKA__TOPIC") && err.contains("kafka"), "{err}");
+        let err = apply_env_overrides(&mut table, vec![("INTAKE_KAFKA__TOPIC".into(), "t".into())])
+            .unwrap_err();
+        assert!(
+            err.contains("INTAKE_KAFKA__TOPIC") && err.contains("kafka"),
+            "{err}"
+        );
     }
 }

@@ -34,7 +34,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ConfigError::Field { field: field.to_owned(), message: message.into() }
+        ConfigError::Field {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -95,7 +98,10 @@ fn default_max_bytes() -> usize {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_wire_bytes: default_max_bytes(), max_decompressed_bytes: default_max_bytes() }
+        Self {
+            max_wire_bytes: default_max_bytes(),
+            max_decompressed_bytes: default_max_bytes(),
+        }
     }
 }
 
@@ -124,7 +130,10 @@ fn default_log_level() -> String {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::default(), level: default_log_level() }
+        Self {
+            format: LogFormat::default(),
+            level: default_log_level(),
+        }
     }
 }
 
@@ -137,18 +146,26 @@ impl IntakeConfig {
     ) -> Result<IntakeConfig, ConfigError> {
         let mut table = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-                toml::from_str::<toml::Table>(&text)
-                    .map_err(|e| ConfigError::Syntax { path: path.display().to_string(), message: e.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Syntax {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
             }
             None => toml::Table::new(),
         };
         apply_env_overrides(&mut table, vars).map_err(ConfigError::Env)?;
-        let config: IntakeConfig = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let field = e.path().to_string();
-            ConfigError::Field { field, message: e.into_inner().to_string() }
-        })?;
+        let config: IntakeConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ConfigError::Field {
+                    field,
+                    message: e.into_inner().to_string(),
+                }
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -156,10 +173,16 @@ impl IntakeConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
         if self.limits.max_wire_bytes == 0 {
-            return Err(ConfigError::field("limits.max_wire_bytes", "must be greater than 0"));
+            return Err(ConfigError::field(
+                "limits.max_wire_bytes",
+                "must be greater than 0",
+            ));
         }
         if self.limits.max_decompressed_bytes == 0 {
-            return Err(ConfigError::field("limits.max_decompressed_bytes", "must be greater than 0"));
+            return Err(ConfigError::field(
+                "limits.max_decompressed_bytes",
+                "must be greater than 0",
+            ));
         }
         if let Some(kafka) = &self.kafka {
             kafka.validate()?;
@@ -168,7 +191,11 @@ impl IntakeConfig {
     }
 
     pub fn key_file_path(&self) -> PathBuf {
-        self.auth.file.path.clone().unwrap_or_else(|| self.data_dir.join("keys.toml"))
+        self.auth
+            .file
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys.toml"))
     }
 }
 
@@ -190,20 +217,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("intake.toml");
         std::fs::write(&path, "[kafka]\nbrokers = \"a:9092\"\ntopic = \"t\"\n").unwrap();
-        let config =
-            IntakeConfig::load(Some(&path), vec![("INTAKE_KAFKA__TOPIC".into(), "spans".into())]).unwrap();
+        let config = IntakeConfig::load(
+            Some(&path),
+            vec![("INTAKE_KAFKA__TOPIC".into(), "spans".into())],
+        )
+        .unwrap();
         assert_eq!(config.kafka.unwrap().topic, "spans");
 
-        let err = IntakeConfig::load(Some(&path), vec![("INTAKE_KAFKA__MAX_MESSAGE_BYTES".into(), "lots".into())])
-            .unwrap_err()
-            .to_string();
+        let err = IntakeConfig::load(
+            Some(&path),
+            vec![("INTAKE_KAFKA__MAX_MESSAGE_BYTES".into(), "lots".into())],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("kafka.max_message_bytes"), "{err}");
 
-        let err = IntakeConfig::load(None, vec![("INTAKE_SERVER__NOPE".into(), "1".into())]).unwrap_err().to_string();
+        let err = IntakeConfig::load(None, vec![("INTAKE_SERVER__NOPE".into(), "1".into())])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
 
-        let err =
-            IntakeConfig::load(None, vec![("INTAKE_AUTH__CACHE__POSITIVE_TTL".into(), "soon".into())]).unwrap_err();
+        let err = IntakeConfig::load(
+            None,
+            vec![("INTAKE_AUTH__CACHE__POSITIVE_TTL".into(), "soon".into())],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("auth.cache.positive_ttl"), "{err}");
     }
 }

@@ -49,7 +49,8 @@ pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidSpa
                 Ok(()) => true,
                 Err(reason) => {
                     if invalid.first_reason.is_none() {
-                        invalid.first_reason = Some(format!("span `{}`: {reason}", truncate(&span.name, 64)));
+                        invalid.first_reason =
+                            Some(format!("span `{}`: {reason}", truncate(&span.name, 64)));
                     }
                     false
                 }
@@ -61,7 +62,9 @@ pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidSpa
         }
     }
     if invalid.count > 0 {
-        request.resource_spans.retain(|rs| !rs.scope_spans.is_empty());
+        request
+            .resource_spans
+            .retain(|rs| !rs.scope_spans.is_empty());
     }
     invalid
 }
@@ -83,7 +86,13 @@ mod tests {
     use crate::otlp::{ResourceSpans, ScopeSpans};
 
     fn span(trace: Vec<u8>, id: Vec<u8>, parent: Vec<u8>) -> Span {
-        Span { trace_id: trace, span_id: id, parent_span_id: parent, name: "s".into(), ..Default::default() }
+        Span {
+            trace_id: trace,
+            span_id: id,
+            parent_span_id: parent,
+            name: "s".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -104,14 +113,21 @@ mod tests {
                     ..Default::default()
                 },
                 ResourceSpans {
-                    scope_spans: vec![ScopeSpans { spans: vec![span(vec![0; 16], vec![1; 8], vec![])], ..Default::default() }],
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![span(vec![0; 16], vec![1; 8], vec![])],
+                        ..Default::default()
+                    }],
                     ..Default::default()
                 },
             ],
         };
         let invalid = drop_invalid_spans(&mut request);
         assert_eq!(invalid.count, 4);
-        assert!(invalid.message().contains("trace_id must be 16 bytes"), "{}", invalid.message());
+        assert!(
+            invalid.message().contains("trace_id must be 16 bytes"),
+            "{}",
+            invalid.message()
+        );
         assert_eq!(request.resource_spans.len(), 1, "emptied resource removed");
         assert_eq!(crate::otlp::span_count(&request), 2);
     }

@@ -9,8 +9,12 @@ use crate::pipeline::PipelineError;
 pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, PipelineError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(PipelineError::TooLarge { limit }),
-        Err(error) => Err(PipelineError::Malformed(format!("could not read request body: {error}"))),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(PipelineError::TooLarge { limit })
+        }
+        Err(error) => Err(PipelineError::Malformed(format!(
+            "could not read request body: {error}"
+        ))),
     }
 }
 

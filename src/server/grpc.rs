@@ -22,7 +22,7 @@ use super::body::read_capped;
 use super::status::{error_reply, grpc_code};
 use super::AppState;
 use crate::codec::ContentEncoding;
-use crate::otlp::{Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse};
+use crate::otlp::Encoding;
 use crate::pipeline::{Accepted, PipelineError};
 use crate::rpc_status::RpcStatus;
 
@@ -33,11 +33,18 @@ const FRAME_HEADER: usize = 5;
 const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().route(EXPORT_PATH, post(export)).fallback(unimplemented).with_state(state)
+    Router::new()
+        .route(EXPORT_PATH, post(export))
+        .fallback(unimplemented)
+        .with_state(state)
 }
 
 async fn unimplemented() -> Response {
-    trailers_only(grpc_code::UNIMPLEMENTED, "unknown service or method; intake serves TraceService/Export", None)
+    trailers_only(
+        grpc_code::UNIMPLEMENTED,
+        "unknown service or method; intake serves TraceService/Export",
+        None,
+    )
 }
 
 async fn export(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -48,7 +55,9 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/grpc"));
     if !is_grpc {
-        let mut response = Response::new(Body::from("gRPC requests need content-type application/grpc\n"));
+        let mut response = Response::new(Body::from(
+            "gRPC requests need content-type application/grpc\n",
+        ));
         *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return response;
     }
@@ -57,18 +66,28 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
             return Err(PipelineError::ShuttingDown);
         }
         let key = state.pipeline.authenticate(&parts.headers).await?;
-        let compression = ContentEncoding::parse(parts.headers.get("grpc-encoding").and_then(|v| v.to_str().ok()))?;
+        let compression = ContentEncoding::parse(
+            parts
+                .headers
+                .get("grpc-encoding")
+                .and_then(|v| v.to_str().ok()),
+        )?;
         let limit = state.pipeline.limits().max_wire_bytes;
         let body = read_capped(body, limit.saturating_add(FRAME_HEADER)).await?;
         let (compressed, message) = unary_message(&body, limit)?;
         let compression = match (compressed, compression) {
             (false, _) => ContentEncoding::Identity,
             (true, ContentEncoding::Identity) => {
-                return Err(PipelineError::Malformed("compressed gRPC message without grpc-encoding".to_owned()))
+                return Err(PipelineError::Malformed(
+                    "compressed gRPC message without grpc-encoding".to_owned(),
+                ))
             }
             (true, encoding) => encoding,
         };
-        state.pipeline.ingest(&key, message, compression, Encoding::Protobuf).await
+        state
+            .pipeline
+            .ingest(&key, message, compression, Encoding::Protobuf)
+            .await
     }
     .await;
     match result {
@@ -80,12 +99,18 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
 /// A unary request body is exactly one length-prefixed message.
 fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), PipelineError> {
     if body.len() < FRAME_HEADER {
-        return Err(PipelineError::Malformed("truncated gRPC message header".to_owned()));
+        return Err(PipelineError::Malformed(
+            "truncated gRPC message header".to_owned(),
+        ));
     }
     let compressed = match body[0] {
         0 => false,
         1 => true,
-        other => return Err(PipelineError::Malformed(format!("invalid gRPC compressed flag {other}"))),
+        other => {
+            return Err(PipelineError::Malformed(format!(
+                "invalid gRPC compressed flag {other}"
+            )))
+        }
     };
     let length = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
     if length > limit {
@@ -93,19 +118,18 @@ fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), PipelineErr
     }
     let rest = &body[FRAME_HEADER..];
     match rest.len().cmp(&length) {
-        std::cmp::Ordering::Less => Err(PipelineError::Malformed("truncated gRPC message".to_owned())),
-        std::cmp::Ordering::Greater => Err(PipelineError::Malformed("more than one message in a unary call".to_owned())),
+        std::cmp::Ordering::Less => Err(PipelineError::Malformed(
+            "truncated gRPC message".to_owned(),
+        )),
+        std::cmp::Ordering::Greater => Err(PipelineError::Malformed(
+            "more than one message in a unary call".to_owned(),
+        )),
         std::cmp::Ordering::Equal => Ok((compressed, rest)),
     }
 }
 
 fn success(accepted: Accepted) -> Response {
-    let response = ExportTraceServiceResponse {
-        partial_success: (accepted.rejected_spans > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: accepted.rejected_spans as i64,
-            error_message: accepted.message,
-        }),
-    };
+    let response = accepted.into_response();
     let encoded = response.encode_to_vec();
     let mut frame = BytesMut::with_capacity(FRAME_HEADER + encoded.len());
     frame.put_u8(0);
@@ -113,7 +137,10 @@ fn success(accepted: Accepted) -> Response {
     frame.put_slice(&encoded);
     let mut trailers = HeaderMap::new();
     trailers.insert("grpc-status", HeaderValue::from_static("0"));
-    let frames: Vec<Result<Frame<Bytes>, Infallible>> = vec![Ok(Frame::data(frame.freeze())), Ok(Frame::trailers(trailers))];
+    let frames: Vec<Result<Frame<Bytes>, Infallible>> = vec![
+        Ok(Frame::data(frame.freeze())),
+        Ok(Frame::trailers(trailers)),
+    ];
     let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
     let mut reply = Response::new(Body::new(body));
     set_grpc_headers(reply.headers_mut());
@@ -148,8 +175,14 @@ fn trailers_only(code: i32, message: &str, retry_after: Option<std::time::Durati
 }
 
 fn set_grpc_headers(headers: &mut HeaderMap) {
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    headers.insert("grpc-accept-encoding", HeaderValue::from_static(ACCEPT_ENCODING));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert(
+        "grpc-accept-encoding",
+        HeaderValue::from_static(ACCEPT_ENCODING),
+    );
 }
 
 #[cfg(test)]
@@ -158,11 +191,29 @@ mod tests {
 
     #[test]
     fn frames_are_checked_for_length_and_count() {
-        assert!(matches!(unary_message(&[0, 0, 0], 100), Err(PipelineError::Malformed(_))));
-        assert!(matches!(unary_message(&[0, 0, 0, 0, 3, 1, 2], 100), Err(PipelineError::Malformed(_))));
-        assert!(matches!(unary_message(&[0, 0, 0, 0, 1, 1, 2], 100), Err(PipelineError::Malformed(_))));
-        assert!(matches!(unary_message(&[2, 0, 0, 0, 0], 100), Err(PipelineError::Malformed(_))));
-        assert!(matches!(unary_message(&[0, 0, 0, 1, 0], 100), Err(PipelineError::TooLarge { limit: 100 })));
-        assert_eq!(unary_message(&[1, 0, 0, 0, 2, 7, 8], 100).unwrap(), (true, &[7u8, 8][..]));
+        assert!(matches!(
+            unary_message(&[0, 0, 0], 100),
+            Err(PipelineError::Malformed(_))
+        ));
+        assert!(matches!(
+            unary_message(&[0, 0, 0, 0, 3, 1, 2], 100),
+            Err(PipelineError::Malformed(_))
+        ));
+        assert!(matches!(
+            unary_message(&[0, 0, 0, 0, 1, 1, 2], 100),
+            Err(PipelineError::Malformed(_))
+        ));
+        assert!(matches!(
+            unary_message(&[2, 0, 0, 0, 0], 100),
+            Err(PipelineError::Malformed(_))
+        ));
+        assert!(matches!(
+            unary_message(&[0, 0, 0, 1, 0], 100),
+            Err(PipelineError::TooLarge { limit: 100 })
+        ));
+        assert_eq!(
+            unary_message(&[1, 0, 0, 0, 2, 7, 8], 100).unwrap(),
+            (true, &[7u8, 8][..])
+        );
     }
 }

@@ -15,14 +15,16 @@ use super::body::{check_declared_length, read_capped};
 use super::status::error_reply;
 use super::AppState;
 use crate::codec::ContentEncoding;
-use crate::otlp::{json, Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse};
+use crate::otlp::{json, Encoding};
 use crate::pipeline::{Accepted, PipelineError};
 use crate::rpc_status::RpcStatus;
 
 pub const TRACES_PATHS: &[&str] = &["/v1/traces", "/api/otel/v1/traces"];
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
     for path in TRACES_PATHS {
         router = router.route(path, post(export));
     }
@@ -51,7 +53,12 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 /// `application/json` (any parameters) is JSON; the protobuf names are protobuf.
 fn request_encoding(content_type: Option<&HeaderValue>) -> Result<Encoding, String> {
     let raw = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
         "application/json" => Ok(Encoding::Json),
@@ -70,11 +77,19 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         }
         let key = state.pipeline.authenticate(&parts.headers).await?;
         let encoding = requested.map_err(PipelineError::UnsupportedContentType)?;
-        let compression = ContentEncoding::parse(parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()))?;
+        let compression = ContentEncoding::parse(
+            parts
+                .headers
+                .get(header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+        )?;
         let limit = state.pipeline.limits().max_wire_bytes;
         check_declared_length(&parts.headers, limit)?;
         let body = read_capped(body, limit).await?;
-        state.pipeline.ingest(&key, &body, compression, encoding).await
+        state
+            .pipeline
+            .ingest(&key, &body, compression, encoding)
+            .await
     }
     .await;
     match result {
@@ -84,12 +99,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
 }
 
 fn success(accepted: Accepted, encoding: Encoding) -> Response {
-    let response = ExportTraceServiceResponse {
-        partial_success: (accepted.rejected_spans > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: accepted.rejected_spans as i64,
-            error_message: accepted.message,
-        }),
-    };
+    let response = accepted.into_response();
     let body = match encoding {
         Encoding::Protobuf => response.encode_to_vec(),
         Encoding::Json => json::encode_response(&response),
@@ -122,7 +132,10 @@ fn failure(error: &PipelineError, encoding: Encoding) -> Response {
 fn reply(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(encoding.content_type()),
+    );
     response
 }
 
@@ -133,9 +146,18 @@ mod tests {
     #[test]
     fn content_types_are_matched_on_their_essence() {
         let v = |s: &'static str| HeaderValue::from_static(s);
-        assert_eq!(request_encoding(Some(&v("application/json; charset=utf-8"))), Ok(Encoding::Json));
-        assert_eq!(request_encoding(Some(&v("Application/X-Protobuf"))), Ok(Encoding::Protobuf));
-        assert_eq!(request_encoding(Some(&v("text/plain"))), Err("text/plain".to_owned()));
+        assert_eq!(
+            request_encoding(Some(&v("application/json; charset=utf-8"))),
+            Ok(Encoding::Json)
+        );
+        assert_eq!(
+            request_encoding(Some(&v("Application/X-Protobuf"))),
+            Ok(Encoding::Protobuf)
+        );
+        assert_eq!(
+            request_encoding(Some(&v("text/plain"))),
+            Err("text/plain".to_owned())
+        );
         assert!(request_encoding(None).is_err());
     }
 }

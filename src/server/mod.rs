@@ -58,7 +58,10 @@ impl Default for ServerConfig {
 impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
-            return Err(ConfigError::field("server.grpc_listen", "must differ from server.http_listen"));
+            return Err(ConfigError::field(
+                "server.grpc_listen",
+                "must differ from server.http_listen",
+            ));
         }
         Ok(())
     }
@@ -78,12 +81,24 @@ pub struct Server {
 
 impl Server {
     pub async fn bind(config: &ServerConfig) -> std::io::Result<Server> {
-        let grpc = TcpListener::bind(config.grpc_listen)
-            .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {} (server.grpc_listen): {e}", config.grpc_listen)))?;
-        let http = TcpListener::bind(config.http_listen)
-            .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {} (server.http_listen): {e}", config.http_listen)))?;
+        let grpc = TcpListener::bind(config.grpc_listen).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot listen on {} (server.grpc_listen): {e}",
+                    config.grpc_listen
+                ),
+            )
+        })?;
+        let http = TcpListener::bind(config.http_listen).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot listen on {} (server.http_listen): {e}",
+                    config.http_listen
+                ),
+            )
+        })?;
         Ok(Server { grpc, http })
     }
 
@@ -99,13 +114,25 @@ impl Server {
     /// in-flight requests.
     pub async fn run(self, state: Arc<AppState>, grace: Duration) {
         let shutdown = state.shutdown.clone();
-        let grpc = serve(self.grpc, grpc::router(Arc::clone(&state)), shutdown.clone(), grace, "grpc");
+        let grpc = serve(
+            self.grpc,
+            grpc::router(Arc::clone(&state)),
+            shutdown.clone(),
+            grace,
+            "grpc",
+        );
         let http = serve(self.http, http::router(state), shutdown, grace, "http");
         tokio::join!(grpc, http);
     }
 }
 
-async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken, grace: Duration, transport: &'static str) {
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    grace: Duration,
+    transport: &'static str,
+) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
@@ -124,7 +151,9 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -133,7 +162,10 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
         });
     }
     drop(listener);
-    tracing::info!(message = "stopped accepting; draining connections", transport);
+    tracing::info!(
+        message = "stopped accepting; draining connections",
+        transport
+    );
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!(message = "connections drained", transport),
         _ = tokio::time::sleep(grace) => tracing::warn!(message = "shutdown grace elapsed with connections open", transport),

@@ -35,7 +35,12 @@ pub struct ErrorReply {
 
 impl ErrorReply {
     fn new(http: StatusCode, grpc: i32, message: String, retry_after: Option<Duration>) -> Self {
-        Self { http, grpc, message, retry_after }
+        Self {
+            http,
+            grpc,
+            message,
+            retry_after,
+        }
     }
 }
 
@@ -43,36 +48,71 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
     let message = error.to_string();
     match error {
         PipelineError::Auth(auth) => match auth {
-            AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. } => {
-                ErrorReply::new(StatusCode::FORBIDDEN, grpc_code::PERMISSION_DENIED, message, None)
-            }
-            AuthError::SourceUnavailable(_) => {
-                ErrorReply::new(StatusCode::SERVICE_UNAVAILABLE, grpc_code::UNAVAILABLE, message, Some(RETRY_AFTER))
-            }
-            _ => ErrorReply::new(StatusCode::UNAUTHORIZED, grpc_code::UNAUTHENTICATED, message, None),
+            AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. } => ErrorReply::new(
+                StatusCode::FORBIDDEN,
+                grpc_code::PERMISSION_DENIED,
+                message,
+                None,
+            ),
+            AuthError::SourceUnavailable(_) => ErrorReply::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                grpc_code::UNAVAILABLE,
+                message,
+                Some(RETRY_AFTER),
+            ),
+            _ => ErrorReply::new(
+                StatusCode::UNAUTHORIZED,
+                grpc_code::UNAUTHENTICATED,
+                message,
+                None,
+            ),
         },
-        PipelineError::UnsupportedContentType(_) => {
-            ErrorReply::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, grpc_code::INVALID_ARGUMENT, message, None)
-        }
-        PipelineError::Decompress(DecompressError::Unsupported(_)) => {
-            ErrorReply::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, grpc_code::UNIMPLEMENTED, message, None)
-        }
+        PipelineError::UnsupportedContentType(_) => ErrorReply::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            grpc_code::INVALID_ARGUMENT,
+            message,
+            None,
+        ),
+        PipelineError::Decompress(DecompressError::Unsupported(_)) => ErrorReply::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            grpc_code::UNIMPLEMENTED,
+            message,
+            None,
+        ),
         // No RetryInfo: the same body will never fit.
-        PipelineError::TooLarge { .. } => {
-            ErrorReply::new(StatusCode::PAYLOAD_TOO_LARGE, grpc_code::RESOURCE_EXHAUSTED, message, None)
-        }
+        PipelineError::TooLarge { .. } => ErrorReply::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            grpc_code::RESOURCE_EXHAUSTED,
+            message,
+            None,
+        ),
         PipelineError::Decompress(_) | PipelineError::Malformed(_) | PipelineError::Decode(_) => {
-            ErrorReply::new(StatusCode::BAD_REQUEST, grpc_code::INVALID_ARGUMENT, message, None)
+            ErrorReply::new(
+                StatusCode::BAD_REQUEST,
+                grpc_code::INVALID_ARGUMENT,
+                message,
+                None,
+            )
         }
-        PipelineError::Sink(SinkError::QueueFull) => {
-            ErrorReply::new(StatusCode::TOO_MANY_REQUESTS, grpc_code::UNAVAILABLE, message, Some(RETRY_AFTER))
-        }
-        PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_)) | PipelineError::ShuttingDown => {
-            ErrorReply::new(StatusCode::SERVICE_UNAVAILABLE, grpc_code::UNAVAILABLE, message, Some(RETRY_AFTER))
-        }
-        PipelineError::Sink(SinkError::Rejected(_)) => {
-            ErrorReply::new(StatusCode::INTERNAL_SERVER_ERROR, grpc_code::INTERNAL, message, None)
-        }
+        PipelineError::Sink(SinkError::QueueFull) => ErrorReply::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            grpc_code::UNAVAILABLE,
+            message,
+            Some(RETRY_AFTER),
+        ),
+        PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_))
+        | PipelineError::ShuttingDown => ErrorReply::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            grpc_code::UNAVAILABLE,
+            message,
+            Some(RETRY_AFTER),
+        ),
+        PipelineError::Sink(SinkError::Rejected(_)) => ErrorReply::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            grpc_code::INTERNAL,
+            message,
+            None,
+        ),
     }
 }
 
@@ -91,7 +131,11 @@ mod tests {
         ];
         for error in retryable {
             let reply = error_reply(&error);
-            assert!(matches!(reply.http.as_u16(), 429 | 503), "{error}: {}", reply.http);
+            assert!(
+                matches!(reply.http.as_u16(), 429 | 503),
+                "{error}: {}",
+                reply.http
+            );
             assert_eq!(reply.grpc, grpc_code::UNAVAILABLE, "{error}");
             assert!(reply.retry_after.is_some(), "{error}");
         }
@@ -99,11 +143,22 @@ mod tests {
 
     #[test]
     fn auth_errors_split_into_401_and_403() {
-        assert_eq!(error_reply(&AuthError::UnknownKey.into()).http, StatusCode::UNAUTHORIZED);
-        assert_eq!(error_reply(&AuthError::Expired.into()).grpc, grpc_code::UNAUTHENTICATED);
-        let mismatch = AuthError::ProjectMismatch { claimed: "b".into() };
+        assert_eq!(
+            error_reply(&AuthError::UnknownKey.into()).http,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            error_reply(&AuthError::Expired.into()).grpc,
+            grpc_code::UNAUTHENTICATED
+        );
+        let mismatch = AuthError::ProjectMismatch {
+            claimed: "b".into(),
+        };
         assert_eq!(error_reply(&mismatch.into()).http, StatusCode::FORBIDDEN);
-        assert_eq!(error_reply(&AuthError::NotIngestOnly.into()).grpc, grpc_code::PERMISSION_DENIED);
+        assert_eq!(
+            error_reply(&AuthError::NotIngestOnly.into()).grpc,
+            grpc_code::PERMISSION_DENIED
+        );
     }
 
     #[test]

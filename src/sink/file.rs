@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sink::{BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding};
+use crate::sink::{
+    BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding,
+};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +36,11 @@ impl FileSink {
             path,
             writer: Arc::new(Mutex::new(BufWriter::new(file))),
             // One line per request; a line has no size limit worth splitting for.
-            layout: RecordLayout { key: RecordKey::ProjectId, encoding: ValueEncoding::OtlpJson, max_record_bytes: usize::MAX },
+            layout: RecordLayout {
+                key: RecordKey::ProjectId,
+                encoding: ValueEncoding::OtlpJson,
+                max_record_bytes: usize::MAX,
+            },
         })
     }
 
@@ -52,7 +58,9 @@ impl Sink for FileSink {
         let writer = Arc::clone(&self.writer);
         Box::pin(async move {
             let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                let mut w = writer.lock().map_err(|_| std::io::Error::other("file sink lock poisoned"))?;
+                let mut w = writer
+                    .lock()
+                    .map_err(|_| std::io::Error::other("file sink lock poisoned"))?;
                 for record in &batch.records {
                     w.write_all(&record.value)?;
                     w.write_all(b"\n")?;
@@ -62,8 +70,12 @@ impl Sink for FileSink {
             .await;
             match written {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(SinkError::Unavailable(format!("file sink write failed: {error}"))),
-                Err(error) => Err(SinkError::Unavailable(format!("file sink task failed: {error}"))),
+                Ok(Err(error)) => Err(SinkError::Unavailable(format!(
+                    "file sink write failed: {error}"
+                ))),
+                Err(error) => Err(SinkError::Unavailable(format!(
+                    "file sink task failed: {error}"
+                ))),
             }
         })
     }
@@ -75,7 +87,9 @@ impl Sink for FileSink {
     fn flush(&self, _timeout: Duration) -> BoxFuture<'_, ()> {
         let writer = Arc::clone(&self.writer);
         Box::pin(async move {
-            let _ = tokio::task::spawn_blocking(move || writer.lock().map(|mut w| w.flush()).is_ok()).await;
+            let _ =
+                tokio::task::spawn_blocking(move || writer.lock().map(|mut w| w.flush()).is_ok())
+                    .await;
         })
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
-use crate::otlp::{json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span};
+use crate::otlp::{
+    json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans,
+    Span,
+};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -61,7 +64,9 @@ impl RecordHeaders {
         [
             Some(("langwatch.project.id", self.project_id.as_str())),
             Some(("langwatch.api_key.id", self.api_key_id.as_str())),
-            self.template_id.as_deref().map(|t| ("langwatch.template.id", t)),
+            self.template_id
+                .as_deref()
+                .map(|t| ("langwatch.template.id", t)),
             Some(("content-type", self.content_type)),
         ]
         .into_iter()
@@ -115,34 +120,60 @@ struct Skeleton {
 }
 
 impl RecordLayout {
-    pub fn split(&self, mut request: ExportTraceServiceRequest, headers: RecordHeaders) -> SplitOutcome {
-        let headers = Arc::new(RecordHeaders { content_type: self.encoding.content_type(), ..headers });
+    pub fn split(
+        &self,
+        mut request: ExportTraceServiceRequest,
+        headers: RecordHeaders,
+    ) -> SplitOutcome {
+        let headers = Arc::new(RecordHeaders {
+            content_type: self.encoding.content_type(),
+            ..headers
+        });
         let (skeleton, groups) = self.group(&mut request, &headers.project_id);
         let mut records = Vec::new();
         let mut oversized_spans = 0;
         for (key, entries) in groups {
-            let budget = self.max_record_bytes.saturating_sub(key.len() + headers.encoded_len() + RECORD_OVERHEAD);
+            let budget = self
+                .max_record_bytes
+                .saturating_sub(key.len() + headers.encoded_len() + RECORD_OVERHEAD);
             for chunk in self.pack(entries, &skeleton) {
-                oversized_spans += self.encode_fitting(chunk, &skeleton, &key, budget, &mut records);
+                oversized_spans +=
+                    self.encode_fitting(chunk, &skeleton, &key, budget, &mut records);
             }
         }
-        SplitOutcome { batch: RecordBatch { records, headers }, oversized_spans }
+        SplitOutcome {
+            batch: RecordBatch { records, headers },
+            oversized_spans,
+        }
     }
 
     /// Moves the spans out of the request, grouped by record key, in arrival order.
-    fn group(&self, request: &mut ExportTraceServiceRequest, project_id: &str) -> (Skeleton, Vec<(String, Vec<Entry>)>) {
-        let mut skeleton = Skeleton { resources: Vec::new(), scopes: Vec::new() };
+    fn group(
+        &self,
+        request: &mut ExportTraceServiceRequest,
+        project_id: &str,
+    ) -> (Skeleton, Vec<(String, Vec<Entry>)>) {
+        let mut skeleton = Skeleton {
+            resources: Vec::new(),
+            scopes: Vec::new(),
+        };
         let mut groups: Vec<(String, Vec<Entry>)> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut last_trace: Vec<u8> = Vec::new();
         let mut last_slot = 0usize;
         for (ri, rs) in request.resource_spans.iter_mut().enumerate() {
-            skeleton.resources.push((rs.resource.take(), std::mem::take(&mut rs.schema_url)));
+            skeleton
+                .resources
+                .push((rs.resource.take(), std::mem::take(&mut rs.schema_url)));
             let mut scopes = Vec::with_capacity(rs.scope_spans.len());
             for (si, ss) in rs.scope_spans.iter_mut().enumerate() {
                 scopes.push((ss.scope.take(), std::mem::take(&mut ss.schema_url)));
                 for span in ss.spans.drain(..) {
-                    let entry = Entry { resource: ri, scope: si, span };
+                    let entry = Entry {
+                        resource: ri,
+                        scope: si,
+                        span,
+                    };
                     let slot = match self.key {
                         RecordKey::ProjectId => {
                             if groups.is_empty() {
@@ -152,12 +183,17 @@ impl RecordLayout {
                         }
                         // Spans of one trace usually arrive together: try the last group
                         // before hashing.
-                        RecordKey::TraceId if !groups.is_empty() && last_trace == entry.span.trace_id => last_slot,
+                        RecordKey::TraceId
+                            if !groups.is_empty() && last_trace == entry.span.trace_id =>
+                        {
+                            last_slot
+                        }
                         RecordKey::TraceId => {
-                            let slot = *index.entry(entry.span.trace_id.clone()).or_insert_with(|| {
-                                groups.push((hex::encode(&entry.span.trace_id), Vec::new()));
-                                groups.len() - 1
-                            });
+                            let slot =
+                                *index.entry(entry.span.trace_id.clone()).or_insert_with(|| {
+                                    groups.push((hex::encode(&entry.span.trace_id), Vec::new()));
+                                    groups.len() - 1
+                                });
                             last_trace.clone_from(&entry.span.trace_id);
                             last_slot = slot;
                             slot
@@ -190,7 +226,8 @@ impl RecordLayout {
             }
             if !current.is_empty() && size + cost > budget {
                 chunks.push(std::mem::take(&mut current));
-                size = skeleton.container_len(container) * factor + (entry.span.encoded_len() + 4) * factor;
+                size = skeleton.container_len(container) * factor
+                    + (entry.span.encoded_len() + 4) * factor;
             } else {
                 size += cost;
             }
@@ -205,7 +242,14 @@ impl RecordLayout {
 
     /// Encodes `entries` as one record if it fits, else halves and retries. Returns the
     /// number of spans that do not fit even alone.
-    fn encode_fitting(&self, entries: Vec<Entry>, skeleton: &Skeleton, key: &str, budget: usize, out: &mut Vec<Record>) -> usize {
+    fn encode_fitting(
+        &self,
+        entries: Vec<Entry>,
+        skeleton: &Skeleton,
+        key: &str,
+        budget: usize,
+        out: &mut Vec<Record>,
+    ) -> usize {
         let count = entries.len();
         let (request, origin) = skeleton.assemble(entries);
         let value = match self.encoding {
@@ -213,7 +257,11 @@ impl RecordLayout {
             ValueEncoding::OtlpJson => json::encode_request(&request),
         };
         if value.len() <= budget {
-            out.push(Record { key: key.to_owned(), value, span_count: count });
+            out.push(Record {
+                key: key.to_owned(),
+                value,
+                span_count: count,
+            });
             return 0;
         }
         if count == 1 {
@@ -228,8 +276,13 @@ impl RecordLayout {
 
 impl Skeleton {
     fn container_len(&self, (ri, si): (usize, usize)) -> usize {
-        let resource = self.resources[ri].0.as_ref().map_or(0, |r| r.encoded_len()) + self.resources[ri].1.len();
-        let scope = self.scopes[ri][si].0.as_ref().map_or(0, |s| s.encoded_len()) + self.scopes[ri][si].1.len();
+        let resource = self.resources[ri].0.as_ref().map_or(0, |r| r.encoded_len())
+            + self.resources[ri].1.len();
+        let scope = self.scopes[ri][si]
+            .0
+            .as_ref()
+            .map_or(0, |s| s.encoded_len())
+            + self.scopes[ri][si].1.len();
         resource + scope + 16
     }
 
@@ -251,10 +304,16 @@ impl Skeleton {
                 last_resource = Some(entry.resource);
                 last_scope = None;
             }
-            let Some(rs) = request.resource_spans.last_mut() else { continue };
+            let Some(rs) = request.resource_spans.last_mut() else {
+                continue;
+            };
             if last_scope != Some(entry.scope) {
                 let (scope, schema_url) = &self.scopes[entry.resource][entry.scope];
-                rs.scope_spans.push(ScopeSpans { scope: scope.clone(), spans: Vec::new(), schema_url: schema_url.clone() });
+                rs.scope_spans.push(ScopeSpans {
+                    scope: scope.clone(),
+                    spans: Vec::new(),
+                    schema_url: schema_url.clone(),
+                });
                 last_scope = Some(entry.scope);
             }
             if let Some(ss) = rs.scope_spans.last_mut() {
@@ -266,8 +325,19 @@ impl Skeleton {
     }
 
     fn disassemble(request: ExportTraceServiceRequest, origin: Vec<(usize, usize)>) -> Vec<Entry> {
-        let spans = request.resource_spans.into_iter().flat_map(|rs| rs.scope_spans).flat_map(|ss| ss.spans);
-        spans.zip(origin).map(|(span, (resource, scope))| Entry { resource, scope, span }).collect()
+        let spans = request
+            .resource_spans
+            .into_iter()
+            .flat_map(|rs| rs.scope_spans)
+            .flat_map(|ss| ss.spans);
+        spans
+            .zip(origin)
+            .map(|(span, (resource, scope))| Entry {
+                resource,
+                scope,
+                span,
+            })
+            .collect()
     }
 }
 
@@ -286,7 +356,9 @@ mod tests {
                     name: format!("span-{t}-{s}"),
                     attributes: vec![KeyValue {
                         key: "payload".into(),
-                        value: Some(AnyValue { value: Some(any_value::Value::StringValue("x".repeat(payload))) }),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("x".repeat(payload))),
+                        }),
                         ..Default::default()
                     }],
                     ..Default::default()
@@ -296,14 +368,22 @@ mod tests {
         ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: Some(Resource::default()),
-                scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
                 ..Default::default()
             }],
         }
     }
 
     fn headers() -> RecordHeaders {
-        RecordHeaders { project_id: "p".into(), api_key_id: "k".into(), template_id: None, content_type: "" }
+        RecordHeaders {
+            project_id: "p".into(),
+            api_key_id: "k".into(),
+            template_id: None,
+            content_type: "",
+        }
     }
 
     fn decode_all(batch: &RecordBatch, encoding: ValueEncoding) -> Vec<ExportTraceServiceRequest> {
@@ -311,7 +391,9 @@ mod tests {
             .records
             .iter()
             .map(|r| match encoding {
-                ValueEncoding::OtlpProto => ExportTraceServiceRequest::decode(&r.value[..]).unwrap(),
+                ValueEncoding::OtlpProto => {
+                    ExportTraceServiceRequest::decode(&r.value[..]).unwrap()
+                }
                 ValueEncoding::OtlpJson => json::decode_request(&r.value).unwrap(),
             })
             .collect()
@@ -319,31 +401,58 @@ mod tests {
 
     #[test]
     fn one_record_per_trace_keyed_by_hex_trace_id() {
-        let layout = RecordLayout { key: RecordKey::TraceId, encoding: ValueEncoding::OtlpProto, max_record_bytes: 1 << 20 };
+        let layout = RecordLayout {
+            key: RecordKey::TraceId,
+            encoding: ValueEncoding::OtlpProto,
+            max_record_bytes: 1 << 20,
+        };
         let out = layout.split(request(3, 4, 10), headers());
         assert_eq!(out.batch.records.len(), 3);
         assert_eq!(out.batch.records[0].key, hex::encode([1u8; 16]));
-        for (record, decoded) in out.batch.records.iter().zip(decode_all(&out.batch, ValueEncoding::OtlpProto)) {
+        for (record, decoded) in out
+            .batch
+            .records
+            .iter()
+            .zip(decode_all(&out.batch, ValueEncoding::OtlpProto))
+        {
             assert_eq!(span_count(&decoded), 4);
-            assert!(decoded.resource_spans[0].scope_spans[0].spans.iter().all(|s| hex::encode(&s.trace_id) == record.key));
+            assert!(decoded.resource_spans[0].scope_spans[0]
+                .spans
+                .iter()
+                .all(|s| hex::encode(&s.trace_id) == record.key));
         }
     }
 
     #[test]
     fn a_batch_over_the_limit_is_split_with_nothing_lost() {
         for encoding in [ValueEncoding::OtlpProto, ValueEncoding::OtlpJson] {
-            let layout = RecordLayout { key: RecordKey::ProjectId, encoding, max_record_bytes: 16 * 1024 };
+            let layout = RecordLayout {
+                key: RecordKey::ProjectId,
+                encoding,
+                max_record_bytes: 16 * 1024,
+            };
             let out = layout.split(request(2, 200, 500), headers());
             assert_eq!(out.oversized_spans, 0);
-            assert!(out.batch.records.len() > 10, "{encoding:?}: {}", out.batch.records.len());
+            assert!(
+                out.batch.records.len() > 10,
+                "{encoding:?}: {}",
+                out.batch.records.len()
+            );
             for record in &out.batch.records {
-                assert!(record.value.len() + record.key.len() + out.batch.headers.encoded_len() <= 16 * 1024);
+                assert!(
+                    record.value.len() + record.key.len() + out.batch.headers.encoded_len()
+                        <= 16 * 1024
+                );
                 assert_eq!(record.key, "p");
             }
             let decoded = decode_all(&out.batch, encoding);
             let mut names: Vec<String> = decoded
                 .iter()
-                .flat_map(|r| r.resource_spans.iter().flat_map(|rs| rs.scope_spans.iter().flat_map(|ss| ss.spans.iter())))
+                .flat_map(|r| {
+                    r.resource_spans
+                        .iter()
+                        .flat_map(|rs| rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()))
+                })
                 .map(|s| s.name.clone())
                 .collect();
             assert_eq!(names.len(), 400);
@@ -355,7 +464,11 @@ mod tests {
 
     #[test]
     fn a_span_larger_than_the_limit_alone_is_reported_not_sent() {
-        let layout = RecordLayout { key: RecordKey::TraceId, encoding: ValueEncoding::OtlpProto, max_record_bytes: 4096 };
+        let layout = RecordLayout {
+            key: RecordKey::TraceId,
+            encoding: ValueEncoding::OtlpProto,
+            max_record_bytes: 4096,
+        };
         let mut req = request(1, 3, 100);
         req.resource_spans[0].scope_spans[0].spans[1].name = "y".repeat(10_000);
         let out = layout.split(req, headers());

@@ -16,7 +16,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use intake::auth::source::KeyFile;
 use intake::auth::{KeyEntry, KeyHasher, KeyPrefix};
-use intake::otlp::{any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans, Span};
+use intake::otlp::{
+    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans,
+    Span,
+};
 use intake::secret::Secret;
 use prost::Message;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -52,14 +55,24 @@ where
 {
     std::thread::scope(|scope| {
         scope
-            .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future))
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(future)
+            })
             .join()
             .expect("helper thread")
     })
 }
 
 fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().expect("run kill");
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
     assert!(status.success(), "kill -{name} {pid} failed");
 }
 
@@ -77,7 +90,9 @@ fn tansu_binary() -> PathBuf {
     }
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
     let candidate = cargo_home.join("bin/tansu");
     assert!(
         candidate.is_file(),
@@ -99,7 +114,12 @@ pub struct Tansu {
 impl Tansu {
     pub fn start() -> Tansu {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut tansu = Tansu { port: free_port(), child: None, log: dir.path().join("tansu.log"), _dir: dir };
+        let mut tansu = Tansu {
+            port: free_port(),
+            child: None,
+            log: dir.path().join("tansu.log"),
+            _dir: dir,
+        };
         tansu.spawn();
         tansu
     }
@@ -108,7 +128,13 @@ impl Tansu {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let log = std::fs::File::create(&self.log).expect("tansu log");
         let child = Command::new(tansu_binary())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://tansu/"])
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::null())
@@ -116,7 +142,11 @@ impl Tansu {
             .spawn()
             .expect("start tansu");
         self.child = Some(child);
-        assert!(wait_for_port(self.port, Duration::from_secs(20)), "tansu did not listen on {}", self.port);
+        assert!(
+            wait_for_port(self.port, Duration::from_secs(20)),
+            "tansu did not listen on {}",
+            self.port
+        );
     }
 
     pub fn brokers(&self) -> String {
@@ -152,11 +182,16 @@ impl Tansu {
 
     pub fn create_topic(&self, topic: &str, partitions: i32) {
         block_on_fresh(async {
-            let admin: AdminClient<DefaultClientContext> =
-                ClientConfig::new().set("bootstrap.servers", self.brokers()).create().expect("admin client");
+            let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+                .set("bootstrap.servers", self.brokers())
+                .create()
+                .expect("admin client");
             let topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
             let results = admin
-                .create_topics([&topic], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+                .create_topics(
+                    [&topic],
+                    &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+                )
                 .await
                 .expect("create topics");
             for r in results {
@@ -170,7 +205,10 @@ impl Drop for Tansu {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_ref() {
             // A paused broker must be resumed to die cleanly.
-            let _ = Command::new("kill").arg("-CONT").arg(child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-CONT")
+                .arg(child.id().to_string())
+                .status();
         }
         self.kill();
     }
@@ -189,7 +227,9 @@ pub struct Consumed {
 impl Consumed {
     pub fn request(&self) -> ExportTraceServiceRequest {
         match self.headers.get("content-type").map(String::as_str) {
-            Some("application/json") => intake::otlp::json::decode_request(&self.value).expect("OTLP/JSON record"),
+            Some("application/json") => {
+                intake::otlp::json::decode_request(&self.value).expect("OTLP/JSON record")
+            }
             _ => ExportTraceServiceRequest::decode(&self.value[..]).expect("OTLP protobuf record"),
         }
     }
@@ -209,19 +249,27 @@ impl KafkaReader {
             .set("auto.offset.reset", "earliest")
             .create()
             .expect("consumer");
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
         let partitions = metadata.topics()[0].partitions().len();
         assert!(partitions > 0, "topic {topic} has no partitions");
         let mut assignment = TopicPartitionList::new();
         for p in 0..partitions as i32 {
-            assignment.add_partition_offset(topic, p, Offset::Beginning).expect("assign");
+            assignment
+                .add_partition_offset(topic, p, Offset::Beginning)
+                .expect("assign");
         }
         consumer.assign(&assignment).expect("assign partitions");
         KafkaReader { consumer }
     }
 
     /// Reads until `enough` says so or `timeout` passes; returns what was read.
-    pub fn read_until(&self, timeout: Duration, enough: impl Fn(&[Consumed]) -> bool) -> Vec<Consumed> {
+    pub fn read_until(
+        &self,
+        timeout: Duration,
+        enough: impl Fn(&[Consumed]) -> bool,
+    ) -> Vec<Consumed> {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         while Instant::now() < deadline && !enough(&out) {
@@ -230,11 +278,15 @@ impl KafkaReader {
                     let mut headers = BTreeMap::new();
                     if let Some(hs) = message.headers() {
                         for h in hs.iter() {
-                            headers.insert(h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned());
+                            headers.insert(
+                                h.key.to_owned(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            );
                         }
                     }
                     out.push(Consumed {
-                        key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
+                        key: String::from_utf8_lossy(message.key().unwrap_or_default())
+                            .into_owned(),
                         value: message.payload().unwrap_or_default().to_vec(),
                         headers,
                         partition: message.partition(),
@@ -248,16 +300,27 @@ impl KafkaReader {
     }
 
     /// Reads until `timeout`, collecting every span.
-    pub fn spans_until(&self, timeout: Duration, expected_spans: usize) -> Vec<(Consumed, Span, Resource)> {
+    pub fn spans_until(
+        &self,
+        timeout: Duration,
+        expected_spans: usize,
+    ) -> Vec<(Consumed, Span, Resource)> {
         let records = self.read_until(timeout, |r| count_spans(r) >= expected_spans);
         // Anything extra would be a duplicate or stray: read a little longer to see it.
         let extra = self.read_until(Duration::from_millis(500), |_| false);
-        records.into_iter().chain(extra).flat_map(|record| flatten(&record)).collect()
+        records
+            .into_iter()
+            .chain(extra)
+            .flat_map(|record| flatten(&record))
+            .collect()
     }
 }
 
 fn count_spans(records: &[Consumed]) -> usize {
-    records.iter().map(|r| intake::otlp::span_count(&r.request())).sum()
+    records
+        .iter()
+        .map(|r| intake::otlp::span_count(&r.request()))
+        .sum()
 }
 
 pub fn flatten(record: &Consumed) -> Vec<(Consumed, Span, Resource)> {
@@ -275,7 +338,10 @@ pub fn flatten(record: &Consumed) -> Vec<(Consumed, Span, Resource)> {
 }
 
 pub fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
-    attributes.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref()?.value.as_ref())
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
 }
 
 pub fn attr_str<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
@@ -312,7 +378,10 @@ impl TestKey {
             revoked_at: None,
             description: None,
         };
-        TestKey { token: minted.token.expose().to_owned(), entry }
+        TestKey {
+            token: minted.token.expose().to_owned(),
+            entry,
+        }
     }
 
     pub fn bearer(&self) -> String {
@@ -342,7 +411,11 @@ pub struct IntakeOptions {
 
 impl Default for IntakeOptions {
     fn default() -> Self {
-        Self { kafka: None, extra_toml: String::new(), wait_ready: true }
+        Self {
+            kafka: None,
+            extra_toml: String::new(),
+            wait_ready: true,
+        }
     }
 }
 
@@ -385,14 +458,27 @@ impl Intake {
             }
         }
         let child = command
-            .args(["--config", config_path.to_str().expect("utf-8 path"), "serve"])
+            .args([
+                "--config",
+                config_path.to_str().expect("utf-8 path"),
+                "serve",
+            ])
             .env("RUST_LOG", "intake=debug,librdkafka=debug,info")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .expect("start intake");
-        let intake = Intake { grpc, http, dir, child: Some(child) };
-        assert!(wait_for_port(http.port(), Duration::from_secs(20)), "intake did not listen:\n{}", intake.logs());
+        let intake = Intake {
+            grpc,
+            http,
+            dir,
+            child: Some(child),
+        };
+        assert!(
+            wait_for_port(http.port(), Duration::from_secs(20)),
+            "intake did not listen:\n{}",
+            intake.logs()
+        );
         if options.wait_ready {
             intake.wait_ready(Duration::from_secs(20));
         }
@@ -445,7 +531,11 @@ impl Intake {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
-        panic!("intake did not exit within {timeout:?} of SIGTERM:\n{}", self.logs());
+        let _ = child.wait();
+        panic!(
+            "intake did not exit within {timeout:?} of SIGTERM:\n{}",
+            self.logs()
+        );
     }
 }
 
@@ -473,33 +563,64 @@ pub struct Reply {
 }
 
 /// POSTs to OTLP/HTTP.
-pub async fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+pub async fn http_post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = http::Request::post(format!("http://{addr}{path}"));
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = client.request(request.body(Full::new(Bytes::from(body))).expect("request")).await.expect("http send");
+    let response = client
+        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .expect("http send");
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("read body").to_bytes().to_vec();
-    Reply { status: parts.status.as_u16(), headers: parts.headers, body, grpc_status: None, grpc_message: None }
+    Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+        grpc_status: None,
+        grpc_message: None,
+    }
 }
 
 /// A unary gRPC call to TraceService/Export over h2c; `frame` is the whole body.
 pub async fn grpc_call(addr: SocketAddr, headers: &[(&str, &str)], frame: Vec<u8>) -> Reply {
-    let client = Client::builder(TokioExecutor::new()).http2_only(true).build_http::<Full<Bytes>>();
-    let mut request = http::Request::post(format!("http://{addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers");
+    let client = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Full<Bytes>>();
+    let mut request = http::Request::post(format!(
+        "http://{addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers");
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = client.request(request.body(Full::new(Bytes::from(frame))).expect("request")).await.expect("grpc send");
+    let response = client
+        .request(
+            request
+                .body(Full::new(Bytes::from(frame)))
+                .expect("request"),
+        )
+        .await
+        .expect("grpc send");
     let (parts, body) = response.into_parts();
     let collected = body.collect().await.expect("read grpc body");
     let trailers = collected.trailers().cloned().unwrap_or_default();
     let body = collected.to_bytes().to_vec();
-    let pick = |name: &str| trailers.get(name).or_else(|| parts.headers.get(name)).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let pick = |name: &str| {
+        trailers
+            .get(name)
+            .or_else(|| parts.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     Reply {
         status: parts.status.as_u16(),
         grpc_status: pick("grpc-status").and_then(|s| s.parse().ok()),
@@ -523,7 +644,12 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 /// A request with `spans` spans over `traces` traces, each span carrying `payload` bytes.
-pub fn make_request(run: &str, traces: usize, spans: usize, payload: usize) -> ExportTraceServiceRequest {
+pub fn make_request(
+    run: &str,
+    traces: usize,
+    spans: usize,
+    payload: usize,
+) -> ExportTraceServiceRequest {
     let mut out = Vec::new();
     for i in 0..spans {
         let trace = (i % traces.max(1)) as u64 + 1;
@@ -532,7 +658,9 @@ pub fn make_request(run: &str, traces: usize, spans: usize, payload: usize) -> E
         trace_id[8..].copy_from_slice(&trace.to_be_bytes());
         out.push(Span {
             trace_id: trace_id.to_vec(),
-            span_id: (free_hash(run).wrapping_add(i as u64 + 1)).to_be_bytes().to_vec(),
+            span_id: (free_hash(run).wrapping_add(i as u64 + 1))
+                .to_be_bytes()
+                .to_vec(),
             name: format!("{run}-span-{i}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + i as u64,
             end_time_unix_nano: 1_700_000_000_000_000_100 + i as u64,
@@ -545,8 +673,14 @@ pub fn make_request(run: &str, traces: usize, spans: usize, payload: usize) -> E
     }
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            resource: Some(Resource { attributes: vec![kv_str("service.name", "raw-client")], ..Default::default() }),
-            scope_spans: vec![ScopeSpans { spans: out, ..Default::default() }],
+            resource: Some(Resource {
+                attributes: vec![kv_str("service.name", "raw-client")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: out,
+                ..Default::default()
+            }],
             ..Default::default()
         }],
     }
@@ -554,13 +688,17 @@ pub fn make_request(run: &str, traces: usize, spans: usize, payload: usize) -> E
 
 fn free_hash(s: &str) -> u64 {
     // FNV-1a: stable ids per run name.
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 pub fn kv_str(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
-        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.to_owned())) }),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
         ..Default::default()
     }
 }
@@ -583,10 +721,18 @@ fn parse_sdk_output(output: std::process::Output) -> SdkRun {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let line = stdout.lines().last().unwrap_or("");
-    let parsed: serde_json::Value = serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("client printed no result ({e}):\nstdout: {stdout}\nstderr: {stderr}"));
+    let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+        panic!("client printed no result ({e}):\nstdout: {stdout}\nstderr: {stderr}")
+    });
     let ids = |name: &str| -> Vec<String> {
-        parsed[name].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        parsed[name]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     SdkRun {
         success: parsed["result"] == "SUCCESS",
@@ -604,7 +750,9 @@ pub fn python_export(env: &[(&str, String)]) -> SdkRun {
     for (k, v) in env {
         command.env(k, v);
     }
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {python}: {e}; run `bash .ci/run` to install the clients"));
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("cannot run {python}: {e}; run `bash .ci/run` to install the clients")
+    });
     let run = parse_sdk_output(output);
     assert!(
         !run.output.contains("ModuleNotFoundError"),
@@ -618,7 +766,8 @@ pub fn python_export(env: &[(&str, String)]) -> SdkRun {
 pub fn node_export(env: &[(&str, String)]) -> SdkRun {
     let dir = repo_path("tests/clients/node");
     assert!(
-        dir.join("node_modules/@opentelemetry/exporter-trace-otlp-http").is_dir(),
+        dir.join("node_modules/@opentelemetry/exporter-trace-otlp-http")
+            .is_dir(),
         "Node OpenTelemetry exporter not installed in {}; run `bash .ci/run` (or `npm ci` there)",
         dir.display()
     );

@@ -35,7 +35,10 @@ fn default_reload_interval() -> Duration {
 
 impl Default for FileKeySourceConfig {
     fn default() -> Self {
-        Self { path: None, reload_interval: default_reload_interval() }
+        Self {
+            path: None,
+            reload_interval: default_reload_interval(),
+        }
     }
 }
 
@@ -51,7 +54,10 @@ impl KeyFile {
     /// Parses and validates every row; the first bad row fails the whole file so a
     /// typo never silently drops a key.
     pub fn parse(text: &str, path: &Path) -> Result<HashMap<String, KeyRecord>, KeySourceError> {
-        let invalid = |message: String| KeySourceError::Invalid { path: path.display().to_string(), message };
+        let invalid = |message: String| KeySourceError::Invalid {
+            path: path.display().to_string(),
+            message,
+        };
         let file: KeyFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let mut records = HashMap::with_capacity(file.keys.len());
         for (index, entry) in file.keys.into_iter().enumerate() {
@@ -60,7 +66,9 @@ impl KeyFile {
                 .into_record()
                 .map_err(|m| invalid(format!("keys[{index}] (lookup_id {lookup_id}): {m}")))?;
             if records.insert(lookup_id.clone(), record).is_some() {
-                return Err(invalid(format!("keys[{index}]: duplicate lookup_id {lookup_id}")));
+                return Err(invalid(format!(
+                    "keys[{index}]: duplicate lookup_id {lookup_id}"
+                )));
             }
         }
         Ok(records)
@@ -153,7 +161,11 @@ impl FileKeySource {
     }
 
     /// Polls the file until `shutdown`; errors are logged and the old records kept.
-    pub fn spawn_watcher(self: &Arc<Self>, interval: Duration, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_watcher(
+        self: &Arc<Self>,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let source = Arc::clone(self);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
@@ -178,19 +190,28 @@ impl FileKeySource {
 }
 
 fn read_capped(path: &Path) -> Result<String, KeySourceError> {
-    let io = |source| KeySourceError::Io { path: path.display().to_string(), source };
+    let io = |source| KeySourceError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if meta.len() > MAX_KEY_FILE_BYTES {
         return Err(KeySourceError::Invalid {
             path: path.display().to_string(),
-            message: format!("file is {} bytes; the limit is {MAX_KEY_FILE_BYTES}", meta.len()),
+            message: format!(
+                "file is {} bytes; the limit is {MAX_KEY_FILE_BYTES}",
+                meta.len()
+            ),
         });
     }
     std::fs::read_to_string(path).map_err(io)
 }
 
 impl KeySource for FileKeySource {
-    fn lookup<'a>(&'a self, lookup_id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
+    fn lookup<'a>(
+        &'a self,
+        lookup_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let found = self.snapshot().get(lookup_id).cloned();
         Box::pin(async move { Ok(found) })
@@ -225,7 +246,11 @@ mod tests {
         assert_eq!(source.len(), 1);
         assert!(!source.reload_if_changed().unwrap());
 
-        std::fs::write(&path, row("AAAAAAAAAAAAAAAA", "revoked_at = \"2020-01-01T00:00:00Z\"")).unwrap();
+        std::fs::write(
+            &path,
+            row("AAAAAAAAAAAAAAAA", "revoked_at = \"2020-01-01T00:00:00Z\""),
+        )
+        .unwrap();
         assert!(source.reload_if_changed().unwrap());
         assert!(source.snapshot()["AAAAAAAAAAAAAAAA"].revoked_at.is_some());
 
@@ -236,8 +261,17 @@ mod tests {
 
     #[test]
     fn duplicate_lookup_ids_are_rejected_with_the_row() {
-        let text = format!("{}{}", row("AAAAAAAAAAAAAAAA", ""), row("AAAAAAAAAAAAAAAA", ""));
-        let err = KeyFile::parse(&text, Path::new("k.toml")).unwrap_err().to_string();
-        assert!(err.contains("keys[1]") && err.contains("duplicate"), "{err}");
+        let text = format!(
+            "{}{}",
+            row("AAAAAAAAAAAAAAAA", ""),
+            row("AAAAAAAAAAAAAAAA", "")
+        );
+        let err = KeyFile::parse(&text, Path::new("k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("keys[1]") && err.contains("duplicate"),
+            "{err}"
+        );
     }
 }

@@ -2,8 +2,9 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::otlp::{
-    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest, InstrumentationScope,
-    KeyValue, KeyValueList, Resource, ResourceSpans, ScopeSpans, Span, Status,
+    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest,
+    InstrumentationScope, KeyValue, KeyValueList, Resource, ResourceSpans, ScopeSpans, Span,
+    Status,
 };
 
 /// An id that is neither hex nor base64 decodes to this length-1 value, which no id field
@@ -13,13 +14,18 @@ const UNDECODABLE_ID: [u8; 1] = [0xff];
 type Res<T> = Result<T, String>;
 
 pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
+    // An empty body is an empty request, as it is in protobuf.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ExportTraceServiceRequest::default());
+    }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
     let object = as_object(&value).map_err(DecodeError::Json)?;
     let mut request = ExportTraceServiceRequest::default();
     if let Some(list) = field(object, "resourceSpans", "resource_spans") {
-        request.resource_spans =
-            array(list, resource_spans).map_err(|e| DecodeError::Json(format!("resourceSpans{e}")))?;
+        request.resource_spans = array(list, resource_spans)
+            .map_err(|e| DecodeError::Json(format!("resourceSpans{e}")))?;
     }
     Ok(request)
 }
@@ -27,11 +33,16 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
 /// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
 /// parsers also accept. `null` counts as absent.
 fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
-    object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
+    object
+        .get(camel)
+        .or_else(|| object.get(snake))
+        .filter(|v| !v.is_null())
 }
 
 fn as_object(value: &Value) -> Res<&Map<String, Value>> {
-    value.as_object().ok_or_else(|| format!(": expected an object, found {}", kind(value)))
+    value
+        .as_object()
+        .ok_or_else(|| format!(": expected an object, found {}", kind(value)))
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -46,8 +57,14 @@ fn kind(value: &Value) -> &'static str {
 }
 
 fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
-    let items = value.as_array().ok_or_else(|| format!(": expected an array, found {}", kind(value)))?;
-    items.iter().enumerate().map(|(i, v)| item(v).map_err(|e| format!("[{i}]{e}"))).collect()
+    let items = value
+        .as_array()
+        .ok_or_else(|| format!(": expected an array, found {}", kind(value)))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| item(v).map_err(|e| format!("[{i}]{e}")))
+        .collect()
 }
 
 fn at<T>(name: &str, result: Res<T>) -> Res<T> {
@@ -55,7 +72,10 @@ fn at<T>(name: &str, result: Res<T>) -> Res<T> {
 }
 
 fn string(value: &Value) -> Res<String> {
-    value.as_str().map(str::to_owned).ok_or_else(|| format!(": expected a string, found {}", kind(value)))
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!(": expected a string, found {}", kind(value)))
 }
 
 fn opt_string(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<String> {
@@ -66,9 +86,15 @@ fn u64_value(value: &Value) -> Res<u64> {
     match value {
         Value::Number(n) => n
             .as_u64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8446744073709552e19).map(|f| f as u64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8446744073709552e19)
+                    .map(|f| f as u64)
+            })
             .ok_or_else(|| format!(": {n} is not an unsigned 64-bit integer")),
-        Value::String(s) => s.parse::<u64>().map_err(|_| format!(": `{s}` is not an unsigned 64-bit integer")),
+        Value::String(s) => s
+            .parse::<u64>()
+            .map_err(|_| format!(": `{s}` is not an unsigned 64-bit integer")),
         other => Err(format!(": expected an integer, found {}", kind(other))),
     }
 }
@@ -77,9 +103,15 @@ fn i64_value(value: &Value) -> Res<i64> {
     match value {
         Value::Number(n) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.223372036854776e18).map(|f| f as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.223372036854776e18)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| format!(": {n} is not a 64-bit integer")),
-        Value::String(s) => s.parse::<i64>().map_err(|_| format!(": `{s}` is not a 64-bit integer")),
+        Value::String(s) => s
+            .parse::<i64>()
+            .map_err(|_| format!(": `{s}` is not a 64-bit integer")),
         other => Err(format!(": expected an integer, found {}", kind(other))),
     }
 }
@@ -100,7 +132,9 @@ fn f64_value(value: &Value) -> Res<f64> {
             "NaN" => Ok(f64::NAN),
             "Infinity" => Ok(f64::INFINITY),
             "-Infinity" => Ok(f64::NEG_INFINITY),
-            other => other.parse::<f64>().map_err(|_| format!(": `{other}` is not a number")),
+            other => other
+                .parse::<f64>()
+                .map_err(|_| format!(": `{other}` is not a number")),
         },
         other => Err(format!(": expected a number, found {}", kind(other))),
     }
@@ -111,7 +145,9 @@ fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
     match value {
         Value::String(s) => match names.iter().position(|n| n == s) {
             Some(i) => Ok(i as i32),
-            None => s.parse::<i32>().map_err(|_| format!(": unknown enum value `{s}`")),
+            None => s
+                .parse::<i32>()
+                .map_err(|_| format!(": unknown enum value `{s}`")),
         },
         other => {
             let v = i64_value(other)?;
@@ -122,7 +158,9 @@ fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
 
 /// Hex first (the OTLP/JSON form); base64 for producers that used the proto3 default.
 fn id_bytes(value: &Value) -> Res<Vec<u8>> {
-    let text = value.as_str().ok_or_else(|| format!(": expected an id string, found {}", kind(value)))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!(": expected an id string, found {}", kind(value)))?;
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,7 +169,10 @@ fn id_bytes(value: &Value) -> Res<Vec<u8>> {
             return Ok(bytes);
         }
     }
-    let engines = [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE];
+    let engines = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::URL_SAFE,
+    ];
     for engine in engines {
         if let Ok(bytes) = engine.decode(text) {
             return Ok(bytes);
@@ -145,14 +186,17 @@ fn opt_id(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<Vec<u8>>
 }
 
 fn attributes(object: &Map<String, Value>) -> Res<Vec<KeyValue>> {
-    field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
+    field(object, "attributes", "attributes")
+        .map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
 }
 
 fn key_value(value: &Value) -> Res<KeyValue> {
     let object = as_object(value)?;
     Ok(KeyValue {
         key: opt_string(object, "key", "key")?,
-        value: field(object, "value", "value").map(|v| at("value", any_value(v))).transpose()?,
+        value: field(object, "value", "value")
+            .map(|v| at("value", any_value(v)))
+            .transpose()?,
         ..Default::default()
     })
 }
@@ -166,21 +210,27 @@ fn any_value(value: &Value) -> Res<AnyValue> {
         }
         let decoded = match name.as_str() {
             "stringValue" | "string_value" => any_value::Value::StringValue(at(name, string(v))?),
-            "boolValue" | "bool_value" => any_value::Value::BoolValue(
-                v.as_bool().ok_or_else(|| format!(".{name}: expected a boolean, found {}", self::kind(v)))?,
-            ),
+            "boolValue" | "bool_value" => {
+                any_value::Value::BoolValue(v.as_bool().ok_or_else(|| {
+                    format!(".{name}: expected a boolean, found {}", self::kind(v))
+                })?)
+            }
             "intValue" | "int_value" => any_value::Value::IntValue(at(name, i64_value(v))?),
-            "doubleValue" | "double_value" => any_value::Value::DoubleValue(at(name, f64_value(v))?),
+            "doubleValue" | "double_value" => {
+                any_value::Value::DoubleValue(at(name, f64_value(v))?)
+            }
             "arrayValue" | "array_value" => {
                 let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values")
-                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, any_value))))?;
+                let values = field(inner, "values", "values").map_or(Ok(Vec::new()), |vals| {
+                    at(name, at("values", array(vals, any_value)))
+                })?;
                 any_value::Value::ArrayValue(ArrayValue { values })
             }
             "kvlistValue" | "kvlist_value" => {
                 let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values")
-                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, key_value))))?;
+                let values = field(inner, "values", "values").map_or(Ok(Vec::new()), |vals| {
+                    at(name, at("values", array(vals, key_value)))
+                })?;
                 any_value::Value::KvlistValue(KeyValueList { values })
             }
             "bytesValue" | "bytes_value" => {
@@ -202,7 +252,9 @@ fn any_value(value: &Value) -> Res<AnyValue> {
 fn resource_spans(value: &Value) -> Res<ResourceSpans> {
     let object = as_object(value)?;
     Ok(ResourceSpans {
-        resource: field(object, "resource", "resource").map(|v| at("resource", resource(v))).transpose()?,
+        resource: field(object, "resource", "resource")
+            .map(|v| at("resource", resource(v)))
+            .transpose()?,
         scope_spans: field(object, "scopeSpans", "scope_spans")
             .map_or(Ok(Vec::new()), |v| at("scopeSpans", array(v, scope_spans)))?,
         schema_url: opt_string(object, "schemaUrl", "schema_url")?,
@@ -213,7 +265,11 @@ fn resource(value: &Value) -> Res<Resource> {
     let object = as_object(value)?;
     Ok(Resource {
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        dropped_attributes_count: opt_u32(
+            object,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
         entity_refs: field(object, "entityRefs", "entity_refs")
             .map_or(Ok(Vec::new()), |v| at("entityRefs", array(v, entity_ref)))?,
     })
@@ -235,8 +291,11 @@ fn entity_ref(value: &Value) -> Res<EntityRef> {
 fn scope_spans(value: &Value) -> Res<ScopeSpans> {
     let object = as_object(value)?;
     Ok(ScopeSpans {
-        scope: field(object, "scope", "scope").map(|v| at("scope", scope(v))).transpose()?,
-        spans: field(object, "spans", "spans").map_or(Ok(Vec::new()), |v| at("spans", array(v, span)))?,
+        scope: field(object, "scope", "scope")
+            .map(|v| at("scope", scope(v)))
+            .transpose()?,
+        spans: field(object, "spans", "spans")
+            .map_or(Ok(Vec::new()), |v| at("spans", array(v, span)))?,
         schema_url: opt_string(object, "schemaUrl", "schema_url")?,
     })
 }
@@ -247,7 +306,11 @@ fn scope(value: &Value) -> Res<InstrumentationScope> {
         name: opt_string(object, "name", "name")?,
         version: opt_string(object, "version", "version")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        dropped_attributes_count: opt_u32(
+            object,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
     })
 }
 
@@ -270,16 +333,25 @@ fn span(value: &Value) -> Res<Span> {
         parent_span_id: opt_id(object, "parentSpanId", "parent_span_id")?,
         flags: opt_u32(object, "flags", "flags")?,
         name: opt_string(object, "name", "name")?,
-        kind: field(object, "kind", "kind").map_or(Ok(0), |v| at("kind", enum_value(v, SPAN_KINDS)))?,
+        kind: field(object, "kind", "kind")
+            .map_or(Ok(0), |v| at("kind", enum_value(v, SPAN_KINDS)))?,
         start_time_unix_nano: opt_u64(object, "startTimeUnixNano", "start_time_unix_nano")?,
         end_time_unix_nano: opt_u64(object, "endTimeUnixNano", "end_time_unix_nano")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
-        events: field(object, "events", "events").map_or(Ok(Vec::new()), |v| at("events", array(v, event)))?,
+        dropped_attributes_count: opt_u32(
+            object,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
+        events: field(object, "events", "events")
+            .map_or(Ok(Vec::new()), |v| at("events", array(v, event)))?,
         dropped_events_count: opt_u32(object, "droppedEventsCount", "dropped_events_count")?,
-        links: field(object, "links", "links").map_or(Ok(Vec::new()), |v| at("links", array(v, link)))?,
+        links: field(object, "links", "links")
+            .map_or(Ok(Vec::new()), |v| at("links", array(v, link)))?,
         dropped_links_count: opt_u32(object, "droppedLinksCount", "dropped_links_count")?,
-        status: field(object, "status", "status").map(|v| at("status", status(v))).transpose()?,
+        status: field(object, "status", "status")
+            .map(|v| at("status", status(v)))
+            .transpose()?,
     })
 }
 
@@ -289,7 +361,11 @@ fn event(value: &Value) -> Res<span::Event> {
         time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
         name: opt_string(object, "name", "name")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        dropped_attributes_count: opt_u32(
+            object,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
     })
 }
 
@@ -300,7 +376,11 @@ fn link(value: &Value) -> Res<span::Link> {
         span_id: opt_id(object, "spanId", "span_id")?,
         trace_state: opt_string(object, "traceState", "trace_state")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")?,
+        dropped_attributes_count: opt_u32(
+            object,
+            "droppedAttributesCount",
+            "dropped_attributes_count",
+        )?,
         flags: opt_u32(object, "flags", "flags")?,
     })
 }
@@ -309,7 +389,8 @@ fn status(value: &Value) -> Res<Status> {
     let object = as_object(value)?;
     Ok(Status {
         message: opt_string(object, "message", "message")?,
-        code: field(object, "code", "code").map_or(Ok(0), |v| at("code", enum_value(v, STATUS_CODES)))?,
+        code: field(object, "code", "code")
+            .map_or(Ok(0), |v| at("code", enum_value(v, STATUS_CODES)))?,
     })
 }
 
@@ -328,13 +409,24 @@ mod tests {
             "status":{"code":"STATUS_CODE_ERROR","message":"boom"},"unknownField":{"x":1}}]}]}]}"#;
         let request = decode_request(body).unwrap();
         let span = &request.resource_spans[0].scope_spans[0].spans[0];
-        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            hex::encode(&span.trace_id),
+            "5b8efff798038103d269b633813fc60c"
+        );
         assert_eq!(span.kind, 2);
         assert_eq!(span.start_time_unix_nano, 1544712660000000000);
         assert_eq!(span.end_time_unix_nano, 1544712661000000000);
-        assert_eq!(span.attributes[0].value.as_ref().unwrap().value, Some(any_value::Value::IntValue(42)));
-        assert!(matches!(span.attributes[1].value.as_ref().unwrap().value, Some(any_value::Value::DoubleValue(d)) if d.is_nan()));
-        assert_eq!(span.attributes[2].value.as_ref().unwrap().value, Some(any_value::Value::BytesValue(vec![1, 2])));
+        assert_eq!(
+            span.attributes[0].value.as_ref().unwrap().value,
+            Some(any_value::Value::IntValue(42))
+        );
+        assert!(
+            matches!(span.attributes[1].value.as_ref().unwrap().value, Some(any_value::Value::DoubleValue(d)) if d.is_nan())
+        );
+        assert_eq!(
+            span.attributes[2].value.as_ref().unwrap().value,
+            Some(any_value::Value::BytesValue(vec![1, 2]))
+        );
         assert_eq!(span.status.as_ref().unwrap().code, 2);
     }
 
@@ -343,15 +435,22 @@ mod tests {
         let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ="}]}]}]}"#;
         let request = decode_request(body).unwrap();
         let span = &request.resource_spans[0].scope_spans[0].spans[0];
-        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            hex::encode(&span.trace_id),
+            "5b8efff798038103d269b633813fc60c"
+        );
         assert_eq!(hex::encode(&span.span_id), "eee19b7ec3c1b174");
     }
 
     #[test]
     fn errors_carry_the_path() {
-        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}"#;
+        let body =
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}"#;
         let err = decode_request(body).unwrap_err().to_string();
-        assert!(err.contains("resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"), "{err}");
+        assert!(
+            err.contains("resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
 use crate::otlp::{
-    any_value, span, AnyValue, EntityRef, ExportTraceServiceRequest, ExportTraceServiceResponse, InstrumentationScope,
-    KeyValue, Resource, ResourceSpans, ScopeSpans, Span, Status,
+    any_value, span, AnyValue, EntityRef, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    InstrumentationScope, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, Status,
 };
 
 /// Serializes a request as OTLP/JSON. Default values are omitted, as proto3 JSON does.
@@ -23,7 +23,9 @@ pub fn encode_response(response: &ExportTraceServiceResponse) -> Vec<u8> {
         out.extend_from_slice(b"\"partialSuccess\":{");
         let mut first = true;
         if partial.rejected_spans != 0 {
-            out.extend_from_slice(format!("\"rejectedSpans\":\"{}\"", partial.rejected_spans).as_bytes());
+            out.extend_from_slice(
+                format!("\"rejectedSpans\":\"{}\"", partial.rejected_spans).as_bytes(),
+            );
             first = false;
         }
         if !partial.error_message.is_empty() {
@@ -50,7 +52,10 @@ fn write_into<T: Serialize>(out: &mut Vec<u8>, value: &T) {
 impl Serialize for JsonRequest<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("resourceSpans", &Seq(&self.0.resource_spans, JsResourceSpans))?;
+        map.serialize_entry(
+            "resourceSpans",
+            &Seq(&self.0.resource_spans, JsResourceSpans),
+        )?;
         map.end()
     }
 }
@@ -315,21 +320,31 @@ impl Serialize for JsAnyValue<'_> {
             None | Some(any_value::Value::StringValueStrindex(_)) => {}
             Some(any_value::Value::StringValue(v)) => map.serialize_entry("stringValue", v)?,
             Some(any_value::Value::BoolValue(v)) => map.serialize_entry("boolValue", v)?,
-            Some(any_value::Value::IntValue(v)) => map.serialize_entry("intValue", &Int64Str(*v))?,
+            Some(any_value::Value::IntValue(v)) => {
+                map.serialize_entry("intValue", &Int64Str(*v))?
+            }
             Some(any_value::Value::DoubleValue(v)) => {
                 if v.is_nan() {
                     map.serialize_entry("doubleValue", "NaN")?
                 } else if v.is_infinite() {
-                    map.serialize_entry("doubleValue", if *v > 0.0 { "Infinity" } else { "-Infinity" })?
+                    map.serialize_entry(
+                        "doubleValue",
+                        if *v > 0.0 { "Infinity" } else { "-Infinity" },
+                    )?
                 } else {
                     map.serialize_entry("doubleValue", v)?
                 }
             }
-            Some(any_value::Value::ArrayValue(v)) => map.serialize_entry("arrayValue", &ValuesOf(&v.values, JsAnyValue))?,
-            Some(any_value::Value::KvlistValue(v)) => map.serialize_entry("kvlistValue", &ValuesOf(&v.values, JsKeyValue))?,
-            Some(any_value::Value::BytesValue(v)) => {
-                map.serialize_entry("bytesValue", &base64::engine::general_purpose::STANDARD.encode(v))?
+            Some(any_value::Value::ArrayValue(v)) => {
+                map.serialize_entry("arrayValue", &ValuesOf(&v.values, JsAnyValue))?
             }
+            Some(any_value::Value::KvlistValue(v)) => {
+                map.serialize_entry("kvlistValue", &ValuesOf(&v.values, JsKeyValue))?
+            }
+            Some(any_value::Value::BytesValue(v)) => map.serialize_entry(
+                "bytesValue",
+                &base64::engine::general_purpose::STANDARD.encode(v),
+            )?,
         }
         map.end()
     }
@@ -352,16 +367,30 @@ mod tests {
     use crate::otlp::{ArrayValue, ExportTracePartialSuccess, KeyValueList};
 
     fn kv(key: &str, value: any_value::Value) -> KeyValue {
-        KeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), ..Default::default() }
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn encode_then_decode_is_identity() {
         let request = ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
-                resource: Some(Resource { attributes: vec![kv("service.name", any_value::Value::StringValue("s".into()))], ..Default::default() }),
+                resource: Some(Resource {
+                    attributes: vec![kv(
+                        "service.name",
+                        any_value::Value::StringValue("s".into()),
+                    )],
+                    ..Default::default()
+                }),
                 scope_spans: vec![ScopeSpans {
-                    scope: Some(InstrumentationScope { name: "lib".into(), version: "1.0".into(), ..Default::default() }),
+                    scope: Some(InstrumentationScope {
+                        name: "lib".into(),
+                        version: "1.0".into(),
+                        ..Default::default()
+                    }),
                     spans: vec![Span {
                         trace_id: vec![7; 16],
                         span_id: vec![8; 8],
@@ -375,12 +404,39 @@ mod tests {
                             kv("d", any_value::Value::DoubleValue(1.5)),
                             kv("inf", any_value::Value::DoubleValue(f64::INFINITY)),
                             kv("b", any_value::Value::BytesValue(vec![0, 255])),
-                            kv("a", any_value::Value::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(any_value::Value::BoolValue(true)) }] })),
-                            kv("m", any_value::Value::KvlistValue(KeyValueList { values: vec![kv("x", any_value::Value::StringValue("ü".into()))] })),
+                            kv(
+                                "a",
+                                any_value::Value::ArrayValue(ArrayValue {
+                                    values: vec![AnyValue {
+                                        value: Some(any_value::Value::BoolValue(true)),
+                                    }],
+                                }),
+                            ),
+                            kv(
+                                "m",
+                                any_value::Value::KvlistValue(KeyValueList {
+                                    values: vec![kv(
+                                        "x",
+                                        any_value::Value::StringValue("ü".into()),
+                                    )],
+                                }),
+                            ),
                         ],
-                        events: vec![span::Event { time_unix_nano: 5, name: "e".into(), ..Default::default() }],
-                        links: vec![span::Link { trace_id: vec![1; 16], span_id: vec![2; 8], flags: 256, ..Default::default() }],
-                        status: Some(Status { code: 2, message: "bad".into() }),
+                        events: vec![span::Event {
+                            time_unix_nano: 5,
+                            name: "e".into(),
+                            ..Default::default()
+                        }],
+                        links: vec![span::Link {
+                            trace_id: vec![1; 16],
+                            span_id: vec![2; 8],
+                            flags: 256,
+                            ..Default::default()
+                        }],
+                        status: Some(Status {
+                            code: 2,
+                            message: "bad".into(),
+                        }),
                         ..Default::default()
                     }],
                     ..Default::default()
@@ -390,21 +446,36 @@ mod tests {
         };
         let json = encode_request(&request);
         let text = String::from_utf8(json.clone()).unwrap();
-        assert!(text.contains(r#""traceId":"07070707070707070707070707070707""#), "{text}");
-        assert!(text.contains(r#""startTimeUnixNano":"18446744073709551615""#), "{text}");
-        assert!(text.contains(r#""intValue":"-9223372036854775808""#), "{text}");
+        assert!(
+            text.contains(r#""traceId":"07070707070707070707070707070707""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""startTimeUnixNano":"18446744073709551615""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""intValue":"-9223372036854775808""#),
+            "{text}"
+        );
         assert_eq!(decode_request(&json).unwrap(), request);
     }
 
     #[test]
     fn response_json_uses_camel_case_and_string_int64() {
         let response = ExportTraceServiceResponse {
-            partial_success: Some(ExportTracePartialSuccess { rejected_spans: 2, error_message: "x \"y\"".into() }),
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 2,
+                error_message: "x \"y\"".into(),
+            }),
         };
         assert_eq!(
             String::from_utf8(encode_response(&response)).unwrap(),
             r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"x \"y\""}}"#
         );
-        assert_eq!(encode_response(&ExportTraceServiceResponse::default()), b"{}");
+        assert_eq!(
+            encode_response(&ExportTraceServiceResponse::default()),
+            b"{}"
+        );
     }
 }

@@ -93,7 +93,16 @@ impl LibrdkafkaProperties {
     fn redacted(&self) -> BTreeMap<&str, &str> {
         self.0
             .iter()
-            .map(|(k, v)| (k.as_str(), if is_secret_property(k) { "**REDACTED**" } else { v.as_str() }))
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_property(k) {
+                        "**REDACTED**"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
             .collect()
     }
 }
@@ -135,34 +144,68 @@ const COMPRESSIONS: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
 impl KafkaSinkConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.brokers.trim().is_empty() {
-            return Err(ConfigError::field("kafka.brokers", "must list at least one host:port"));
+            return Err(ConfigError::field(
+                "kafka.brokers",
+                "must list at least one host:port",
+            ));
         }
-        if self.topic.is_empty() || self.topic.len() > 249 || !self.topic.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
-            return Err(ConfigError::field("kafka.topic", "must be 1-249 characters of [a-zA-Z0-9._-]"));
+        if self.topic.is_empty()
+            || self.topic.len() > 249
+            || !self
+                .topic
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(ConfigError::field(
+                "kafka.topic",
+                "must be 1-249 characters of [a-zA-Z0-9._-]",
+            ));
         }
         if self.max_message_bytes < 4096 {
-            return Err(ConfigError::field("kafka.max_message_bytes", "must be at least 4096"));
+            return Err(ConfigError::field(
+                "kafka.max_message_bytes",
+                "must be at least 4096",
+            ));
         }
         if !COMPRESSIONS.contains(&self.compression.as_str()) {
-            return Err(ConfigError::field("kafka.compression", format!("must be one of {}", COMPRESSIONS.join(", "))));
+            return Err(ConfigError::field(
+                "kafka.compression",
+                format!("must be one of {}", COMPRESSIONS.join(", ")),
+            ));
         }
         if self.delivery_timeout < Duration::from_millis(100) {
-            return Err(ConfigError::field("kafka.delivery_timeout", "must be at least 100ms"));
+            return Err(ConfigError::field(
+                "kafka.delivery_timeout",
+                "must be at least 100ms",
+            ));
         }
         if self.topic_partitions < 1 {
-            return Err(ConfigError::field("kafka.topic_partitions", "must be at least 1"));
+            return Err(ConfigError::field(
+                "kafka.topic_partitions",
+                "must be at least 1",
+            ));
         }
         if self.topic_replication < 1 {
-            return Err(ConfigError::field("kafka.topic_replication", "must be at least 1"));
+            return Err(ConfigError::field(
+                "kafka.topic_replication",
+                "must be at least 1",
+            ));
         }
         if self.queue_max_messages < 1 {
-            return Err(ConfigError::field("kafka.queue_max_messages", "must be at least 1"));
+            return Err(ConfigError::field(
+                "kafka.queue_max_messages",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }
 
     pub fn layout(&self) -> RecordLayout {
-        RecordLayout { key: self.key, encoding: self.encoding, max_record_bytes: self.max_message_bytes }
+        RecordLayout {
+            key: self.key,
+            encoding: self.encoding,
+            max_record_bytes: self.max_message_bytes,
+        }
     }
 
     /// The producer configuration: durable defaults, then the operator's overrides.
@@ -177,8 +220,14 @@ impl KafkaSinkConfig {
             .set("message.timeout.ms", &timeout_ms)
             .set("request.timeout.ms", &timeout_ms)
             // A record is at most max_message_bytes; leave room for the batch framing.
-            .set("message.max.bytes", (self.max_message_bytes + 64 * 1024).to_string())
-            .set("queue.buffering.max.messages", self.queue_max_messages.to_string())
+            .set(
+                "message.max.bytes",
+                (self.max_message_bytes + 64 * 1024).to_string(),
+            )
+            .set(
+                "queue.buffering.max.messages",
+                self.queue_max_messages.to_string(),
+            )
             .set("linger.ms", "5")
             .set("socket.keepalive.enable", "true")
             // Reconnect quickly after a broker restart.
@@ -205,9 +254,21 @@ impl KafkaSinkConfig {
 
 /// Connection and security properties shared by every client type.
 fn is_client_property(key: &str) -> bool {
-    ["security.", "sasl.", "ssl.", "socket.", "client.", "broker.", "api.", "reconnect.", "metadata.", "debug", "log"]
-        .iter()
-        .any(|p| key.starts_with(p))
+    [
+        "security.",
+        "sasl.",
+        "ssl.",
+        "socket.",
+        "client.",
+        "broker.",
+        "api.",
+        "reconnect.",
+        "metadata.",
+        "debug",
+        "log",
+    ]
+    .iter()
+    .any(|p| key.starts_with(p))
 }
 
 #[cfg(test)]
@@ -216,12 +277,15 @@ mod tests {
 
     fn config(extra: &str) -> Result<KafkaSinkConfig, String> {
         let text = format!("brokers = \"127.0.0.1:9092\"\n{extra}");
-        toml::from_str::<KafkaSinkConfig>(&text).map_err(|e| e.to_string()).and_then(|c| c.validate().map(|_| c).map_err(|e| e.to_string()))
+        toml::from_str::<KafkaSinkConfig>(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.validate().map(|_| c).map_err(|e| e.to_string()))
     }
 
     #[test]
     fn durable_defaults_and_overrides_win() {
-        let c = config("[librdkafka]\n\"linger.ms\" = 20\n\"sasl.mechanism\" = \"PLAIN\"\n").unwrap();
+        let c =
+            config("[librdkafka]\n\"linger.ms\" = 20\n\"sasl.mechanism\" = \"PLAIN\"\n").unwrap();
         let p = c.producer_config();
         assert_eq!(p.get("acks"), Some("all"));
         assert_eq!(p.get("enable.idempotence"), Some("true"));
@@ -241,8 +305,14 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_field() {
-        assert!(config("compression = \"brotli\"").unwrap_err().contains("kafka.compression"));
-        assert!(config("topic = \"a b\"").unwrap_err().contains("kafka.topic"));
-        assert!(config("max_message_bytes = 10").unwrap_err().contains("kafka.max_message_bytes"));
+        assert!(config("compression = \"brotli\"")
+            .unwrap_err()
+            .contains("kafka.compression"));
+        assert!(config("topic = \"a b\"")
+            .unwrap_err()
+            .contains("kafka.topic"));
+        assert!(config("max_message_bytes = 10")
+            .unwrap_err()
+            .contains("kafka.max_message_bytes"));
     }
 }

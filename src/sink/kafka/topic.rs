@@ -20,7 +20,9 @@ pub enum TopicHealth {
 pub fn check_topic(producer: &FutureProducer, topic: &str, timeout: Duration) -> TopicHealth {
     match producer.client().fetch_metadata(Some(topic), timeout) {
         Ok(metadata) => match metadata.topics().iter().find(|t| t.name() == topic) {
-            Some(t) if t.error().is_none() && !t.partitions().is_empty() => TopicHealth::Ready { partitions: t.partitions().len() },
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => TopicHealth::Ready {
+                partitions: t.partitions().len(),
+            },
             _ => TopicHealth::Missing,
         },
         Err(error) => TopicHealth::Unreachable(error.to_string()),
@@ -30,7 +32,11 @@ pub fn check_topic(producer: &FutureProducer, topic: &str, timeout: Duration) ->
 /// Creates the topic; an existing topic is success.
 pub async fn create_topic(config: &KafkaSinkConfig) -> Result<(), KafkaError> {
     let admin: AdminClient<DefaultClientContext> = config.admin_config().create()?;
-    let topic = NewTopic::new(&config.topic, config.topic_partitions, TopicReplication::Fixed(config.topic_replication));
+    let topic = NewTopic::new(
+        &config.topic,
+        config.topic_partitions,
+        TopicReplication::Fixed(config.topic_replication),
+    );
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin.create_topics([&topic], &options).await?;
     for result in results {

@@ -1,0 +1,196 @@
+//! decode -> validate -> stamp -> split/encode for a 512-span request: the per-request
+//! work of the pipeline without the network and the broker.
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use intake::auth::{KeyRecord, SecretHash};
+use intake::otlp::{
+    any_value, drop_invalid_spans, json, AnyValue, Encoding, ExportTraceServiceRequest,
+    InstrumentationScope, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
+};
+use intake::provenance::Provenance;
+use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
+use prost::Message;
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn s(v: &str) -> any_value::Value {
+    any_value::Value::StringValue(v.into())
+}
+
+/// 512 spans over 16 traces, shaped like an instrumented LLM app: ~15 attributes per
+/// span, a prompt and a completion of a few hundred bytes.
+fn request() -> ExportTraceServiceRequest {
+    let mut spans = Vec::new();
+    for i in 0..512u64 {
+        let trace = i % 16 + 1;
+        let mut trace_id = [7u8; 16];
+        trace_id[8..].copy_from_slice(&trace.to_be_bytes());
+        spans.push(Span {
+            trace_id: trace_id.to_vec(),
+            span_id: (i + 1).to_be_bytes().to_vec(),
+            parent_span_id: if i % 4 == 0 {
+                Vec::new()
+            } else {
+                i.to_be_bytes().to_vec()
+            },
+            name: "chat gpt-4o".into(),
+            kind: 3,
+            start_time_unix_nano: 1_700_000_000_000_000_000 + i,
+            end_time_unix_nano: 1_700_000_000_500_000_000 + i,
+            attributes: vec![
+                kv("gen_ai.operation.name", s("chat")),
+                kv("gen_ai.system", s("openai")),
+                kv("gen_ai.request.model", s("gpt-4o")),
+                kv("gen_ai.response.model", s("gpt-4o-2024-08-06")),
+                kv(
+                    "gen_ai.request.temperature",
+                    any_value::Value::DoubleValue(0.7),
+                ),
+                kv(
+                    "gen_ai.request.max_tokens",
+                    any_value::Value::IntValue(1024),
+                ),
+                kv("gen_ai.usage.input_tokens", any_value::Value::IntValue(523)),
+                kv(
+                    "gen_ai.usage.output_tokens",
+                    any_value::Value::IntValue(211),
+                ),
+                kv("gen_ai.response.id", s("chatcmpl-9f8e7d6c5b4a")),
+                kv("gen_ai.response.finish_reasons", s("[\"stop\"]")),
+                kv(
+                    "llm.input_messages",
+                    s(&"{\"role\":\"user\",\"content\":\"Summarise the design doc\"}".repeat(6)),
+                ),
+                kv(
+                    "llm.output_messages",
+                    s(
+                        &"{\"role\":\"assistant\",\"content\":\"It describes an ingest tier\"}"
+                            .repeat(5),
+                    ),
+                ),
+                kv("session.id", s("sess-0123456789")),
+                kv("user.id", s("user-42")),
+                kv("http.status_code", any_value::Value::IntValue(200)),
+            ],
+            ..Default::default()
+        });
+    }
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![
+                    kv("service.name", s("chat-api")),
+                    kv("telemetry.sdk.language", s("python")),
+                ],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "openinference.instrumentation.openai".into(),
+                    version: "0.1.0".into(),
+                    ..Default::default()
+                }),
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn key() -> KeyRecord {
+    KeyRecord {
+        id: "key_123".into(),
+        lookup_id: "AAAAAAAAAAAAAAAA".into(),
+        secret_hash: SecretHash::Sha256([0; 32]),
+        project_id: "proj_abc".into(),
+        organization_id: "org_xyz".into(),
+        source: "python_sdk".into(),
+        template: None,
+        principal_id: None,
+        permissions: vec!["traces:create".into()],
+        projects: vec!["proj_abc".into()],
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+fn headers() -> RecordHeaders {
+    RecordHeaders {
+        project_id: "proj_abc".into(),
+        api_key_id: "key_123".into(),
+        template_id: None,
+        content_type: "",
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let request = request();
+    let key = key();
+    let provenance = Provenance::new(&key, None);
+    let inputs = [
+        ("protobuf", Encoding::Protobuf, request.encode_to_vec()),
+        ("json", Encoding::Json, json::encode_request(&request)),
+    ];
+    let mut group = c.benchmark_group("pipeline_512_spans");
+    group.throughput(Throughput::Elements(512));
+    for (name, encoding, body) in &inputs {
+        for (layout_name, key_mode, value) in [
+            (
+                "per_trace_proto",
+                RecordKey::TraceId,
+                ValueEncoding::OtlpProto,
+            ),
+            (
+                "per_request_proto",
+                RecordKey::ProjectId,
+                ValueEncoding::OtlpProto,
+            ),
+        ] {
+            let layout = RecordLayout {
+                key: key_mode,
+                encoding: value,
+                max_record_bytes: 1_000_000,
+            };
+            group.bench_with_input(
+                BenchmarkId::new(format!("{name}_in"), layout_name),
+                body,
+                |b, body| {
+                    b.iter(|| {
+                        let mut decoded = encoding.decode_request(body).expect("decode");
+                        drop_invalid_spans(&mut decoded);
+                        provenance.stamp(&mut decoded);
+                        let out = layout.split(decoded, headers());
+                        assert_eq!(out.batch.span_count(), 512);
+                        out
+                    })
+                },
+            );
+        }
+    }
+    let body = &inputs[0].2;
+    group.bench_function("protobuf_decode_only", |b| {
+        b.iter(|| Encoding::Protobuf.decode_request(body).expect("decode"))
+    });
+    group.bench_function("stamp_only", |b| {
+        b.iter_batched(
+            || request.clone(),
+            |mut r| {
+                provenance.stamp(&mut r);
+                // Returned so the drop is not timed.
+                r
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
