@@ -185,6 +185,30 @@ fn opt_id(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<Vec<u8>>
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
 }
 
+fn opt_list<T>(
+    object: &Map<String, Value>,
+    camel: &str,
+    snake: &str,
+    item: impl Fn(&Value) -> Res<T>,
+) -> Res<Vec<T>> {
+    field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
+}
+
+fn opt_message<T>(
+    object: &Map<String, Value>,
+    camel: &str,
+    snake: &str,
+    decode: impl Fn(&Value) -> Res<T>,
+) -> Res<Option<T>> {
+    field(object, camel, snake)
+        .map(|v| at(camel, decode(v)))
+        .transpose()
+}
+
+fn dropped_attributes(object: &Map<String, Value>) -> Res<u32> {
+    opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")
+}
+
 fn attributes(object: &Map<String, Value>) -> Res<Vec<KeyValue>> {
     field(object, "attributes", "attributes")
         .map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
@@ -194,9 +218,7 @@ fn key_value(value: &Value) -> Res<KeyValue> {
     let object = as_object(value)?;
     Ok(KeyValue {
         key: opt_string(object, "key", "key")?,
-        value: field(object, "value", "value")
-            .map(|v| at("value", any_value(v)))
-            .transpose()?,
+        value: opt_message(object, "value", "value", any_value)?,
         ..Default::default()
     })
 }
@@ -252,11 +274,8 @@ fn any_value(value: &Value) -> Res<AnyValue> {
 fn resource_spans(value: &Value) -> Res<ResourceSpans> {
     let object = as_object(value)?;
     Ok(ResourceSpans {
-        resource: field(object, "resource", "resource")
-            .map(|v| at("resource", resource(v)))
-            .transpose()?,
-        scope_spans: field(object, "scopeSpans", "scope_spans")
-            .map_or(Ok(Vec::new()), |v| at("scopeSpans", array(v, scope_spans)))?,
+        resource: opt_message(object, "resource", "resource", resource)?,
+        scope_spans: opt_list(object, "scopeSpans", "scope_spans", scope_spans)?,
         schema_url: opt_string(object, "schemaUrl", "schema_url")?,
     })
 }
@@ -265,13 +284,8 @@ fn resource(value: &Value) -> Res<Resource> {
     let object = as_object(value)?;
     Ok(Resource {
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(
-            object,
-            "droppedAttributesCount",
-            "dropped_attributes_count",
-        )?,
-        entity_refs: field(object, "entityRefs", "entity_refs")
-            .map_or(Ok(Vec::new()), |v| at("entityRefs", array(v, entity_ref)))?,
+        dropped_attributes_count: dropped_attributes(object)?,
+        entity_refs: opt_list(object, "entityRefs", "entity_refs", entity_ref)?,
     })
 }
 
@@ -291,11 +305,8 @@ fn entity_ref(value: &Value) -> Res<EntityRef> {
 fn scope_spans(value: &Value) -> Res<ScopeSpans> {
     let object = as_object(value)?;
     Ok(ScopeSpans {
-        scope: field(object, "scope", "scope")
-            .map(|v| at("scope", scope(v)))
-            .transpose()?,
-        spans: field(object, "spans", "spans")
-            .map_or(Ok(Vec::new()), |v| at("spans", array(v, span)))?,
+        scope: opt_message(object, "scope", "scope", scope)?,
+        spans: opt_list(object, "spans", "spans", span)?,
         schema_url: opt_string(object, "schemaUrl", "schema_url")?,
     })
 }
@@ -306,11 +317,7 @@ fn scope(value: &Value) -> Res<InstrumentationScope> {
         name: opt_string(object, "name", "name")?,
         version: opt_string(object, "version", "version")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(
-            object,
-            "droppedAttributesCount",
-            "dropped_attributes_count",
-        )?,
+        dropped_attributes_count: dropped_attributes(object)?,
     })
 }
 
@@ -338,20 +345,12 @@ fn span(value: &Value) -> Res<Span> {
         start_time_unix_nano: opt_u64(object, "startTimeUnixNano", "start_time_unix_nano")?,
         end_time_unix_nano: opt_u64(object, "endTimeUnixNano", "end_time_unix_nano")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(
-            object,
-            "droppedAttributesCount",
-            "dropped_attributes_count",
-        )?,
-        events: field(object, "events", "events")
-            .map_or(Ok(Vec::new()), |v| at("events", array(v, event)))?,
+        dropped_attributes_count: dropped_attributes(object)?,
+        events: opt_list(object, "events", "events", event)?,
         dropped_events_count: opt_u32(object, "droppedEventsCount", "dropped_events_count")?,
-        links: field(object, "links", "links")
-            .map_or(Ok(Vec::new()), |v| at("links", array(v, link)))?,
+        links: opt_list(object, "links", "links", link)?,
         dropped_links_count: opt_u32(object, "droppedLinksCount", "dropped_links_count")?,
-        status: field(object, "status", "status")
-            .map(|v| at("status", status(v)))
-            .transpose()?,
+        status: opt_message(object, "status", "status", status)?,
     })
 }
 
@@ -361,11 +360,7 @@ fn event(value: &Value) -> Res<span::Event> {
         time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
         name: opt_string(object, "name", "name")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(
-            object,
-            "droppedAttributesCount",
-            "dropped_attributes_count",
-        )?,
+        dropped_attributes_count: dropped_attributes(object)?,
     })
 }
 
@@ -376,11 +371,7 @@ fn link(value: &Value) -> Res<span::Link> {
         span_id: opt_id(object, "spanId", "span_id")?,
         trace_state: opt_string(object, "traceState", "trace_state")?,
         attributes: attributes(object)?,
-        dropped_attributes_count: opt_u32(
-            object,
-            "droppedAttributesCount",
-            "dropped_attributes_count",
-        )?,
+        dropped_attributes_count: dropped_attributes(object)?,
         flags: opt_u32(object, "flags", "flags")?,
     })
 }
