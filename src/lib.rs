@@ -9,6 +9,7 @@ pub mod codec;
 pub mod config;
 pub mod embedded;
 pub mod otlp;
+pub mod ottl;
 pub mod pipeline;
 pub mod provenance;
 pub mod rpc_status;
