@@ -17,3 +17,4 @@ pub mod secret;
 pub mod server;
 pub mod shutdown;
 pub mod sink;
+pub mod template;

@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 use intake::auth::KeyHasher;
 use intake::config::{IntakeConfig, LogFormat};
 use intake::embedded::{append_new_key, exporter_env_lines, resolve_pepper, NewKey};
+use intake::ottl::Registry;
+use intake::template::CompiledTemplate;
 
 /// intake: an OTLP ingestion receiver. It checks ingestion keys, stamps who sent the
 /// telemetry, and publishes it to Kafka (or, with no Kafka configured, to a file).
@@ -37,6 +39,35 @@ enum Command {
     Key(KeyCommand),
     /// Print the effective configuration (file + environment, secrets redacted).
     Config,
+    /// Work with IngestionTemplates (OTTL statement files).
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Apply a template to an OTLP/JSON ExportTraceServiceRequest.
+    ///
+    /// Exit status: 0 on success (statement errors under error_mode ignore/silent
+    /// included; ignored errors are printed to stderr), 1 when a statement fails under
+    /// error_mode propagate (nothing is written), 2 when the template does not parse or
+    /// compile.
+    Apply {
+        /// The template file (YAML).
+        template: PathBuf,
+        /// OTLP/JSON input; standard input by default.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Where to write the OTLP/JSON result; standard output by default.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Parse and compile templates; print every error with file:line:col and a caret.
+    Check {
+        /// Template files.
+        #[arg(required = true)]
+        templates: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +103,10 @@ struct NewKeyArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Template(command) = &cli.command {
+        // Template tools need no receiver configuration.
+        std::process::exit(template_command(command));
+    }
     let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars())
         .context("invalid configuration")?;
     match cli.command {
@@ -91,6 +126,96 @@ fn main() -> anyhow::Result<()> {
         Command::Config => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())
+        }
+        Command::Template(_) => Ok(()),
+    }
+}
+
+fn load_template(path: &std::path::Path, registry: &Registry) -> Result<CompiledTemplate, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    CompiledTemplate::compile(&source, &path.display().to_string(), registry)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs a `template` subcommand and returns the exit status.
+fn template_command(command: &TemplateCommand) -> i32 {
+    let registry = Registry::standard();
+    match command {
+        TemplateCommand::Check { templates } => {
+            let mut status = 0;
+            for path in templates {
+                match load_template(path, &registry) {
+                    Ok(template) => {
+                        let statements: usize =
+                            template.groups.iter().map(|g| g.statements.len()).sum();
+                        println!(
+                            "{}: ok ({} groups, {statements} statements)",
+                            path.display(),
+                            template.groups.len()
+                        );
+                    }
+                    Err(error) => {
+                        eprintln!("{error}");
+                        status = 2;
+                    }
+                }
+            }
+            status
+        }
+        TemplateCommand::Apply {
+            template,
+            input,
+            output,
+        } => {
+            let compiled = match load_template(template, &registry) {
+                Ok(t) => t,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 2;
+                }
+            };
+            let data = match input {
+                Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+                None => {
+                    let mut buf = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                        .map(|_| buf)
+                        .map_err(|e| format!("stdin: {e}"))
+                }
+            };
+            let data = match data {
+                Ok(d) => d,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 1;
+                }
+            };
+            match compiled.apply_otlp_json(&data) {
+                Ok((out, report)) => {
+                    for (statement, error) in &report.failures {
+                        eprintln!(
+                            "warning: statement `{statement}` failed (error_mode ignore): {error}"
+                        );
+                    }
+                    let written = match output {
+                        Some(path) => std::fs::write(path, &out)
+                            .map_err(|e| format!("{}: {e}", path.display())),
+                        None => std::io::Write::write_all(&mut std::io::stdout(), &out)
+                            .map_err(|e| format!("stdout: {e}")),
+                    };
+                    match written {
+                        Ok(()) => 0,
+                        Err(error) => {
+                            eprintln!("{error}");
+                            1
+                        }
+                    }
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    1
+                }
+            }
         }
     }
 }

@@ -2,8 +2,17 @@
 //! compiled program -> evaluation over OTLP traces.
 
 pub mod ast;
+pub mod compile;
+pub mod context;
 mod error;
+pub mod eval;
+pub mod functions;
 pub mod parser;
+pub mod value;
 
+pub use compile::{CompiledStatement, Compiler};
+pub use context::{ContextKind, Target};
 pub use error::ParseError;
+pub use eval::EvalError;
+pub use functions::Registry;
 pub use parser::{parse_condition, parse_statement, parse_value};

@@ -1,0 +1,604 @@
+//! Syntax tree to runtime objects: names resolved, literals folded, arguments checked
+//! against each function's parameters. Nothing is parsed or looked up per span.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+
+use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
+use super::context::{enum_value, field_names, resolve_field, ContextKind, Field, Target};
+use super::error::ParseError;
+use super::eval::{CompiledKey, CompiledPath, Cond, Converter, Editor, EvalResult, Expr};
+use super::functions::{Builder, Registry};
+use super::value::Value;
+use crate::otlp::KeyValue;
+
+/// One compiled statement: the editor and its optional condition.
+#[derive(Debug)]
+pub struct CompiledStatement {
+    pub editor: Box<dyn Editor>,
+    pub condition: Option<Cond>,
+    pub text: String,
+}
+
+impl CompiledStatement {
+    pub fn execute(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        if let Some(condition) = &self.condition {
+            if !condition.eval(target)? {
+                return Ok(());
+            }
+        }
+        self.editor.apply(target)
+    }
+}
+
+pub struct Compiler<'r> {
+    /// The group's explicit context: unprefixed paths belong to it.
+    pub default_context: Option<ContextKind>,
+    /// Where the statements run: every path must be reachable from it.
+    pub exec_context: ContextKind,
+    pub registry: &'r Registry,
+}
+
+fn err(offset: usize, message: impl Into<String>) -> ParseError {
+    ParseError::new(offset, message.into())
+}
+
+impl<'r> Compiler<'r> {
+    pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
+        let editor = self.editor(&ast.editor)?;
+        let condition = ast
+            .condition
+            .as_ref()
+            .map(|c| self.condition(c))
+            .transpose()?;
+        Ok(CompiledStatement {
+            editor,
+            condition,
+            text: text.to_owned(),
+        })
+    }
+
+    pub fn condition(&self, ast: &BoolExpr) -> Result<Cond, ParseError> {
+        Ok(match ast {
+            BoolExpr::Or(items) => Cond::Or(
+                items
+                    .iter()
+                    .map(|c| self.condition(c))
+                    .collect::<Result<_, _>>()?,
+            ),
+            BoolExpr::And(items) => Cond::And(
+                items
+                    .iter()
+                    .map(|c| self.condition(c))
+                    .collect::<Result<_, _>>()?,
+            ),
+            BoolExpr::Not(inner) => Cond::Not(Box::new(self.condition(inner)?)),
+            BoolExpr::Compare { op, lhs, rhs } => Cond::Compare {
+                op: *op,
+                lhs: self.expr(lhs)?,
+                rhs: self.expr(rhs)?,
+            },
+            BoolExpr::Const(b) => Cond::Const(*b),
+            BoolExpr::Converter(call) => Cond::Converter(self.converter_call(call)?),
+        })
+    }
+
+    fn editor(&self, call: &Invocation) -> Result<Box<dyn Editor>, ParseError> {
+        let spec = self
+            .registry
+            .get(&call.name)
+            .ok_or_else(|| self.unknown_function(call))?;
+        let Builder::Editor(build) = spec.builder else {
+            return Err(err(
+                call.offset.0,
+                format!(
+                    "`{}` is a converter; a statement must start with an editor",
+                    call.name
+                ),
+            ));
+        };
+        let mut args = Args::bind(self, call, spec.params)?;
+        build(&mut args)
+    }
+
+    fn converter_call(&self, call: &Invocation) -> Result<Expr, ParseError> {
+        let spec = self
+            .registry
+            .get(&call.name)
+            .ok_or_else(|| self.unknown_function(call))?;
+        let Builder::Converter(build) = spec.builder else {
+            return Err(err(
+                call.offset.0,
+                format!("`{}` is an editor and cannot be used as a value", call.name),
+            ));
+        };
+        let mut args = Args::bind(self, call, spec.params)?;
+        let converter = build(&mut args)?;
+        let keys = call
+            .keys
+            .iter()
+            .map(|k| self.key(k))
+            .collect::<Result<_, _>>()?;
+        Ok(Expr::Call { converter, keys })
+    }
+
+    fn unknown_function(&self, call: &Invocation) -> ParseError {
+        let suggestion = self
+            .registry
+            .closest(&call.name)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        err(
+            call.offset.0,
+            format!("undefined function `{}`{suggestion}", call.name),
+        )
+    }
+
+    pub fn expr(&self, ast: &ast::Value) -> Result<Expr, ParseError> {
+        Ok(match ast {
+            ast::Value::Nil => Expr::Literal(Value::Nil),
+            ast::Value::Bool(b) => Expr::Literal(Value::Bool(*b)),
+            ast::Value::Int(i) => Expr::Literal(Value::Int(*i)),
+            ast::Value::Float(f) => Expr::Literal(Value::Float(*f)),
+            ast::Value::String(s) => Expr::Literal(Value::string(s.clone())),
+            ast::Value::Bytes(b) => Expr::Literal(Value::Bytes(Cow::Owned(b.clone()))),
+            ast::Value::Enum(name, offset) => {
+                Expr::Literal(Value::Int(enum_value(name).ok_or_else(|| {
+                    err(offset.0, format!("enum symbol `{name}` not found"))
+                })?))
+            }
+            ast::Value::Path(path) => Expr::Path(self.path(path)?),
+            ast::Value::Call(call) => self.converter_call(call)?,
+            ast::Value::Math { op, lhs, rhs } => Expr::Math {
+                op: *op,
+                lhs: Box::new(self.expr(lhs)?),
+                rhs: Box::new(self.expr(rhs)?),
+            },
+            ast::Value::List(items) => {
+                let items = items
+                    .iter()
+                    .map(|v| self.expr(v))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match fold_literals(&items) {
+                    Some(values) => Expr::Literal(Value::List(Cow::Owned(
+                        values.into_iter().map(Value::into_any).collect(),
+                    ))),
+                    None => Expr::List(items),
+                }
+            }
+            ast::Value::Map(items) => {
+                let items = items
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.expr(v)?)))
+                    .collect::<Result<Vec<_>, ParseError>>()?;
+                let exprs: Vec<Expr> = Vec::new();
+                let _ = exprs;
+                if items.iter().all(|(_, e)| matches!(e, Expr::Literal(_))) {
+                    let values = items
+                        .into_iter()
+                        .map(|(k, e)| match e {
+                            Expr::Literal(v) => KeyValue {
+                                key: k,
+                                value: Some(v.into_any()),
+                                ..Default::default()
+                            },
+                            _ => KeyValue::default(),
+                        })
+                        .collect();
+                    Expr::Literal(Value::Map(Cow::Owned(values)))
+                } else {
+                    Expr::Map(items)
+                }
+            }
+        })
+    }
+
+    pub fn path(&self, path: &ast::Path) -> Result<CompiledPath, ParseError> {
+        let offset = path.offset.0;
+        let text = path.to_string();
+        let segments = &path.segments;
+        let explicit = segments
+            .first()
+            .filter(|s| segments.len() > 1 && s.keys.is_empty())
+            .and_then(|s| ContextKind::parse(&s.name));
+        let (context, rest) = match (explicit, self.default_context) {
+            (Some(ctx), _) => (ctx, &segments[1..]),
+            (None, Some(ctx)) => (ctx, &segments[..]),
+            (None, None) => {
+                return Err(err(
+                    offset,
+                    format!("missing context name for path `{text}`; start it with resource., scope., span. or spanevent."),
+                ))
+            }
+        };
+        let (field, keys) = match rest {
+            [only] => (resolve_field(context, &only.name, None), &only.keys),
+            [first, second] if first.keys.is_empty() => (
+                resolve_field(context, &first.name, Some(&second.name)),
+                &second.keys,
+            ),
+            _ => (None, &rest[0].keys),
+        };
+        let field = field.ok_or_else(|| {
+            let name: Vec<&str> = rest.iter().map(|s| s.name.as_str()).collect();
+            let name = name.join(".");
+            let known = field_names(context);
+            let hint = closest(&name, known.iter().copied())
+                .map(|s| format!(" did you mean `{}.{s}`?", context.name()))
+                .unwrap_or_default();
+            err(
+                offset,
+                format!(
+                    "invalid path `{text}`: {} has no field `{name}`;{hint} valid fields: {}",
+                    context.name(),
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if let Some(owner) = field.context() {
+            if !self.exec_context.can_reach(owner) {
+                return Err(err(
+                    offset,
+                    format!(
+                        "path `{text}` is not available to statements in {} context",
+                        self.exec_context.name()
+                    ),
+                ));
+            }
+        }
+        if !keys.is_empty() && !field.takes_keys() {
+            return Err(err(offset, format!("path `{text}` does not support keys")));
+        }
+        let keys = keys.iter().map(|k| self.key(k)).collect::<Result<_, _>>()?;
+        let field = match field {
+            // The cache belongs to the context the statement runs in.
+            Field::Cache => Field::Cache,
+            other => other,
+        };
+        Ok(CompiledPath { field, keys, text })
+    }
+
+    fn key(&self, key: &Key) -> Result<CompiledKey, ParseError> {
+        Ok(match key {
+            Key::String(s) => CompiledKey::Str(s.clone()),
+            Key::Expr(ast::Value::Int(i)) => CompiledKey::Int(*i),
+            Key::Expr(other) => CompiledKey::Expr(Box::new(self.expr(other)?)),
+        })
+    }
+}
+
+fn fold_literals(items: &[Expr]) -> Option<Vec<Value<'static>>> {
+    items
+        .iter()
+        .map(|e| match e {
+            Expr::Literal(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The closest name by edit distance, when close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| {
+            (
+                levenshtein(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut row = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            row.push((prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1));
+        }
+        prev = row;
+    }
+    prev[b.len()]
+}
+
+// ---------------------------------------------------------------- arguments
+
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub optional: bool,
+}
+
+pub const fn req(name: &'static str) -> Param {
+    Param {
+        name,
+        optional: false,
+    }
+}
+
+pub const fn opt(name: &'static str) -> Param {
+    Param {
+        name,
+        optional: true,
+    }
+}
+
+/// A call's arguments bound to the function's parameters, read by type.
+pub struct Args<'c> {
+    compiler: &'c Compiler<'c>,
+    call: &'c Invocation,
+    params: &'static [Param],
+    bound: Vec<Option<&'c ast::Argument>>,
+}
+
+fn to_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl<'c> Args<'c> {
+    fn bind(
+        compiler: &'c Compiler<'c>,
+        call: &'c Invocation,
+        params: &'static [Param],
+    ) -> Result<Args<'c>, ParseError> {
+        let mut bound: Vec<Option<&ast::Argument>> = vec![None; params.len()];
+        let mut named_seen = false;
+        for (position, arg) in call.args.iter().enumerate() {
+            let index = match &arg.name {
+                None if named_seen => {
+                    return Err(err(
+                        arg.offset.0,
+                        "unnamed argument used after named argument",
+                    ))
+                }
+                None => position,
+                Some(name) => {
+                    named_seen = true;
+                    let wanted = to_snake(name);
+                    params
+                        .iter()
+                        .position(|p| p.name == wanted)
+                        .ok_or_else(|| {
+                            err(
+                                arg.offset.0,
+                                format!("`{}` has no parameter named `{name}`", call.name),
+                            )
+                        })?
+                }
+            };
+            if index >= params.len() {
+                return Err(err(
+                    arg.offset.0,
+                    format!(
+                        "too many arguments to `{}`: it takes at most {}",
+                        call.name,
+                        params.len()
+                    ),
+                ));
+            }
+            if bound[index].is_some() {
+                return Err(err(
+                    arg.offset.0,
+                    format!("argument `{}` given twice", params[index].name),
+                ));
+            }
+            bound[index] = Some(arg);
+        }
+        for (param, arg) in params.iter().zip(&bound) {
+            if !param.optional && arg.is_none() {
+                return Err(err(
+                    call.offset.0,
+                    format!(
+                        "`{}` needs {} arguments ({}); missing `{}`",
+                        call.name,
+                        params.iter().filter(|p| !p.optional).count(),
+                        params
+                            .iter()
+                            .map(|p| if p.optional {
+                                format!("[{}]", p.name)
+                            } else {
+                                p.name.to_owned()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        param.name
+                    ),
+                ));
+            }
+        }
+        Ok(Args {
+            compiler,
+            call,
+            params,
+            bound,
+        })
+    }
+
+    fn slot(&self, name: &str) -> Option<&'c ast::Argument> {
+        self.params
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| self.bound[i])
+    }
+
+    pub fn offset(&self) -> usize {
+        self.call.offset.0
+    }
+
+    pub fn error(&self, message: impl Into<String>) -> ParseError {
+        err(
+            self.call.offset.0,
+            format!("{}: {}", self.call.name, message.into()),
+        )
+    }
+
+    fn value_of(&self, name: &str) -> Result<Option<&'c ast::Value>, ParseError> {
+        match self.slot(name) {
+            None => Ok(None),
+            Some(arg) => match &arg.value {
+                ArgValue::Value(v) => Ok(Some(v)),
+                ArgValue::FunctionRef(f) => Err(err(
+                    arg.offset.0,
+                    format!("argument `{name}`: expected a value, got function name `{f}`"),
+                )),
+            },
+        }
+    }
+
+    pub fn opt_expr(&self, name: &str) -> Result<Option<Expr>, ParseError> {
+        self.value_of(name)?
+            .map(|v| self.compiler.expr(v))
+            .transpose()
+    }
+
+    pub fn expr(&self, name: &str) -> Result<Expr, ParseError> {
+        self.opt_expr(name)?
+            .ok_or_else(|| self.error(format!("missing `{name}`")))
+    }
+
+    /// A target that is written to: must be a path.
+    pub fn path(&self, name: &str) -> Result<CompiledPath, ParseError> {
+        match self.value_of(name)? {
+            Some(ast::Value::Path(p)) => self.compiler.path(p),
+            Some(_) => Err(self.error(format!("argument `{name}` must be a path"))),
+            None => Err(self.error(format!("missing `{name}`"))),
+        }
+    }
+
+    fn literal(&self, name: &str) -> Result<Option<&'c ast::Value>, ParseError> {
+        let value = self.value_of(name)?;
+        match value {
+            Some(ast::Value::Path(_) | ast::Value::Call(_) | ast::Value::Math { .. }) => {
+                Err(self.error(format!("argument `{name}` must be a literal")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, ParseError> {
+        match self.literal(name)? {
+            None => Ok(None),
+            Some(ast::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => {
+                Err(self.error(format!("argument `{name}` must be a string, got {other}")))
+            }
+        }
+    }
+
+    pub fn string(&self, name: &str) -> Result<String, ParseError> {
+        self.opt_string(name)?
+            .ok_or_else(|| self.error(format!("missing `{name}`")))
+    }
+
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, ParseError> {
+        match self.literal(name)? {
+            None => Ok(None),
+            Some(ast::Value::Int(i)) => Ok(Some(*i)),
+            Some(other) => {
+                Err(self.error(format!("argument `{name}` must be an int, got {other}")))
+            }
+        }
+    }
+
+    pub fn int(&self, name: &str) -> Result<i64, ParseError> {
+        self.opt_int(name)?
+            .ok_or_else(|| self.error(format!("missing `{name}`")))
+    }
+
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ParseError> {
+        match self.literal(name)? {
+            None => Ok(None),
+            Some(ast::Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => {
+                Err(self.error(format!("argument `{name}` must be a bool, got {other}")))
+            }
+        }
+    }
+
+    /// A list literal of getters (`[a, "b", Len(c)]`).
+    pub fn list(&self, name: &str) -> Result<Vec<Expr>, ParseError> {
+        match self.value_of(name)? {
+            Some(ast::Value::List(items)) => items.iter().map(|v| self.compiler.expr(v)).collect(),
+            Some(_) => Err(self.error(format!("argument `{name}` must be a list"))),
+            None => Err(self.error(format!("missing `{name}`"))),
+        }
+    }
+
+    pub fn opt_string_list(&self, name: &str) -> Result<Option<Vec<String>>, ParseError> {
+        match self.literal(name)? {
+            None => Ok(None),
+            Some(ast::Value::List(items)) => items
+                .iter()
+                .map(|v| match v {
+                    ast::Value::String(s) => Ok(s.clone()),
+                    other => {
+                        Err(self.error(format!("argument `{name}` must list strings, got {other}")))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(self.error(format!(
+                "argument `{name}` must be a list of strings, got {other}"
+            ))),
+        }
+    }
+
+    pub fn string_list(&self, name: &str) -> Result<Vec<String>, ParseError> {
+        self.opt_string_list(name)?
+            .ok_or_else(|| self.error(format!("missing `{name}`")))
+    }
+
+    /// A literal pattern, compiled once here.
+    pub fn regex(&self, name: &str) -> Result<Regex, ParseError> {
+        let pattern = self.string(name)?;
+        Regex::new(&pattern).map_err(|e| self.error(format!("invalid regex `{pattern}`: {e}")))
+    }
+
+    /// A function passed by name (`SHA256` or `Sha256`).
+    pub fn opt_function(&self, name: &str) -> Result<Option<String>, ParseError> {
+        match self.slot(name) {
+            None => Ok(None),
+            Some(arg) => match &arg.value {
+                ArgValue::FunctionRef(f) => Ok(Some(f.clone())),
+                ArgValue::Value(ast::Value::Enum(f, _)) => Ok(Some(f.clone())),
+                ArgValue::Value(other) => Err(self.error(format!(
+                    "argument `{name}` must be a function name, got {other}"
+                ))),
+            },
+        }
+    }
+
+    pub fn is_given(&self, name: &str) -> bool {
+        self.slot(name).is_some()
+    }
+
+    pub fn exec_context(&self) -> ContextKind {
+        self.compiler.exec_context
+    }
+}
+
+/// Boxes a converter.
+pub fn converter<C: Converter + 'static>(c: C) -> Result<Box<dyn Converter>, ParseError> {
+    Ok(Box::new(c))
+}
+
+/// Boxes an editor.
+pub fn editor<E: Editor + 'static>(e: E) -> Result<Box<dyn Editor>, ParseError> {
+    Ok(Box::new(e))
+}

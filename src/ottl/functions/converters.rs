@@ -1,0 +1,476 @@
+//! Type conversion, type tests, collections and ids.
+
+use std::borrow::Cow;
+
+use super::super::compile::{converter as boxed, opt, req, Args};
+use super::super::context::Target;
+use super::super::error::ParseError;
+use super::super::eval::{any_equal, compare, Converter, EvalError, EvalResult, Expr};
+use super::super::value::Value;
+use super::strings::{call, expect_str};
+use super::{converter, FunctionSpec};
+use crate::otlp::{AnyValue, KeyValue};
+use crate::ottl::ast::CompareOp;
+
+pub const SPECS: &[FunctionSpec] = &[
+    converter("Int", &[req("value")], |a| call(a, &["value"], to_int)),
+    converter("Double", &[req("value")], |a| {
+        call(a, &["value"], to_double)
+    }),
+    converter("String", &[req("value")], |a| {
+        call(a, &["value"], to_string)
+    }),
+    converter("Bool", &[req("value")], |a| call(a, &["value"], to_bool)),
+    converter("ParseJSON", &[req("target")], |a| {
+        call(a, &["target"], parse_json)
+    }),
+    converter("IsString", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::Str(_))))
+        })
+    }),
+    converter("IsInt", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::Int(_))))
+        })
+    }),
+    converter("IsDouble", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::Float(_))))
+        })
+    }),
+    converter("IsBool", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::Bool(_))))
+        })
+    }),
+    converter("IsMap", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::Map(_))))
+        })
+    }),
+    converter("IsList", &[req("value")], |a| {
+        call(a, &["value"], |v| {
+            Ok(Value::Bool(matches!(v[0], Value::List(_))))
+        })
+    }),
+    converter("Coalesce", &[req("values")], build_coalesce),
+    converter("ContainsValue", &[req("target"), req("item")], |a| {
+        call(a, &["target", "item"], contains_value)
+    }),
+    converter("Index", &[req("target"), req("value")], |a| {
+        call(a, &["target", "value"], index_of)
+    }),
+    converter("Keys", &[req("target")], |a| call(a, &["target"], keys)),
+    converter("Values", &[req("target")], |a| call(a, &["target"], values)),
+    converter("Sort", &[req("target"), opt("order")], |a| {
+        call(a, &["target", "order"], sort)
+    }),
+    converter(
+        "SliceToMap",
+        &[req("target"), opt("key_path"), opt("value_path")],
+        |a| call(a, &["target", "key_path", "value_path"], slice_to_map),
+    ),
+    converter("TraceID", &[req("bytes")], |a| {
+        call(a, &["bytes"], |v| id::<16>(&v[0]).map(Value::TraceId))
+    }),
+    converter("SpanID", &[req("bytes")], |a| {
+        call(a, &["bytes"], |v| id::<8>(&v[0]).map(Value::SpanId))
+    }),
+    converter("UUID", &[], |a| {
+        call(a, &[], |_| {
+            Ok(Value::string(uuid::Uuid::new_v4().to_string()))
+        })
+    }),
+    converter("IsRootSpan", &[], build_is_root_span),
+    converter("Log", &[req("value")], |a| call(a, &["value"], log)),
+    converter("IsValidLuhn", &[req("value")], |a| {
+        call(a, &["value"], luhn)
+    }),
+];
+
+fn to_int(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(match &v[0] {
+        Value::Int(i) => Value::Int(*i),
+        Value::Float(f) => Value::Int(f.trunc() as i64),
+        Value::Bool(b) => Value::Int(i64::from(*b)),
+        Value::Str(s) => s.trim().parse::<i64>().map_or(Value::Nil, Value::Int),
+        _ => Value::Nil,
+    })
+}
+
+fn to_double(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(match &v[0] {
+        Value::Int(i) => Value::Float(*i as f64),
+        Value::Float(f) => Value::Float(*f),
+        Value::Bool(b) => Value::Float(if *b { 1.0 } else { 0.0 }),
+        Value::Str(s) => s.trim().parse::<f64>().map_or(Value::Nil, Value::Float),
+        _ => Value::Nil,
+    })
+}
+
+fn to_string(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(match &v[0] {
+        Value::Nil => Value::Nil,
+        Value::Str(s) => Value::string(s.to_string()),
+        // Ids are byte arrays to String: JSON arrays, as upstream prints them.
+        Value::TraceId(_) | Value::SpanId(_) => Value::string(v[0].to_json().to_string()),
+        other => Value::string(
+            other
+                .as_string_like()
+                .map(|s| s.into_owned())
+                .unwrap_or_default(),
+        ),
+    })
+}
+
+fn to_bool(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(match &v[0] {
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Int(i) => Value::Bool(*i != 0),
+        Value::Float(f) => Value::Bool(*f != 0.0),
+        Value::Str(s) => match s.as_ref() {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => Value::Bool(true),
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => Value::Bool(false),
+            _ => Value::Nil,
+        },
+        _ => Value::Nil,
+    })
+}
+
+/// JSON to a value; numbers become float64, as upstream's.
+pub fn json_to_any(json: serde_json::Value) -> AnyValue {
+    match json {
+        serde_json::Value::Null => AnyValue::default(),
+        serde_json::Value::Bool(b) => Value::Bool(b).into_any(),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)).into_any(),
+        serde_json::Value::String(s) => Value::string(s).into_any(),
+        serde_json::Value::Array(items) => {
+            Value::List(Cow::Owned(items.into_iter().map(json_to_any).collect())).into_any()
+        }
+        serde_json::Value::Object(map) => Value::Map(Cow::Owned(
+            map.into_iter()
+                .map(|(k, v)| KeyValue {
+                    key: k,
+                    value: Some(json_to_any(v)),
+                    ..Default::default()
+                })
+                .collect(),
+        ))
+        .into_any(),
+    }
+}
+
+fn parse_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let text = expect_str(&v[0], "ParseJSON")?;
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| EvalError::new(format!("ParseJSON: {e}")))?;
+    match json {
+        serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+            Ok(Value::from_any(&json_to_any(json)).into_owned())
+        }
+        other => Err(EvalError::new(format!(
+            "ParseJSON: expected an object or array, got {other}"
+        ))),
+    }
+}
+
+#[derive(Debug)]
+struct Coalesce {
+    values: Vec<Expr>,
+}
+
+impl Converter for Coalesce {
+    fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        for expr in &self.values {
+            let value = expr.eval(target)?;
+            if !value.is_nil() {
+                return Ok(value);
+            }
+        }
+        Ok(Value::Nil)
+    }
+}
+
+fn build_coalesce(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
+    boxed(Coalesce {
+        values: args.list("values")?,
+    })
+}
+
+fn contains_value(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::List(items) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "ContainsValue: expected pcommon.Slice but got {}",
+            v[0].type_name()
+        )));
+    };
+    Ok(Value::Bool(items.iter().any(|item| {
+        compare(&Value::from_any(item), &v[1], CompareOp::Eq)
+    })))
+}
+
+fn index_of(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(Value::Int(match (&v[0], &v[1]) {
+        (Value::Str(s), Value::Str(needle)) => s
+            .find(needle.as_ref())
+            .map_or(-1, |i| s[..i].chars().count() as i64),
+        (Value::List(items), needle) => items
+            .iter()
+            .position(|item| {
+                let item = Value::from_any(item);
+                match (&item, needle) {
+                    (Value::Map(_) | Value::List(_), _) => any_equal(
+                        Some(&item.clone().into_owned().into_any()),
+                        Some(&needle.clone().into_owned().into_any()),
+                    ),
+                    _ => compare(&item, needle, CompareOp::Eq),
+                }
+            })
+            .map_or(-1, |i| i as i64),
+        (other, _) => {
+            return Err(EvalError::new(format!(
+                "Index: unsupported target type {}",
+                other.type_name()
+            )))
+        }
+    }))
+}
+
+fn keys(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::Map(map) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "Keys: expected pcommon.Map but got {}",
+            v[0].type_name()
+        )));
+    };
+    Ok(Value::List(Cow::Owned(
+        map.iter()
+            .map(|kv| Value::string(kv.key.clone()).into_any())
+            .collect(),
+    )))
+}
+
+fn values(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::Map(map) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "Values: expected pcommon.Map but got {}",
+            v[0].type_name()
+        )));
+    };
+    Ok(Value::List(Cow::Owned(
+        map.iter()
+            .map(|kv| kv.value.clone().unwrap_or_default())
+            .collect(),
+    )))
+}
+
+/// Numbers first (ints and doubles compared as numbers), then bools, then strings,
+/// then everything else by its string form.
+fn sort(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::List(items) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "Sort: expected pcommon.Slice but got {}",
+            v[0].type_name()
+        )));
+    };
+    let descending = match &v[1] {
+        Value::Nil => false,
+        Value::Str(s) if s == "asc" => false,
+        Value::Str(s) if s == "desc" => true,
+        other => {
+            return Err(EvalError::new(format!(
+                "Sort: invalid order {other:?}, must be asc or desc"
+            )))
+        }
+    };
+    let rank = |a: &AnyValue| -> (u8, f64, String) {
+        match Value::from_any(a) {
+            Value::Int(i) => (0, i as f64, String::new()),
+            Value::Float(f) => (0, f, String::new()),
+            Value::Bool(b) => (1, f64::from(u8::from(b)), String::new()),
+            Value::Str(s) => (2, 0.0, s.into_owned()),
+            other => (
+                3,
+                0.0,
+                other
+                    .as_string_like()
+                    .map(|s| s.into_owned())
+                    .unwrap_or_default(),
+            ),
+        }
+    };
+    let mut sorted: Vec<AnyValue> = items.to_vec();
+    sorted.sort_by(|a, b| {
+        let (ra, rb) = (rank(a), rank(b));
+        ra.0.cmp(&rb.0)
+            .then(ra.1.total_cmp(&rb.1))
+            .then_with(|| ra.2.cmp(&rb.2))
+    });
+    if descending {
+        sorted.reverse();
+    }
+    Ok(Value::List(Cow::Owned(sorted)))
+}
+
+fn string_path(value: &Value<'_>) -> EvalResult<Option<Vec<String>>> {
+    match value {
+        Value::Nil => Ok(None),
+        Value::List(items) => items
+            .iter()
+            .map(|i| match Value::from_any(i) {
+                Value::Str(s) => Ok(s.into_owned()),
+                other => Err(EvalError::new(format!(
+                    "path elements must be strings, got {}",
+                    other.type_name()
+                ))),
+            })
+            .collect::<EvalResult<Vec<_>>>()
+            .map(Some),
+        other => Err(EvalError::new(format!(
+            "expected a list of strings, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn lookup<'v>(value: &'v AnyValue, path: &[String]) -> Option<&'v AnyValue> {
+    let mut current = value;
+    for segment in path {
+        let Value::Map(Cow::Borrowed(map)) = Value::from_any(current) else {
+            return None;
+        };
+        current = map.iter().find(|kv| kv.key == *segment)?.value.as_ref()?;
+    }
+    Some(current)
+}
+
+fn slice_to_map(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::List(items) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "SliceToMap: expected pcommon.Slice but got {}",
+            v[0].type_name()
+        )));
+    };
+    let key_path = string_path(&v[1])?;
+    let value_path = string_path(&v[2])?;
+    let mut out: Vec<KeyValue> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let key = match &key_path {
+            None => index.to_string(),
+            Some(path) => match lookup(item, path).map(Value::from_any) {
+                Some(Value::Str(s)) => s.into_owned(),
+                Some(_) => {
+                    return Err(EvalError::new(
+                        "provided key path does not point to a string",
+                    ))
+                }
+                None => return Err(EvalError::new("provided object does not contain the path")),
+            },
+        };
+        let value = match &value_path {
+            None => item.clone(),
+            Some(path) => lookup(item, path)
+                .cloned()
+                .ok_or_else(|| EvalError::new("provided object does not contain the path"))?,
+        };
+        match out.iter_mut().find(|kv| kv.key == key) {
+            Some(existing) => existing.value = Some(value),
+            None => out.push(KeyValue {
+                key,
+                value: Some(value),
+                ..Default::default()
+            }),
+        }
+    }
+    Ok(Value::Map(Cow::Owned(out)))
+}
+
+fn id<const N: usize>(value: &Value<'_>) -> EvalResult<[u8; N]> {
+    let bytes: Vec<u8> = match value {
+        Value::Bytes(b) => b.to_vec(),
+        Value::Str(s) => {
+            hex::decode(s.as_ref()).map_err(|_| EvalError::new(format!("`{s}` is not hex")))?
+        }
+        other => {
+            return Err(EvalError::new(format!(
+                "expected bytes or a hex string but got {}",
+                other.type_name()
+            )))
+        }
+    };
+    <[u8; N]>::try_from(bytes.as_slice())
+        .map_err(|_| EvalError::new(format!("id must be {N} bytes, got {}", bytes.len())))
+}
+
+#[derive(Debug)]
+struct IsRootSpan;
+
+impl Converter for IsRootSpan {
+    fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        let span = target
+            .span
+            .as_deref()
+            .ok_or_else(|| EvalError::new("IsRootSpan needs a span"))?;
+        Ok(Value::Bool(span.parent_span_id.iter().all(|b| *b == 0)))
+    }
+}
+
+fn build_is_root_span(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
+    if args.exec_context() < crate::ottl::context::ContextKind::Span {
+        return Err(args.error("IsRootSpan is only available in span and spanevent contexts"));
+    }
+    boxed(IsRootSpan)
+}
+
+fn log(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let x = match &v[0] {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        other => {
+            return Err(EvalError::new(format!(
+                "Log: expected a number but got {}",
+                other.type_name()
+            )))
+        }
+    };
+    if x <= 0.0 {
+        return Err(EvalError::new("Log: value must be greater than zero"));
+    }
+    Ok(Value::Float(x.ln()))
+}
+
+fn luhn(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let digits: String = match &v[0] {
+        Value::Str(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        other => {
+            return Err(EvalError::new(format!(
+                "IsValidLuhn: unsupported type {}",
+                other.type_name()
+            )))
+        }
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Value::Bool(false));
+    }
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let dd = d * 2;
+                if dd > 9 {
+                    dd - 9
+                } else {
+                    dd
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    Ok(Value::Bool(sum % 10 == 0))
+}

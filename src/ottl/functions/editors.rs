@@ -1,0 +1,850 @@
+//! Editors: lowercase functions that change the telemetry.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+
+use super::super::compile::{editor as boxed, opt, req, Args};
+use super::super::context::{Field, Target};
+use super::super::error::ParseError;
+use super::super::eval::{CompiledPath, Editor, EvalError, EvalResult, Expr};
+use super::super::value::Value;
+use super::strings::{glob_to_regex, hash_by_name, HashFn};
+use super::{editor, FunctionSpec};
+use crate::otlp::{any_value, AnyValue, KeyValue};
+
+pub const SPECS: &[FunctionSpec] = &[
+    editor("set", &[req("target"), req("value")], build_set),
+    editor("delete_key", &[req("target"), req("key")], build_delete_key),
+    editor(
+        "delete_matching_keys",
+        &[req("target"), req("pattern")],
+        build_delete_matching_keys,
+    ),
+    editor("keep_keys", &[req("target"), req("keys")], build_keep_keys),
+    editor(
+        "keep_matching_keys",
+        &[req("target"), req("pattern")],
+        build_keep_matching_keys,
+    ),
+    editor(
+        "merge_maps",
+        &[req("target"), req("source"), req("strategy")],
+        build_merge_maps,
+    ),
+    editor(
+        "replace_pattern",
+        &[
+            req("target"),
+            req("regex"),
+            req("replacement"),
+            opt("function"),
+            opt("replacement_format"),
+        ],
+        build_replace_pattern,
+    ),
+    editor(
+        "replace_all_patterns",
+        &[
+            req("target"),
+            req("mode"),
+            req("regex"),
+            req("replacement"),
+            opt("function"),
+            opt("replacement_format"),
+        ],
+        build_replace_all_patterns,
+    ),
+    editor(
+        "replace_match",
+        &[
+            req("target"),
+            req("pattern"),
+            req("replacement"),
+            opt("function"),
+            opt("replacement_format"),
+        ],
+        build_replace_match,
+    ),
+    editor(
+        "replace_all_matches",
+        &[
+            req("target"),
+            req("pattern"),
+            req("replacement"),
+            opt("function"),
+            opt("replacement_format"),
+        ],
+        build_replace_all_matches,
+    ),
+    editor(
+        "limit",
+        &[req("target"), req("limit"), req("priority_keys")],
+        build_limit,
+    ),
+    editor(
+        "truncate_all",
+        &[
+            req("target"),
+            req("limit"),
+            opt("utf8_safe"),
+            opt("truncation_marker"),
+        ],
+        build_truncate_all,
+    ),
+    editor(
+        "flatten",
+        &[
+            req("target"),
+            opt("prefix"),
+            opt("depth"),
+            opt("resolve_conflicts"),
+        ],
+        build_flatten,
+    ),
+    editor(
+        "append",
+        &[req("target"), opt("value"), opt("values")],
+        build_append,
+    ),
+    editor(
+        "delete_index",
+        &[req("target"), req("start_index"), opt("end_index")],
+        build_delete_index,
+    ),
+];
+
+// ---------------------------------------------------------------- helpers
+
+/// Runs `f` on the map a path names: in place for a whole attributes/cache map, through
+/// get-and-set for a nested one.
+fn edit_map(
+    path: &CompiledPath,
+    target: &mut Target<'_>,
+    f: impl FnOnce(&mut Vec<KeyValue>) -> EvalResult<()>,
+) -> EvalResult<()> {
+    if path.keys.is_empty() && matches!(path.field, Field::Attributes(_) | Field::Cache) {
+        return f(path.map_mut(target)?);
+    }
+    let mut map = match path.get(target)? {
+        Value::Map(m) => m.into_owned(),
+        other => {
+            return Err(EvalError::new(format!(
+                "expected pcommon.Map but got {}",
+                other.type_name()
+            )))
+        }
+    };
+    f(&mut map)?;
+    path.set(target, Value::Map(Cow::Owned(map)))
+}
+
+fn as_str(value: &Option<AnyValue>) -> Option<&str> {
+    match value.as_ref()?.value.as_ref()? {
+        any_value::Value::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn string_value(s: String) -> Option<AnyValue> {
+    Some(AnyValue {
+        value: Some(any_value::Value::StringValue(s)),
+    })
+}
+
+fn map_arg(args: &Args<'_>) -> Result<CompiledPath, ParseError> {
+    args.path("target")
+}
+
+// ---------------------------------------------------------------- set
+
+#[derive(Debug)]
+struct Set {
+    target: CompiledPath,
+    value: Expr,
+}
+
+impl Editor for Set {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let value = self.value.eval(target)?.into_owned();
+        self.target.set(target, value)
+    }
+}
+
+fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(Set {
+        target: args.path("target")?,
+        value: args.expr("value")?,
+    })
+}
+
+// ---------------------------------------------------------------- key removal / retention
+
+#[derive(Debug)]
+struct DeleteKey {
+    target: CompiledPath,
+    key: Expr,
+}
+
+impl Editor for DeleteKey {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let key = match self.key.eval(target)? {
+            Value::Str(s) => s.into_owned(),
+            other => {
+                return Err(EvalError::new(format!(
+                    "expected string but got {}",
+                    other.type_name()
+                )))
+            }
+        };
+        edit_map(&self.target, target, |map| {
+            map.retain(|kv| kv.key != key);
+            Ok(())
+        })
+    }
+}
+
+fn build_delete_key(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(DeleteKey {
+        target: map_arg(args)?,
+        key: args.expr("key")?,
+    })
+}
+
+#[derive(Debug)]
+struct MatchingKeys {
+    target: CompiledPath,
+    pattern: PatternArg,
+    keep: bool,
+}
+
+/// A regex given literally (compiled once) or computed per item.
+#[derive(Debug)]
+enum PatternArg {
+    Literal(Regex),
+    Dynamic(Expr),
+}
+
+impl PatternArg {
+    fn from_args(args: &Args<'_>, name: &str) -> Result<PatternArg, ParseError> {
+        match args.opt_string(name) {
+            Ok(Some(_)) => Ok(PatternArg::Literal(args.regex(name)?)),
+            _ => Ok(PatternArg::Dynamic(args.expr(name)?)),
+        }
+    }
+
+    fn resolve<'p>(&'p self, target: &Target<'_>) -> EvalResult<Cow<'p, Regex>> {
+        match self {
+            PatternArg::Literal(r) => Ok(Cow::Borrowed(r)),
+            PatternArg::Dynamic(expr) => match expr.eval(target)? {
+                Value::Str(s) => Regex::new(&s)
+                    .map(Cow::Owned)
+                    .map_err(|e| EvalError::new(format!("invalid regex `{s}`: {e}"))),
+                other => Err(EvalError::new(format!(
+                    "expected string but got {}",
+                    other.type_name()
+                ))),
+            },
+        }
+    }
+}
+
+impl Editor for MatchingKeys {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let regex = self.pattern.resolve(target)?.into_owned();
+        edit_map(&self.target, target, |map| {
+            map.retain(|kv| regex.is_match(&kv.key) == self.keep);
+            Ok(())
+        })
+    }
+}
+
+fn build_delete_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(MatchingKeys {
+        target: map_arg(args)?,
+        pattern: PatternArg::from_args(args, "pattern")?,
+        keep: false,
+    })
+}
+
+fn build_keep_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(MatchingKeys {
+        target: map_arg(args)?,
+        pattern: PatternArg::from_args(args, "pattern")?,
+        keep: true,
+    })
+}
+
+#[derive(Debug)]
+struct KeepKeys {
+    target: CompiledPath,
+    keys: Vec<String>,
+}
+
+impl Editor for KeepKeys {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        edit_map(&self.target, target, |map| {
+            map.retain(|kv| self.keys.iter().any(|k| *k == kv.key));
+            Ok(())
+        })
+    }
+}
+
+fn build_keep_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(KeepKeys {
+        target: map_arg(args)?,
+        keys: args.string_list("keys")?,
+    })
+}
+
+// ---------------------------------------------------------------- merge_maps
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    Insert,
+    Update,
+    Upsert,
+}
+
+#[derive(Debug)]
+struct MergeMaps {
+    target: CompiledPath,
+    source: Expr,
+    strategy: Strategy,
+}
+
+impl Editor for MergeMaps {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let source = match self.source.eval(target)? {
+            Value::Map(m) => m.into_owned(),
+            // A source that is not a map leaves the target alone.
+            _ => return Ok(()),
+        };
+        edit_map(&self.target, target, |map| {
+            for kv in source {
+                match map.iter_mut().find(|t| t.key == kv.key) {
+                    Some(existing) if self.strategy != Strategy::Insert => {
+                        existing.value = kv.value
+                    }
+                    Some(_) => {}
+                    None if self.strategy != Strategy::Update => map.push(kv),
+                    None => {}
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn build_merge_maps(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let strategy = match args.string("strategy")?.as_str() {
+        "insert" => Strategy::Insert,
+        "update" => Strategy::Update,
+        "upsert" => Strategy::Upsert,
+        other => {
+            return Err(args.error(format!(
+                "invalid value for strategy, {other}, must be 'insert', 'update' or 'upsert'"
+            )))
+        }
+    };
+    boxed(MergeMaps {
+        target: map_arg(args)?,
+        source: args.expr("source")?,
+        strategy,
+    })
+}
+
+// ---------------------------------------------------------------- replacements
+
+#[derive(Debug)]
+struct Replacement {
+    replacement: Expr,
+    hash: Option<HashFn>,
+    format: Option<String>,
+}
+
+impl Replacement {
+    fn from_args(args: &Args<'_>) -> Result<Replacement, ParseError> {
+        let hash = match args.opt_function("function")? {
+            None => None,
+            Some(name) => Some(
+                hash_by_name(&name)
+                    .ok_or_else(|| args.error(format!("unknown hash function `{name}`")))?,
+            ),
+        };
+        let format = args.opt_string("replacement_format")?;
+        if let Some(f) = &format {
+            if f.matches("%s").count() != 1 {
+                return Err(args.error("replacementFormat must contain exactly one %s"));
+            }
+        }
+        Ok(Replacement {
+            replacement: args.expr("replacement")?,
+            hash,
+            format,
+        })
+    }
+
+    fn text(&self, target: &Target<'_>) -> EvalResult<String> {
+        match self.replacement.eval(target)? {
+            Value::Str(s) => Ok(s.into_owned()),
+            other => Err(EvalError::new(format!(
+                "expected string but got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn finish(&self, expanded: String) -> String {
+        let hashed = match self.hash {
+            Some(hash) => hash(expanded.as_bytes()),
+            None => expanded,
+        };
+        match &self.format {
+            Some(f) => f.replacen("%s", &hashed, 1),
+            None => hashed,
+        }
+    }
+
+    fn replace_regex(&self, regex: &Regex, input: &str, replacement: &str) -> Option<String> {
+        if !regex.is_match(input) {
+            return None;
+        }
+        if self.hash.is_none() && self.format.is_none() {
+            return Some(regex.replace_all(input, replacement).into_owned());
+        }
+        Some(
+            regex
+                .replace_all(input, |caps: &regex::Captures<'_>| {
+                    let mut expanded = String::new();
+                    caps.expand(replacement, &mut expanded);
+                    self.finish(expanded)
+                })
+                .into_owned(),
+        )
+    }
+}
+
+#[derive(Debug)]
+struct ReplacePattern {
+    target: CompiledPath,
+    regex: Regex,
+    replacement: Replacement,
+    /// Glob mode replaces the whole value on a match.
+    whole: bool,
+}
+
+impl Editor for ReplacePattern {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let replacement = self.replacement.text(target)?;
+        let current = match self.target.get(target)? {
+            Value::Str(s) => s.into_owned(),
+            _ => return Ok(()),
+        };
+        let updated = if self.whole {
+            self.regex
+                .is_match(&current)
+                .then(|| self.replacement.finish(replacement))
+        } else {
+            self.replacement
+                .replace_regex(&self.regex, &current, &replacement)
+        };
+        match updated {
+            Some(v) if v != current => self.target.set(target, Value::string(v)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn build_replace_pattern(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(ReplacePattern {
+        target: args.path("target")?,
+        regex: args.regex("regex")?,
+        replacement: Replacement::from_args(args)?,
+        whole: false,
+    })
+}
+
+fn glob_arg(args: &Args<'_>) -> Result<Regex, ParseError> {
+    let glob = args.string("pattern")?;
+    Regex::new(&glob_to_regex(&glob)).map_err(|e| args.error(format!("invalid glob `{glob}`: {e}")))
+}
+
+fn build_replace_match(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(ReplacePattern {
+        target: args.path("target")?,
+        regex: glob_arg(args)?,
+        replacement: Replacement::from_args(args)?,
+        whole: true,
+    })
+}
+
+#[derive(Debug)]
+struct ReplaceAll {
+    target: CompiledPath,
+    regex: Regex,
+    replacement: Replacement,
+    keys: bool,
+    whole: bool,
+}
+
+impl Editor for ReplaceAll {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let replacement = self.replacement.text(target)?;
+        edit_map(&self.target, target, |map| {
+            for kv in map.iter_mut() {
+                if self.keys {
+                    if let Some(new_key) =
+                        self.replacement
+                            .replace_regex(&self.regex, &kv.key, &replacement)
+                    {
+                        kv.key = new_key;
+                    }
+                    continue;
+                }
+                let Some(current) = as_str(&kv.value) else {
+                    continue;
+                };
+                let updated = if self.whole {
+                    self.regex
+                        .is_match(current)
+                        .then(|| self.replacement.finish(replacement.clone()))
+                } else {
+                    self.replacement
+                        .replace_regex(&self.regex, current, &replacement)
+                };
+                if let Some(v) = updated {
+                    kv.value = string_value(v);
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn build_replace_all_patterns(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let keys = match args.string("mode")?.as_str() {
+        "key" => true,
+        "value" => false,
+        other => return Err(args.error(format!("invalid mode {other}, must be 'key' or 'value'"))),
+    };
+    boxed(ReplaceAll {
+        target: map_arg(args)?,
+        regex: args.regex("regex")?,
+        replacement: Replacement::from_args(args)?,
+        keys,
+        whole: false,
+    })
+}
+
+fn build_replace_all_matches(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(ReplaceAll {
+        target: map_arg(args)?,
+        regex: glob_arg(args)?,
+        replacement: Replacement::from_args(args)?,
+        keys: false,
+        whole: true,
+    })
+}
+
+// ---------------------------------------------------------------- limit / truncate / flatten
+
+#[derive(Debug)]
+struct Limit {
+    target: CompiledPath,
+    limit: usize,
+    priority: Vec<String>,
+}
+
+impl Editor for Limit {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        edit_map(&self.target, target, |map| {
+            if map.len() <= self.limit {
+                return Ok(());
+            }
+            let mut kept = 0;
+            let mut keep = vec![false; map.len()];
+            for key in &self.priority {
+                if let Some(i) = map.iter().position(|kv| kv.key == *key) {
+                    if kept < self.limit && !keep[i] {
+                        keep[i] = true;
+                        kept += 1;
+                    }
+                }
+            }
+            for flag in keep.iter_mut() {
+                if kept >= self.limit {
+                    break;
+                }
+                if !*flag {
+                    *flag = true;
+                    kept += 1;
+                }
+            }
+            let mut flags = keep.into_iter();
+            map.retain(|_| flags.next().unwrap_or(false));
+            Ok(())
+        })
+    }
+}
+
+fn build_limit(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let limit = args.int("limit")?;
+    let priority = args.string_list("priority_keys")?;
+    if limit < 0 {
+        return Err(args.error(format!(
+            "invalid limit for limit function, {limit} cannot be negative"
+        )));
+    }
+    if (limit as usize) < priority.len() {
+        return Err(args.error(format!(
+            "invalid limit for limit function, {limit} cannot be less than number of priority attributes {}",
+            priority.len()
+        )));
+    }
+    boxed(Limit {
+        target: map_arg(args)?,
+        limit: limit as usize,
+        priority,
+    })
+}
+
+#[derive(Debug)]
+struct TruncateAll {
+    target: CompiledPath,
+    limit: usize,
+    utf8_safe: bool,
+    marker: String,
+}
+
+impl Editor for TruncateAll {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        edit_map(&self.target, target, |map| {
+            for kv in map.iter_mut() {
+                let Some(s) = as_str(&kv.value) else { continue };
+                if s.len() <= self.limit {
+                    continue;
+                }
+                let room = self.limit.saturating_sub(self.marker.len());
+                let mut end = room.min(s.len());
+                if self.utf8_safe {
+                    while end > 0 && !s.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                }
+                let cut = String::from_utf8_lossy(&s.as_bytes()[..end]).into_owned();
+                let marker = if self.marker.len() <= self.limit {
+                    self.marker.as_str()
+                } else {
+                    ""
+                };
+                kv.value = string_value(format!("{cut}{marker}"));
+            }
+            Ok(())
+        })
+    }
+}
+
+fn build_truncate_all(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let limit = args.int("limit")?;
+    if limit < 0 {
+        return Err(args.error(format!(
+            "invalid limit for truncate_all function, {limit} cannot be negative"
+        )));
+    }
+    boxed(TruncateAll {
+        target: map_arg(args)?,
+        limit: limit as usize,
+        utf8_safe: args.opt_bool("utf8_safe")?.unwrap_or(true),
+        marker: args.opt_string("truncation_marker")?.unwrap_or_default(),
+    })
+}
+
+#[derive(Debug)]
+struct Flatten {
+    target: CompiledPath,
+    prefix: Option<String>,
+    depth: Option<usize>,
+    resolve_conflicts: bool,
+}
+
+impl Flatten {
+    fn walk(&self, out: &mut Vec<KeyValue>, prefix: &str, value: AnyValue, depth: usize) {
+        let deeper = self.depth.is_none_or(|d| depth < d);
+        match value.value {
+            Some(any_value::Value::KvlistValue(m)) if deeper => {
+                for kv in m.values {
+                    let key = if prefix.is_empty() {
+                        kv.key
+                    } else {
+                        format!("{prefix}.{}", kv.key)
+                    };
+                    self.walk(out, &key, kv.value.unwrap_or_default(), depth + 1);
+                }
+            }
+            Some(any_value::Value::ArrayValue(a)) if deeper => {
+                for (i, v) in a.values.into_iter().enumerate() {
+                    let key = if prefix.is_empty() {
+                        i.to_string()
+                    } else {
+                        format!("{prefix}.{i}")
+                    };
+                    self.walk(out, &key, v, depth + 1);
+                }
+            }
+            other => self.insert(out, prefix.to_owned(), AnyValue { value: other }),
+        }
+    }
+
+    fn insert(&self, out: &mut Vec<KeyValue>, key: String, value: AnyValue) {
+        if let Some(existing) = out.iter_mut().find(|kv| kv.key == key) {
+            if !self.resolve_conflicts {
+                existing.value = Some(value);
+                return;
+            }
+            let mut n = 0;
+            let mut candidate = format!("{key}.{n}");
+            while out.iter().any(|kv| kv.key == candidate) {
+                n += 1;
+                candidate = format!("{key}.{n}");
+            }
+            out.push(KeyValue {
+                key: candidate,
+                value: Some(value),
+                ..Default::default()
+            });
+            return;
+        }
+        out.push(KeyValue {
+            key,
+            value: Some(value),
+            ..Default::default()
+        });
+    }
+}
+
+impl Editor for Flatten {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        edit_map(&self.target, target, |map| {
+            let mut out = Vec::with_capacity(map.len());
+            for kv in std::mem::take(map) {
+                let key = match &self.prefix {
+                    Some(p) => format!("{p}.{}", kv.key),
+                    None => kv.key,
+                };
+                self.walk(&mut out, &key, kv.value.unwrap_or_default(), 1);
+            }
+            *map = out;
+            Ok(())
+        })
+    }
+}
+
+fn build_flatten(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let depth = args.opt_int("depth")?;
+    if depth.is_some_and(|d| d < 0) {
+        return Err(args.error("invalid depth for flatten function, cannot be negative"));
+    }
+    boxed(Flatten {
+        target: map_arg(args)?,
+        prefix: args.opt_string("prefix")?,
+        depth: depth.map(|d| d as usize),
+        resolve_conflicts: args.opt_bool("resolve_conflicts")?.unwrap_or(false),
+    })
+}
+
+// ---------------------------------------------------------------- slices
+
+#[derive(Debug)]
+struct Append {
+    target: CompiledPath,
+    value: Option<Expr>,
+    values: Option<Expr>,
+}
+
+impl Editor for Append {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let mut items: Vec<AnyValue> = match self.target.get(target)? {
+            Value::Nil => Vec::new(),
+            Value::List(l) => l.into_owned(),
+            scalar => vec![scalar.into_owned().into_any()],
+        };
+        if let Some(value) = &self.value {
+            items.push(value.eval(target)?.into_owned().into_any());
+        }
+        if let Some(values) = &self.values {
+            match values.eval(target)? {
+                Value::List(l) => items.extend(l.into_owned()),
+                Value::Nil => {}
+                other => items.push(other.into_owned().into_any()),
+            }
+        }
+        self.target.set(target, Value::List(Cow::Owned(items)))
+    }
+}
+
+fn build_append(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    if !args.is_given("value") && !args.is_given("values") {
+        return Err(args.error(
+            "at least one of the optional arguments ('value' or 'values') must be provided",
+        ));
+    }
+    boxed(Append {
+        target: args.path("target")?,
+        value: args.opt_expr("value")?,
+        values: args.opt_expr("values")?,
+    })
+}
+
+#[derive(Debug)]
+struct DeleteIndex {
+    target: CompiledPath,
+    start: Expr,
+    end: Option<Expr>,
+}
+
+impl Editor for DeleteIndex {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let int = |e: &Expr, target: &Target<'_>| -> EvalResult<i64> {
+            match e.eval(target)? {
+                Value::Int(i) => Ok(i),
+                other => Err(EvalError::new(format!(
+                    "expected int64 but got {}",
+                    other.type_name()
+                ))),
+            }
+        };
+        let start = int(&self.start, target)?;
+        let end = self
+            .end
+            .as_ref()
+            .map(|e| int(e, target))
+            .transpose()?
+            .unwrap_or(start + 1);
+        let mut items = match self.target.get(target)? {
+            Value::List(l) => l.into_owned(),
+            other => {
+                return Err(EvalError::new(format!(
+                    "expected pcommon.Slice but got {}",
+                    other.type_name()
+                )))
+            }
+        };
+        let len = items.len() as i64;
+        if start < 0 || start >= len || end <= start || end > len {
+            return Err(EvalError::new(format!(
+                "invalid range [{start}, {end}) for a slice of length {len}"
+            )));
+        }
+        items.drain(start as usize..end as usize);
+        self.target.set(target, Value::List(Cow::Owned(items)))
+    }
+}
+
+fn build_delete_index(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(DeleteIndex {
+        target: args.path("target")?,
+        start: args.expr("start_index")?,
+        end: args.opt_expr("end_index")?,
+    })
+}

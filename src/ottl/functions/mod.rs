@@ -1,0 +1,81 @@
+//! The function library: every editor and converter, with its parameters. `Registry`
+//! is built once; calls are resolved against it at compile time.
+
+mod converters;
+mod editors;
+mod strings;
+mod time;
+
+use super::compile::{closest, Args, Param};
+use super::error::ParseError;
+use super::eval::{Converter, Editor};
+
+pub type EditorBuild = fn(&mut Args<'_>) -> Result<Box<dyn Editor>, ParseError>;
+pub type ConverterBuild = fn(&mut Args<'_>) -> Result<Box<dyn Converter>, ParseError>;
+
+#[derive(Clone, Copy)]
+pub enum Builder {
+    Editor(EditorBuild),
+    Converter(ConverterBuild),
+}
+
+#[derive(Clone, Copy)]
+pub struct FunctionSpec {
+    pub name: &'static str,
+    pub params: &'static [Param],
+    pub builder: Builder,
+}
+
+pub struct Registry {
+    specs: Vec<FunctionSpec>,
+}
+
+impl Registry {
+    /// Every function intake supports.
+    pub fn standard() -> Registry {
+        let mut specs = Vec::new();
+        specs.extend_from_slice(editors::SPECS);
+        specs.extend_from_slice(converters::SPECS);
+        specs.extend_from_slice(strings::SPECS);
+        specs.extend_from_slice(time::SPECS);
+        Registry { specs }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&FunctionSpec> {
+        self.specs.iter().find(|s| s.name == name)
+    }
+
+    pub fn closest(&self, name: &str) -> Option<&'static str> {
+        closest(name, self.specs.iter().map(|s| s.name))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.specs.iter().map(|s| s.name)
+    }
+}
+
+/// `FunctionSpec` for an editor.
+pub const fn editor(
+    name: &'static str,
+    params: &'static [Param],
+    build: EditorBuild,
+) -> FunctionSpec {
+    FunctionSpec {
+        name,
+        params,
+        builder: Builder::Editor(build),
+    }
+}
+
+/// `FunctionSpec` for a converter.
+pub const fn converter(
+    name: &'static str,
+    params: &'static [Param],
+    build: ConverterBuild,
+) -> FunctionSpec {
+    FunctionSpec {
+        name,
+        params,
+        builder: Builder::Converter(build),
+    }
+}

@@ -1,0 +1,55 @@
+//! The template file as written: the transformprocessor's `trace_statements` shape, so a
+//! collector config can be pasted in.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorMode {
+    /// Log the error and go on with the next statement (the default).
+    #[default]
+    Ignore,
+    /// Go on with the next statement without logging.
+    Silent,
+    /// Stop: the whole request fails.
+    Propagate,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateFile {
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub version: Option<serde_yaml_ng::Value>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub source_type: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub error_mode: Option<ErrorMode>,
+    #[serde(default)]
+    pub trace_statements: Vec<StatementEntry>,
+}
+
+/// A flat statement (context inferred from its paths) or a group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StatementEntry {
+    Flat(String),
+    Group(GroupSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    #[serde(default)]
+    pub error_mode: Option<ErrorMode>,
+    pub statements: Vec<String>,
+}

@@ -1,0 +1,80 @@
+//! One statement group: where it runs, its ORed conditions, its statements in order.
+
+use crate::ottl::compile::CompiledStatement;
+use crate::ottl::eval::Cond;
+use crate::ottl::{ContextKind, EvalError, Target};
+
+use super::file::ErrorMode;
+
+#[derive(Debug)]
+pub struct StatementGroup {
+    pub context: ContextKind,
+    pub conditions: Vec<Cond>,
+    pub statements: Vec<CompiledStatement>,
+    pub error_mode: ErrorMode,
+}
+
+/// A statement error under `ignore`/`silent`, kept for the report.
+#[derive(Debug, Clone)]
+pub struct StatementFailure {
+    pub statement: String,
+    pub error: EvalError,
+}
+
+impl StatementGroup {
+    /// Runs the group on one item. Under `propagate` the first error is returned; under
+    /// `ignore`/`silent` errors are collected and the next statement runs.
+    pub fn run(
+        &self,
+        target: &mut Target<'_>,
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<(), StatementFailure> {
+        if !self.conditions.is_empty() {
+            let mut any = false;
+            for condition in &self.conditions {
+                match condition.eval(target) {
+                    Ok(true) => {
+                        any = true;
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        let failure = StatementFailure {
+                            statement: "conditions".to_owned(),
+                            error,
+                        };
+                        if self.error_mode == ErrorMode::Propagate {
+                            return Err(failure);
+                        }
+                        self.record(failure, failures);
+                    }
+                }
+            }
+            if !any {
+                return Ok(());
+            }
+        }
+        for statement in &self.statements {
+            if let Err(error) = statement.execute(target) {
+                let failure = StatementFailure {
+                    statement: statement.text.clone(),
+                    error,
+                };
+                if self.error_mode == ErrorMode::Propagate {
+                    return Err(failure);
+                }
+                self.record(failure, failures);
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, failure: StatementFailure, failures: &mut Vec<StatementFailure>) {
+        if self.error_mode == ErrorMode::Ignore {
+            // Bounded: a template erroring on every span must not grow memory.
+            if failures.len() < 100 {
+                failures.push(failure);
+            }
+        }
+    }
+}

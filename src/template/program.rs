@@ -1,0 +1,300 @@
+//! `CompiledTemplate`: a template file compiled once, applied to many requests.
+
+use thiserror::Error;
+
+use super::file::{ErrorMode, StatementEntry, TemplateFile};
+use super::group::{StatementFailure, StatementGroup};
+use super::infer::PathUse;
+use crate::otlp::{json, ExportTraceServiceRequest};
+use crate::ottl::compile::Compiler;
+use crate::ottl::{parse_condition, parse_statement, ContextKind, ParseError, Registry, Target};
+
+#[derive(Debug, Error)]
+pub enum TemplateError {
+    #[error("{origin}: invalid template YAML: {message}")]
+    Yaml { origin: String, message: String },
+    /// A statement that does not parse or compile, rendered with file:line:col and a caret.
+    #[error("{0}")]
+    Statement(String),
+}
+
+/// A statement error under `propagate`: the whole request fails.
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    #[error("statement `{statement}` failed: {error}")]
+    Statement { statement: String, error: String },
+    #[error("input is not an OTLP/JSON ExportTraceServiceRequest: {0}")]
+    Input(String),
+}
+
+/// What happened while applying, for logs and metrics.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Statement errors under `ignore` (at most 100 kept).
+    pub failures: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct CompiledTemplate {
+    pub slug: Option<String>,
+    pub groups: Vec<StatementGroup>,
+}
+
+/// Where a statement's text starts in its file, found by searching the source: YAML
+/// scalars are usually plain or single-quoted and contain the statement verbatim.
+fn locate(source: &str, statement: &str, from: &mut usize) -> (usize, usize) {
+    let candidates = [
+        statement.to_owned(),
+        statement.replace('\'', "''"),
+        statement.replace('\\', "\\\\").replace('"', "\\\""),
+    ];
+    for candidate in &candidates {
+        if let Some(found) = source[*from..].find(candidate.as_str()) {
+            let at = *from + found;
+            *from = at + candidate.len();
+            let line = source[..at].matches('\n').count() + 1;
+            let col = at - source[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+            return (line, col);
+        }
+    }
+    (1, 1)
+}
+
+struct GroupSource {
+    context: Option<String>,
+    conditions: Vec<String>,
+    error_mode: Option<ErrorMode>,
+    statements: Vec<String>,
+}
+
+impl CompiledTemplate {
+    /// Parses and compiles a template file; `origin` names it in errors.
+    pub fn compile(
+        source: &str,
+        origin: &str,
+        registry: &Registry,
+    ) -> Result<CompiledTemplate, TemplateError> {
+        let file: TemplateFile =
+            serde_yaml_ng::from_str(source).map_err(|e| TemplateError::Yaml {
+                origin: origin.to_owned(),
+                message: e.to_string(),
+            })?;
+        let default_mode = file.error_mode.unwrap_or_default();
+        // Consecutive flat statements form one group whose context is inferred.
+        let mut sources: Vec<GroupSource> = Vec::new();
+        for entry in file.trace_statements {
+            match entry {
+                StatementEntry::Flat(statement) => match sources.last_mut() {
+                    Some(last)
+                        if last.context.is_none()
+                            && last.conditions.is_empty()
+                            && last.error_mode.is_none() =>
+                    {
+                        last.statements.push(statement)
+                    }
+                    _ => sources.push(GroupSource {
+                        context: None,
+                        conditions: Vec::new(),
+                        error_mode: None,
+                        statements: vec![statement],
+                    }),
+                },
+                StatementEntry::Group(group) => sources.push(GroupSource {
+                    context: group.context.filter(|c| !c.is_empty()),
+                    conditions: group.conditions,
+                    error_mode: group.error_mode,
+                    statements: group.statements,
+                }),
+            }
+        }
+        let mut cursor = 0usize;
+        let mut groups = Vec::new();
+        for group in sources {
+            groups.push(compile_group(
+                group,
+                default_mode,
+                source,
+                origin,
+                &mut cursor,
+                registry,
+            )?);
+        }
+        Ok(CompiledTemplate {
+            slug: file.slug,
+            groups,
+        })
+    }
+
+    /// Applies every group in order to the request.
+    pub fn apply(
+        &self,
+        request: &mut ExportTraceServiceRequest,
+    ) -> Result<ApplyReport, ApplyError> {
+        let mut failures: Vec<StatementFailure> = Vec::new();
+        for group in &self.groups {
+            run_group(group, request, &mut failures).map_err(|f| ApplyError::Statement {
+                statement: f.statement,
+                error: f.error.0,
+            })?;
+        }
+        Ok(ApplyReport {
+            failures: failures
+                .into_iter()
+                .map(|f| (f.statement, f.error.0))
+                .collect(),
+        })
+    }
+
+    /// OTLP/JSON in, OTLP/JSON out: what `intake template apply` does.
+    pub fn apply_otlp_json(&self, input: &[u8]) -> Result<(Vec<u8>, ApplyReport), ApplyError> {
+        let mut request =
+            json::decode_request(input).map_err(|e| ApplyError::Input(e.to_string()))?;
+        let report = self.apply(&mut request)?;
+        Ok((json::encode_request(&request), report))
+    }
+}
+
+fn compile_group(
+    group: GroupSource,
+    default_mode: ErrorMode,
+    source: &str,
+    origin: &str,
+    cursor: &mut usize,
+    registry: &Registry,
+) -> Result<StatementGroup, TemplateError> {
+    let render = |e: &ParseError, text: &str, at: (usize, usize)| {
+        TemplateError::Statement(e.render(origin, at.0, at.1, text))
+    };
+    let mut parsed = Vec::new();
+    for text in &group.statements {
+        let at = locate(source, text, cursor);
+        let ast = parse_statement(text).map_err(|e| render(&e, text, at))?;
+        parsed.push((text, at, ast));
+    }
+    let mut conditions = Vec::new();
+    for text in &group.conditions {
+        let at = locate(source, text, cursor);
+        conditions.push((
+            text,
+            at,
+            parse_condition(text).map_err(|e| render(&e, text, at))?,
+        ));
+    }
+    let explicit = match &group.context {
+        Some(name) => Some(ContextKind::parse(name).ok_or_else(|| {
+            TemplateError::Statement(format!(
+                "{origin}: unknown context `{name}`; use resource, scope, span or spanevent"
+            ))
+        })?),
+        None => None,
+    };
+    let exec_context = match explicit {
+        Some(ctx) => {
+            // A `context: span` group can still use IsRootSpan etc.; paths with other
+            // prefixes are checked for reachability when compiled.
+            ctx
+        }
+        None => {
+            let mut uses = PathUse::default();
+            parsed.iter().for_each(|(_, _, s)| uses.statement(s));
+            conditions.iter().for_each(|(_, _, c)| uses.condition(c));
+            uses.inferred().ok_or_else(|| {
+                let (text, at) = parsed.first().map(|(t, at, _)| (t.as_str(), *at)).unwrap_or(("", (1, 1)));
+                render(&ParseError::new(0, "unable to infer context from statements: prefix paths with resource., scope., span. or spanevent., or give the group a `context:`".to_owned()), text, at)
+            })?
+        }
+    };
+    let compiler = Compiler {
+        default_context: explicit,
+        exec_context,
+        registry,
+    };
+    let statements = parsed
+        .iter()
+        .map(|(text, at, ast)| {
+            compiler
+                .statement(ast, text)
+                .map_err(|e| render(&e, text, *at))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let conditions = conditions
+        .iter()
+        .map(|(text, at, ast)| compiler.condition(ast).map_err(|e| render(&e, text, *at)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StatementGroup {
+        context: exec_context,
+        conditions,
+        statements,
+        error_mode: group.error_mode.unwrap_or(default_mode),
+    })
+}
+
+fn run_group(
+    group: &StatementGroup,
+    request: &mut ExportTraceServiceRequest,
+    failures: &mut Vec<StatementFailure>,
+) -> Result<(), StatementFailure> {
+    for rs in &mut request.resource_spans {
+        let resource = rs.resource.get_or_insert_with(Default::default);
+        let resource_schema_url = &mut rs.schema_url;
+        if group.context == ContextKind::Resource {
+            let mut target = Target {
+                resource,
+                resource_schema_url,
+                scope: None,
+                span: None,
+                event_index: None,
+                cache: Vec::new(),
+            };
+            group.run(&mut target, failures)?;
+            continue;
+        }
+        for ss in &mut rs.scope_spans {
+            let scope = ss.scope.get_or_insert_with(Default::default);
+            let scope_schema_url = &mut ss.schema_url;
+            match group.context {
+                ContextKind::Resource => {}
+                ContextKind::Scope => {
+                    let mut target = Target {
+                        resource: &mut *resource,
+                        resource_schema_url: &mut *resource_schema_url,
+                        scope: Some((scope, scope_schema_url)),
+                        span: None,
+                        event_index: None,
+                        cache: Vec::new(),
+                    };
+                    group.run(&mut target, failures)?;
+                }
+                ContextKind::Span => {
+                    for span in &mut ss.spans {
+                        let mut target = Target {
+                            resource: &mut *resource,
+                            resource_schema_url: &mut *resource_schema_url,
+                            scope: Some((&mut *scope, &mut *scope_schema_url)),
+                            span: Some(span),
+                            event_index: None,
+                            cache: Vec::new(),
+                        };
+                        group.run(&mut target, failures)?;
+                    }
+                }
+                ContextKind::SpanEvent => {
+                    for span in &mut ss.spans {
+                        for index in 0..span.events.len() {
+                            let mut target = Target {
+                                resource: &mut *resource,
+                                resource_schema_url: &mut *resource_schema_url,
+                                scope: Some((&mut *scope, &mut *scope_schema_url)),
+                                span: Some(&mut *span),
+                                event_index: Some(index),
+                                cache: Vec::new(),
+                            };
+                            group.run(&mut target, failures)?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
