@@ -15,7 +15,14 @@ use serde_json::Value as Json;
 
 /// Cases we run but whose upstream expectation we do not follow, with the reason. The
 /// test checks these still differ, so the list cannot go stale.
-const DIFFERENCES: &[(&str, &str)] = &[];
+const DIFFERENCES: &[(&str, &str)] = &[
+    ("e2e.converters.129", "UserAgent is not implemented: it needs the uap-core regex database, which intake does not ship"),
+    ("e2e.converters.148", "XXH3 is not implemented (not in the template function set; no xxhash dependency yet)"),
+    ("e2e.features.27", "CommunityID is not implemented (network flow hashing has no use in gen_ai templates)"),
+    ("e2e.features.28", "CommunityID is not implemented"),
+    ("e2e.features.31", "CommunityID is not implemented"),
+    ("e2e.features.32", "CommunityID is not implemented"),
+];
 
 fn any(json: &Json) -> AnyValue {
     let kind = match json {
@@ -317,9 +324,13 @@ fn run_case(case: &Json, registry: &Registry) -> Result<(), String> {
     let template = template_for(case, false);
     let compiled = CompiledTemplate::compile(&template, "case.yaml", registry)
         .map_err(|e| format!("compile: {e}"))?;
-    let (output, _) = compiled
-        .apply_otlp_json(&input)
-        .map_err(|e| format!("apply: {e}"))?;
+    let output = match compiled.apply_otlp_json(&input) {
+        Ok((output, _)) => output,
+        // Under `propagate` a failing statement fails the whole payload: upstream's
+        // ProcessTraces returns the error and nothing is changed.
+        Err(_) if case["error_mode"] == "propagate" && case["expected"] == case["input"] => return Ok(()),
+        Err(e) => return Err(format!("apply: {e}")),
+    };
     let got = json::decode_request(&output).map_err(|e| format!("output: {e}"))?;
     // Where upstream behaviour changed, follow the newest stable one (allowNil).
     let expected_json = case

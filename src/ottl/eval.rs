@@ -305,7 +305,7 @@ pub fn resolve_keys<'a>(
                 Value::Str(s) => Ok(ResolvedKey::Str(s)),
                 Value::Int(i) => Ok(ResolvedKey::Int(i)),
                 other => Err(EvalError::new(format!(
-                    "could not resolve key for map/slice, expecting 'int64' but got '{}'",
+                    "unable to resolve an integer index in slice: could not resolve key for map/slice, expecting 'int64' but got '{}'",
                     other.type_name()
                 ))),
             },
