@@ -328,7 +328,9 @@ fn run_case(case: &Json, registry: &Registry) -> Result<(), String> {
         Ok((output, _)) => output,
         // Under `propagate` a failing statement fails the whole payload: upstream's
         // ProcessTraces returns the error and nothing is changed.
-        Err(_) if case["error_mode"] == "propagate" && case["expected"] == case["input"] => return Ok(()),
+        Err(_) if case["error_mode"] == "propagate" && case["expected"] == case["input"] => {
+            return Ok(())
+        }
         Err(e) => return Err(format!("apply: {e}")),
     };
     let got = json::decode_request(&output).map_err(|e| format!("output: {e}"))?;

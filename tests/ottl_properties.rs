@@ -1,12 +1,17 @@
 //! Properties of the OTTL parser: whatever it accepts prints back (Display) to text that
 //! parses to the same tree, and no input makes it panic.
 
-use intake::ottl::ast::{ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment, Statement, Value};
+use intake::ottl::ast::{
+    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment,
+    Statement, Value,
+};
 use intake::ottl::{parse_condition, parse_statement};
 use proptest::prelude::*;
 
 fn lower_name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| !["where", "and", "or", "not", "nil", "true", "false"].contains(&s.as_str()))
+    "[a-z][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| {
+        !["where", "and", "or", "not", "nil", "true", "false"].contains(&s.as_str())
+    })
 }
 
 fn upper_name() -> impl Strategy<Value = String> {
@@ -14,14 +19,22 @@ fn upper_name() -> impl Strategy<Value = String> {
 }
 
 fn key() -> impl Strategy<Value = Key> {
-    prop_oneof![any::<String>().prop_map(Key::String), (0i64..100).prop_map(|i| Key::Expr(Value::Int(i)))]
+    prop_oneof![
+        any::<String>().prop_map(Key::String),
+        (0i64..100).prop_map(|i| Key::Expr(Value::Int(i)))
+    ]
 }
 
 fn path() -> impl Strategy<Value = Path> {
-    prop::collection::vec((lower_name(), prop::collection::vec(key(), 0..2)), 1..4).prop_map(|segments| Path {
-        segments: segments.into_iter().map(|(name, keys)| Segment { name, keys }).collect(),
-        offset: Offset(0),
-    })
+    prop::collection::vec((lower_name(), prop::collection::vec(key(), 0..2)), 1..4).prop_map(
+        |segments| Path {
+            segments: segments
+                .into_iter()
+                .map(|(name, keys)| Segment { name, keys })
+                .collect(),
+            offset: Offset(0),
+        },
+    )
 }
 
 fn literal() -> impl Strategy<Value = Value> {
@@ -40,14 +53,36 @@ fn literal() -> impl Strategy<Value = Value> {
 fn value() -> impl Strategy<Value = Value> {
     literal().prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
-            (upper_name(), prop::collection::vec(inner.clone(), 0..3)).prop_map(|(name, args)| Value::Call(Invocation {
-                name,
-                args: args.into_iter().map(|v| Argument { name: None, value: ArgValue::Value(v), offset: Offset(0) }).collect(),
-                keys: Vec::new(),
-                offset: Offset(0),
-            })),
-            (numeric(), prop_oneof![Just(MathOp::Add), Just(MathOp::Sub), Just(MathOp::Mul), Just(MathOp::Div)], numeric())
-                .prop_map(|(lhs, op, rhs)| Value::Math { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }),
+            (upper_name(), prop::collection::vec(inner.clone(), 0..3)).prop_map(|(name, args)| {
+                Value::Call(Invocation {
+                    name,
+                    args: args
+                        .into_iter()
+                        .map(|v| Argument {
+                            name: None,
+                            value: ArgValue::Value(v),
+                            offset: Offset(0),
+                        })
+                        .collect(),
+                    keys: Vec::new(),
+                    offset: Offset(0),
+                })
+            }),
+            (
+                numeric(),
+                prop_oneof![
+                    Just(MathOp::Add),
+                    Just(MathOp::Sub),
+                    Just(MathOp::Mul),
+                    Just(MathOp::Div)
+                ],
+                numeric()
+            )
+                .prop_map(|(lhs, op, rhs)| Value::Math {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs)
+                }),
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::List),
             prop::collection::vec((any::<String>(), inner), 0..3).prop_map(Value::Map),
         ]
@@ -56,13 +91,26 @@ fn value() -> impl Strategy<Value = Value> {
 
 /// Math operands: numbers, paths and calls (what the grammar allows in math).
 fn numeric() -> impl Strategy<Value = Value> {
-    prop_oneof![(0i64..1000).prop_map(Value::Int), (0.0f64..100.0).prop_map(Value::Float), path().prop_map(Value::Path)]
+    prop_oneof![
+        (0i64..1000).prop_map(Value::Int),
+        (0.0f64..100.0).prop_map(Value::Float),
+        path().prop_map(Value::Path)
+    ]
 }
 
 fn condition() -> impl Strategy<Value = BoolExpr> {
     let leaf = prop_oneof![
         any::<bool>().prop_map(BoolExpr::Const),
-        (value(), prop_oneof![Just(CompareOp::Eq), Just(CompareOp::Ne), Just(CompareOp::Lt), Just(CompareOp::Ge)], value())
+        (
+            value(),
+            prop_oneof![
+                Just(CompareOp::Eq),
+                Just(CompareOp::Ne),
+                Just(CompareOp::Lt),
+                Just(CompareOp::Ge)
+            ],
+            value()
+        )
             .prop_map(|(lhs, op, rhs)| BoolExpr::Compare { op, lhs, rhs }),
     ];
     leaf.prop_recursive(3, 12, 3, |inner| {
@@ -75,15 +123,27 @@ fn condition() -> impl Strategy<Value = BoolExpr> {
 }
 
 fn statement() -> impl Strategy<Value = Statement> {
-    (lower_name(), prop::collection::vec(value(), 0..3), prop::option::of(condition())).prop_map(|(name, args, condition)| Statement {
-        editor: Invocation {
-            name,
-            args: args.into_iter().map(|v| Argument { name: None, value: ArgValue::Value(v), offset: Offset(0) }).collect(),
-            keys: Vec::new(),
-            offset: Offset(0),
-        },
-        condition,
-    })
+    (
+        lower_name(),
+        prop::collection::vec(value(), 0..3),
+        prop::option::of(condition()),
+    )
+        .prop_map(|(name, args, condition)| Statement {
+            editor: Invocation {
+                name,
+                args: args
+                    .into_iter()
+                    .map(|v| Argument {
+                        name: None,
+                        value: ArgValue::Value(v),
+                        offset: Offset(0),
+                    })
+                    .collect(),
+                keys: Vec::new(),
+                offset: Offset(0),
+            },
+            condition,
+        })
 }
 
 proptest! {

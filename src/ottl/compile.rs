@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use regex::Regex;
 
 use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
-use super::context::{enum_value, field_names, resolve_field, ContextKind, Field, Target};
+use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Converter, Editor, EvalResult, Expr};
 use super::functions::{Builder, Registry};
@@ -124,11 +124,18 @@ impl<'r> Compiler<'r> {
     }
 
     fn unknown_function(&self, call: &Invocation) -> ParseError {
-        let suggestion = self
-            .registry
-            .closest(&call.name)
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
+        let suggestion = match self.registry.closest(&call.name) {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None => {
+                let wanted_editor = call.name.starts_with(|c: char| c.is_ascii_lowercase());
+                let names: Vec<&str> = self
+                    .registry
+                    .names()
+                    .filter(|n| n.starts_with(|c: char| c.is_ascii_lowercase()) == wanted_editor)
+                    .collect();
+                format!("; available: {}", names.join(", "))
+            }
+        };
         err(
             call.offset.0,
             format!("undefined function `{}`{suggestion}", call.name),
@@ -172,8 +179,6 @@ impl<'r> Compiler<'r> {
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), self.expr(v)?)))
                     .collect::<Result<Vec<_>, ParseError>>()?;
-                let exprs: Vec<Expr> = Vec::new();
-                let _ = exprs;
                 if items.iter().all(|(_, e)| matches!(e, Expr::Literal(_))) {
                     let values = items
                         .into_iter()
@@ -251,12 +256,7 @@ impl<'r> Compiler<'r> {
             return Err(err(offset, format!("path `{text}` does not support keys")));
         }
         let keys = keys.iter().map(|k| self.key(k)).collect::<Result<_, _>>()?;
-        let field = match field {
-            // The cache belongs to the context the statement runs in.
-            Field::Cache => Field::Cache,
-            other => other,
-        };
-        Ok(CompiledPath { field, keys, text })
+        Ok(CompiledPath::new(field, keys, text))
     }
 
     fn key(&self, key: &Key) -> Result<CompiledKey, ParseError> {

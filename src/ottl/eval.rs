@@ -50,8 +50,30 @@ pub enum ResolvedKey<'a> {
 pub struct CompiledPath {
     pub field: Field,
     pub keys: Vec<CompiledKey>,
+    /// `keys` resolved at compile time when none is dynamic (the usual case), so reads
+    /// and writes need no per-call key list.
+    pub static_keys: Option<Vec<ResolvedKey<'static>>>,
     /// The path as written, for error messages.
     pub text: String,
+}
+
+impl CompiledPath {
+    pub fn new(field: Field, keys: Vec<CompiledKey>, text: String) -> CompiledPath {
+        let static_keys = keys
+            .iter()
+            .map(|k| match k {
+                CompiledKey::Str(s) => Some(ResolvedKey::Str(Cow::Owned(s.clone()))),
+                CompiledKey::Int(i) => Some(ResolvedKey::Int(*i)),
+                CompiledKey::Expr(_) => None,
+            })
+            .collect();
+        CompiledPath {
+            field,
+            keys,
+            static_keys,
+            text,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -483,6 +505,9 @@ fn need<T>(value: Option<T>, what: &str) -> EvalResult<T> {
 
 impl CompiledPath {
     pub fn get<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        if let Some(keys) = &self.static_keys {
+            return self.get_with(target, keys);
+        }
         let keys = resolve_keys(&self.keys, target)?;
         self.get_with(target, &keys)
     }
@@ -616,6 +641,9 @@ impl CompiledPath {
 
     /// Strict setter: a value of the wrong type is an error, never converted.
     pub fn set(&self, target: &mut Target<'_>, value: Value<'static>) -> EvalResult<()> {
+        if let Some(keys) = &self.static_keys {
+            return self.set_with(target, keys, value);
+        }
         let keys = owned_keys(resolve_keys(&self.keys, target)?);
         self.set_with(target, &keys, value)
     }

@@ -54,6 +54,9 @@ pub const SPECS: &[FunctionSpec] = &[
             Ok(Value::Bool(matches!(v[0], Value::List(_))))
         })
     }),
+    converter("IsEmpty", &[req("value")], |a| {
+        call(a, &["value"], is_empty)
+    }),
     converter("Coalesce", &[req("values")], build_coalesce),
     converter("ContainsValue", &[req("target"), req("item")], |a| {
         call(a, &["target", "item"], contains_value)
@@ -173,6 +176,18 @@ fn parse_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             "ParseJSON: expected an object or array, got {other}"
         ))),
     }
+}
+
+/// Nil, an empty string, map, slice or bytes.
+fn is_empty(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    Ok(Value::Bool(match &v[0] {
+        Value::Nil => true,
+        Value::Str(s) => s.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        _ => false,
+    }))
 }
 
 #[derive(Debug)]
@@ -472,5 +487,5 @@ fn luhn(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             }
         })
         .sum();
-    Ok(Value::Bool(sum % 10 == 0))
+    Ok(Value::Bool(sum.is_multiple_of(10)))
 }

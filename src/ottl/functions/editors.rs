@@ -284,7 +284,7 @@ struct KeepKeys {
 impl Editor for KeepKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         edit_map(&self.target, target, |map| {
-            map.retain(|kv| self.keys.iter().any(|k| *k == kv.key));
+            map.retain(|kv| self.keys.contains(&kv.key));
             Ok(())
         })
     }

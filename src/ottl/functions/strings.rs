@@ -451,7 +451,7 @@ pub fn glob_to_regex(glob: &str) -> String {
                     if n == ']' {
                         break;
                     }
-                    if n == '\\' || n == '^' && out.ends_with('[') && false {
+                    if n == '\\' {
                         out.push('\\');
                     }
                     out.push(if n == '!' && out.ends_with('[') {
