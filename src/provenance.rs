@@ -58,6 +58,16 @@ impl Provenance {
         Self { attributes }
     }
 
+    /// Whether `current` (the protected attributes on a resource) is exactly the stamp.
+    pub fn matches(&self, current: &[&KeyValue]) -> bool {
+        current.len() == self.attributes.len()
+            && self.attributes.iter().all(|want| {
+                current
+                    .iter()
+                    .any(|kv| kv.key == want.key && kv.value == want.value)
+            })
+    }
+
     /// Removes every protected key the client sent (resource and span level) and writes
     /// ours on each resource.
     pub fn stamp(&self, request: &mut ExportTraceServiceRequest) {

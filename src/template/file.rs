@@ -32,6 +32,25 @@ pub struct TemplateFile {
     pub error_mode: Option<ErrorMode>,
     #[serde(default)]
     pub trace_statements: Vec<StatementEntry>,
+    /// Other templates (by slug) whose groups run first, in order: how `auto` composes
+    /// the catalog. Each included template guards its groups with `conditions:`.
+    #[serde(default)]
+    pub include: Vec<String>,
+}
+
+impl TemplateFile {
+    /// The version as text (`1`, `1.2`, `"2025-06"` all read naturally).
+    pub fn version_text(&self) -> String {
+        match &self.version {
+            None => "1".to_owned(),
+            Some(serde_yaml_ng::Value::String(s)) => s.clone(),
+            Some(serde_yaml_ng::Value::Number(n)) => n.to_string(),
+            Some(other) => serde_yaml_ng::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        }
+    }
 }
 
 /// A flat statement (context inferred from its paths) or a group.

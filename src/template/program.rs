@@ -1,5 +1,7 @@
 //! `CompiledTemplate`: a template file compiled once, applied to many requests.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
 use super::file::{ErrorMode, StatementEntry, TemplateFile};
@@ -34,10 +36,16 @@ pub struct ApplyReport {
     pub failures: Vec<(String, String)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CompiledTemplate {
     pub slug: Option<String>,
-    pub groups: Vec<StatementGroup>,
+    pub version: String,
+    pub display_name: Option<String>,
+    pub source_type: Option<String>,
+    pub description: Option<String>,
+    /// Slugs of templates to run first (resolved by the catalog).
+    pub include: Vec<String>,
+    pub groups: Vec<Arc<StatementGroup>>,
 }
 
 /// Where a statement's text starts in its file, found by searching the source: YAML
@@ -82,6 +90,7 @@ impl CompiledTemplate {
         let default_mode = file.error_mode.unwrap_or_default();
         // Consecutive flat statements form one group whose context is inferred.
         let mut sources: Vec<GroupSource> = Vec::new();
+        let version = file.version_text();
         for entry in file.trace_statements {
             match entry {
                 StatementEntry::Flat(statement) => match sources.last_mut() {
@@ -110,17 +119,22 @@ impl CompiledTemplate {
         let mut cursor = 0usize;
         let mut groups = Vec::new();
         for group in sources {
-            groups.push(compile_group(
+            groups.push(Arc::new(compile_group(
                 group,
                 default_mode,
                 source,
                 origin,
                 &mut cursor,
                 registry,
-            )?);
+            )?));
         }
         Ok(CompiledTemplate {
+            version,
             slug: file.slug,
+            display_name: file.display_name,
+            source_type: file.source_type,
+            description: file.description,
+            include: file.include,
             groups,
         })
     }
@@ -169,6 +183,13 @@ fn compile_group(
     for text in &group.statements {
         let at = locate(source, text, cursor);
         let ast = parse_statement(text).map_err(|e| render(&e, text, at))?;
+        if let Some(key) = super::guard::static_violation(&ast) {
+            return Err(render(
+                &ParseError::new(0, format!("statement targets `{key}`, an attribute the receiver owns; templates cannot change it")),
+                text,
+                at,
+            ));
+        }
         parsed.push((text, at, ast));
     }
     let mut conditions = Vec::new();

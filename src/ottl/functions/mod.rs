@@ -3,6 +3,7 @@
 
 mod converters;
 mod editors;
+mod genai;
 mod strings;
 mod time;
 
@@ -38,6 +39,7 @@ impl Registry {
         specs.extend_from_slice(converters::SPECS);
         specs.extend_from_slice(strings::SPECS);
         specs.extend_from_slice(time::SPECS);
+        specs.extend_from_slice(genai::SPECS);
         Registry { specs }
     }
 

@@ -1,0 +1,315 @@
+//! `TemplateCatalog`: the built-in templates plus operators' directories, compiled at
+//! start and recompiled when a file changes. A file that fails to compile is reported
+//! and its previous version keeps serving; the swap to a new set is atomic.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use super::builtin::BUILTIN;
+use super::program::{CompiledTemplate, TemplateError};
+use crate::ottl::Registry;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    /// Operator template directories (`*.yaml`), beside the built-in catalog. A template
+    /// here with the same slug and version as a built-in one replaces it.
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+    /// How often the directories are checked for changes.
+    #[serde(default = "default_reload_interval", with = "crate::config::duration")]
+    pub reload_interval: Duration,
+    /// The template for keys that name none.
+    #[serde(default = "default_template")]
+    pub default: String,
+}
+
+fn default_reload_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_template() -> String {
+    "auto".to_owned()
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        Self {
+            dirs: Vec::new(),
+            reload_interval: default_reload_interval(),
+            default: default_template(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CatalogEntry {
+    pub slug: String,
+    pub version: String,
+    /// Where it came from: `builtin:openinference.yaml` or a file path.
+    pub origin: String,
+    pub template: Arc<CompiledTemplate>,
+}
+
+impl CatalogEntry {
+    /// `slug@version`: stamped as `langwatch.template.id`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.slug, self.version)
+    }
+}
+
+struct FileState {
+    digest: [u8; 32],
+    entry: Option<Arc<CatalogEntry>>,
+}
+
+pub struct TemplateCatalog {
+    dirs: Vec<PathBuf>,
+    registry: Registry,
+    files: Mutex<HashMap<String, FileState>>,
+    entries: RwLock<Arc<Vec<Arc<CatalogEntry>>>>,
+}
+
+fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |v: &str| -> Vec<u64> {
+        v.split(['.', '-'])
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
+}
+
+impl TemplateCatalog {
+    /// Loads the built-in catalog and every directory. Any error fails start.
+    pub fn load(config: &TemplatesConfig) -> Result<TemplateCatalog, TemplateError> {
+        let catalog = TemplateCatalog {
+            dirs: config.dirs.clone(),
+            registry: Registry::standard(),
+            files: Mutex::new(HashMap::new()),
+            entries: RwLock::new(Arc::new(Vec::new())),
+        };
+        let errors = catalog.reload();
+        if let Some(first) = errors.into_iter().next() {
+            return Err(first);
+        }
+        Ok(catalog)
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn sources(&self) -> Vec<(String, String)> {
+        let mut sources: Vec<(String, String)> = BUILTIN
+            .iter()
+            .map(|(name, text)| (format!("builtin:{name}"), (*text).to_owned()))
+            .collect();
+        for dir in &self.dirs {
+            let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+                Ok(read) => read
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                    .collect(),
+                Err(error) => {
+                    tracing::error!(message = "cannot read template directory", dir = %dir.display(), %error);
+                    continue;
+                }
+            };
+            paths.sort();
+            for path in paths {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => sources.push((path.display().to_string(), text)),
+                    Err(error) => {
+                        tracing::error!(message = "cannot read template", path = %path.display(), %error)
+                    }
+                }
+            }
+        }
+        sources
+    }
+
+    /// Re-reads every source; recompiles what changed. Returns the compile errors (each
+    /// failing file keeps its previous version serving).
+    pub fn reload(&self) -> Vec<TemplateError> {
+        let sources = self.sources();
+        let mut errors = Vec::new();
+        let Ok(mut files) = self.files.lock() else {
+            return errors;
+        };
+        let mut changed = false;
+        let present: Vec<String> = sources.iter().map(|(o, _)| o.clone()).collect();
+        let before = files.len();
+        files.retain(|origin, _| present.contains(origin));
+        changed |= files.len() != before;
+        for (origin, text) in &sources {
+            let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+            if files.get(origin).is_some_and(|f| f.digest == digest) {
+                continue;
+            }
+            changed = true;
+            match CompiledTemplate::compile(text, origin, &self.registry) {
+                Ok(template) => {
+                    let slug = template.slug.clone().unwrap_or_else(|| {
+                        Path::new(origin.trim_start_matches("builtin:"))
+                            .file_stem()
+                            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+                    });
+                    let entry = CatalogEntry {
+                        slug,
+                        version: template.version.clone(),
+                        origin: origin.clone(),
+                        template: Arc::new(template),
+                    };
+                    tracing::info!(message = "template loaded", template = %entry.id(), origin = %origin);
+                    files.insert(
+                        origin.clone(),
+                        FileState {
+                            digest,
+                            entry: Some(Arc::new(entry)),
+                        },
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(message = "template failed to compile; the previous version keeps serving", origin = %origin, %error);
+                    let previous = files.remove(origin).and_then(|f| f.entry);
+                    files.insert(
+                        origin.clone(),
+                        FileState {
+                            digest,
+                            entry: previous,
+                        },
+                    );
+                    errors.push(error);
+                }
+            }
+        }
+        if changed {
+            let mut base: Vec<Arc<CatalogEntry>> = Vec::new();
+            // Later sources (operator directories) replace earlier ones with the same id.
+            for (origin, _) in &sources {
+                if let Some(entry) = files.get(origin).and_then(|f| f.entry.clone()) {
+                    base.retain(|e| e.id() != entry.id());
+                    base.push(entry);
+                }
+            }
+            let composed = compose_includes(base, &mut errors);
+            match self.entries.write() {
+                Ok(mut guard) => *guard = Arc::new(composed),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(composed),
+            }
+        }
+        errors
+    }
+
+    pub fn entries(&self) -> Arc<Vec<Arc<CatalogEntry>>> {
+        match self.entries.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// `slug` (its highest version) or `slug@version`.
+    pub fn resolve(&self, spec: &str) -> Option<Arc<CatalogEntry>> {
+        let (slug, version) = match spec.split_once('@') {
+            Some((s, v)) => (s, Some(v)),
+            None => (spec, None),
+        };
+        let entries = self.entries();
+        entries
+            .iter()
+            .filter(|e| e.slug == slug && version.is_none_or(|v| e.version == v))
+            .max_by(|a, b| compare_versions(&a.version, &b.version))
+            .cloned()
+    }
+
+    /// Polls the directories until `shutdown`.
+    pub fn spawn_watcher(
+        self: &Arc<Self>,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let catalog = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = ticker.tick() => {}
+                }
+                let c = Arc::clone(&catalog);
+                let _ = tokio::task::spawn_blocking(move || c.reload()).await;
+            }
+        })
+    }
+}
+
+/// Templates with `include:` get the included templates' groups in front of their own.
+fn compose_includes(
+    base: Vec<Arc<CatalogEntry>>,
+    errors: &mut Vec<TemplateError>,
+) -> Vec<Arc<CatalogEntry>> {
+    let lookup = |slug: &str| {
+        base.iter()
+            .filter(|e| e.slug == slug)
+            .max_by(|a, b| compare_versions(&a.version, &b.version))
+            .cloned()
+    };
+    let mut out = Vec::with_capacity(base.len());
+    for entry in &base {
+        if entry.template.include.is_empty() {
+            out.push(Arc::clone(entry));
+            continue;
+        }
+        let mut groups = Vec::new();
+        let mut missing = None;
+        for slug in &entry.template.include {
+            match lookup(slug) {
+                Some(included) if included.template.include.is_empty() => {
+                    groups.extend(included.template.groups.iter().cloned())
+                }
+                Some(_) => {
+                    missing = Some(format!(
+                        "{}: included template `{slug}` has includes itself",
+                        entry.origin
+                    ))
+                }
+                None => {
+                    missing = Some(format!(
+                        "{}: included template `{slug}` does not exist",
+                        entry.origin
+                    ))
+                }
+            }
+        }
+        if let Some(message) = missing {
+            tracing::error!(message = "template include failed", error = %message);
+            errors.push(TemplateError::Statement(message));
+            continue;
+        }
+        groups.extend(entry.template.groups.iter().cloned());
+        let template = CompiledTemplate {
+            slug: entry.template.slug.clone(),
+            version: entry.template.version.clone(),
+            display_name: entry.template.display_name.clone(),
+            source_type: entry.template.source_type.clone(),
+            description: entry.template.description.clone(),
+            include: entry.template.include.clone(),
+            groups,
+        };
+        out.push(Arc::new(CatalogEntry {
+            slug: entry.slug.clone(),
+            version: entry.version.clone(),
+            origin: entry.origin.clone(),
+            template: Arc::new(template),
+        }));
+    }
+    out
+}
