@@ -6,7 +6,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::source::{FileKeySource, KeySourceError};
+use crate::auth::source::{FileKeySource, KeySourceError, TemplateCheck};
 use crate::auth::{Authenticator, KeyCache, KeyHasher};
 use crate::config::IntakeConfig;
 use crate::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper};
@@ -15,6 +15,7 @@ use crate::server::{AppState, Server};
 use crate::sink::file::FileSink;
 use crate::sink::kafka::KafkaSink;
 use crate::sink::Sink;
+use crate::template::{TemplateCatalog, TemplateError};
 
 #[derive(Debug, Error)]
 pub enum ServeError {
@@ -36,6 +37,8 @@ pub enum ServeError {
     },
     #[error("{0}")]
     Listen(std::io::Error),
+    #[error("templates: {0}")]
+    Templates(#[from] TemplateError),
 }
 
 /// Runs intake until `shutdown` is cancelled, then drains and flushes.
@@ -55,7 +58,14 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         source,
     })?;
 
-    let key_source = Arc::new(FileKeySource::open(&key_file)?);
+    let templates = Arc::new(TemplateCatalog::load(&config.templates)?);
+    templates.spawn_watcher(config.templates.reload_interval, shutdown.clone());
+    if templates.resolve(&config.templates.default).is_none() {
+        tracing::warn!(message = "default template not found; keys without a template pass untransformed", template = %config.templates.default);
+    }
+    let check_catalog = Arc::clone(&templates);
+    let check: TemplateCheck = Arc::new(move |spec: &str| check_catalog.resolve(spec).is_some());
+    let key_source = Arc::new(FileKeySource::open_checked(&key_file, Some(check))?);
     key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
     tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());
     let cache = KeyCache::new(key_source, &config.auth.cache);
@@ -84,6 +94,8 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         Authenticator::new(cache, hasher),
         Arc::clone(&sink),
         config.limits.clone(),
+        templates,
+        config.templates.default.clone(),
     ));
     let server = Server::bind(&config.server)
         .await

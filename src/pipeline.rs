@@ -16,6 +16,7 @@ use crate::otlp::{
 };
 use crate::provenance::Provenance;
 use crate::sink::{RecordHeaders, Sink, SinkError};
+use crate::template::{guard, TemplateCatalog};
 
 #[derive(Debug, Error)]
 pub enum PipelineError {
@@ -35,6 +36,9 @@ pub enum PipelineError {
     Sink(#[from] SinkError),
     #[error("server is shutting down")]
     ShuttingDown,
+    /// A template statement failed under `error_mode: propagate`.
+    #[error("template `{template}` rejected the request: {message}")]
+    Template { template: String, message: String },
 }
 
 impl From<DecompressError> for PipelineError {
@@ -70,11 +74,25 @@ pub struct Pipeline {
     auth: Authenticator,
     sink: Arc<dyn Sink>,
     limits: LimitsConfig,
+    templates: Arc<TemplateCatalog>,
+    default_template: String,
 }
 
 impl Pipeline {
-    pub fn new(auth: Authenticator, sink: Arc<dyn Sink>, limits: LimitsConfig) -> Self {
-        Self { auth, sink, limits }
+    pub fn new(
+        auth: Authenticator,
+        sink: Arc<dyn Sink>,
+        limits: LimitsConfig,
+        templates: Arc<TemplateCatalog>,
+        default_template: String,
+    ) -> Self {
+        Self {
+            auth,
+            sink,
+            limits,
+            templates,
+            default_template,
+        }
     }
 
     pub fn limits(&self) -> &LimitsConfig {
@@ -120,12 +138,37 @@ impl Pipeline {
         };
         let mut request = encoding.decode_request(plain)?;
         let invalid = drop_invalid_spans(&mut request);
-        let template_id = key.template.as_deref();
-        Provenance::new(key, template_id).stamp(&mut request);
+        let spec = key.template.as_deref().unwrap_or(&self.default_template);
+        let template = self.templates.resolve(spec);
+        if template.is_none() {
+            tracing::warn!(message = "template not found; request passes untransformed", template = %spec, project_id = %key.project_id);
+        }
+        let template_id = template.as_ref().map(|t| t.id());
+        let provenance = Provenance::new(key, template_id.as_deref());
+        // Stamp first so the template sees who sent it; restore after, so whatever the
+        // template did to receiver-owned attributes is undone.
+        provenance.stamp(&mut request);
+        if let Some(template) = &template {
+            let report =
+                template
+                    .template
+                    .apply(&mut request)
+                    .map_err(|e| PipelineError::Template {
+                        template: template.id(),
+                        message: e.to_string(),
+                    })?;
+            if let Some((statement, error)) = report.failures.first() {
+                tracing::debug!(message = "template statement failed (error_mode ignore)", template = %template.id(), %statement, %error, failures = report.failures.len());
+            }
+            let violations = guard::restore(&mut request, &provenance);
+            if violations > 0 {
+                tracing::warn!(message = "template changed receiver-owned attributes; restored", template = %template.id(), violations);
+            }
+        }
         let headers = RecordHeaders {
             project_id: key.project_id.clone(),
             api_key_id: key.id.clone(),
-            template_id: template_id.map(str::to_owned),
+            template_id,
             content_type: "",
         };
         let outcome = self.sink.layout().split(request, headers);

@@ -15,6 +15,7 @@ use crate::auth::AuthConfig;
 use crate::server::ServerConfig;
 use crate::sink::file::FileSinkConfig;
 use crate::sink::kafka::KafkaSinkConfig;
+use crate::template::TemplatesConfig;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -59,6 +60,8 @@ pub struct IntakeConfig {
     #[serde(default)]
     pub file_sink: FileSinkConfig,
     #[serde(default)]
+    pub templates: TemplatesConfig,
+    #[serde(default)]
     pub log: LogConfig,
 }
 
@@ -75,6 +78,7 @@ impl Default for IntakeConfig {
             auth: AuthConfig::default(),
             kafka: None,
             file_sink: FileSinkConfig::default(),
+            templates: TemplatesConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -86,14 +86,15 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
             message,
             None,
         ),
-        PipelineError::Decompress(_) | PipelineError::Malformed(_) | PipelineError::Decode(_) => {
-            ErrorReply::new(
-                StatusCode::BAD_REQUEST,
-                grpc_code::INVALID_ARGUMENT,
-                message,
-                None,
-            )
-        }
+        PipelineError::Decompress(_)
+        | PipelineError::Malformed(_)
+        | PipelineError::Decode(_)
+        | PipelineError::Template { .. } => ErrorReply::new(
+            StatusCode::BAD_REQUEST,
+            grpc_code::INVALID_ARGUMENT,
+            message,
+            None,
+        ),
         PipelineError::Sink(SinkError::QueueFull) => ErrorReply::new(
             StatusCode::TOO_MANY_REQUESTS,
             grpc_code::UNAVAILABLE,

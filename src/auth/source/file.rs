@@ -81,8 +81,12 @@ impl KeyFile {
     }
 }
 
+/// Says whether a key's template (slug or slug@version) exists.
+pub type TemplateCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 pub struct FileKeySource {
     path: PathBuf,
+    template_check: Option<TemplateCheck>,
     records: RwLock<Arc<HashMap<String, KeyRecord>>>,
     content_digest: RwLock<[u8; 32]>,
     generation: watch::Sender<u64>,
@@ -93,12 +97,22 @@ impl FileKeySource {
     /// Loads the file; a missing or invalid file at start is an error (fail at start,
     /// never per request).
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, KeySourceError> {
+        Self::open_checked(path, None)
+    }
+
+    /// Like `open`, and keys naming a template `check` does not know are rejected at load
+    /// (logged and left out), never discovered at request time.
+    pub fn open_checked(
+        path: impl Into<PathBuf>,
+        check: Option<TemplateCheck>,
+    ) -> Result<Self, KeySourceError> {
         let path = path.into();
         let text = read_capped(&path)?;
-        let records = KeyFile::parse(&text, &path)?;
+        let records = filter_templates(KeyFile::parse(&text, &path)?, check.as_ref(), &path);
         let (generation, _) = watch::channel(0);
         Ok(Self {
             path,
+            template_check: check,
             records: RwLock::new(Arc::new(records)),
             content_digest: RwLock::new(Sha256::digest(text.as_bytes()).into()),
             generation,
@@ -149,7 +163,7 @@ impl FileKeySource {
             Ok(mut d) => *d = digest,
             Err(p) => *p.into_inner() = digest,
         }
-        let records = records?;
+        let records = filter_templates(records?, self.template_check.as_ref(), &self.path);
         let count = records.len();
         match self.records.write() {
             Ok(mut guard) => *guard = Arc::new(records),
@@ -187,6 +201,27 @@ impl FileKeySource {
             }
         })
     }
+}
+
+fn filter_templates(
+    mut records: HashMap<String, KeyRecord>,
+    check: Option<&TemplateCheck>,
+    path: &Path,
+) -> HashMap<String, KeyRecord> {
+    let Some(check) = check else { return records };
+    records.retain(|lookup_id, record| match &record.template {
+        Some(template) if !check(template) => {
+            tracing::error!(
+                message = "key names a template that does not exist; key rejected",
+                path = %path.display(),
+                lookup_id = %lookup_id,
+                template = %template
+            );
+            false
+        }
+        _ => true,
+    });
+    records
 }
 
 fn read_capped(path: &Path) -> Result<String, KeySourceError> {

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use thiserror::Error;
 use tokio::sync::watch;
 
-pub use file::{FileKeySource, FileKeySourceConfig, KeyFile};
+pub use file::{FileKeySource, FileKeySourceConfig, KeyFile, TemplateCheck};
 
 use super::KeyRecord;
 
