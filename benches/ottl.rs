@@ -4,8 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use intake::otlp::{
-    any_value, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
-    ResourceSpans, ScopeSpans, Span,
+    any_value, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource, ResourceSpans,
+    ScopeSpans, Span,
 };
 use intake::ottl::{parse_statement, Compiler, ContextKind, Registry, Target};
 use intake::template::CompiledTemplate;
@@ -30,10 +30,7 @@ fn openinference_span(i: u64) -> Span {
         kv("llm.provider", s("openai")),
         kv("llm.system", s("openai")),
         kv("llm.token_count.prompt", any_value::Value::IntValue(523)),
-        kv(
-            "llm.token_count.completion",
-            any_value::Value::IntValue(211),
-        ),
+        kv("llm.token_count.completion", any_value::Value::IntValue(211)),
         kv("llm.token_count.total", any_value::Value::IntValue(734)),
         kv(
             "llm.invocation_parameters",
@@ -112,9 +109,7 @@ fn bench(c: &mut Criterion) {
                 event_index: None,
                 cache: Vec::new(),
             };
-            statement
-                .execute(std::hint::black_box(&mut target))
-                .expect("runs");
+            statement.execute(std::hint::black_box(&mut target)).expect("runs");
         })
     });
 
@@ -138,8 +133,7 @@ fn bench(c: &mut Criterion) {
     });
 
     // The 15-statement mapping template on 512 spans.
-    let template =
-        CompiledTemplate::compile(TEMPLATE, "bench.yaml", &registry).expect("template compiles");
+    let template = CompiledTemplate::compile(TEMPLATE, "bench.yaml", &registry).expect("template compiles");
     let request = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
@@ -164,10 +158,7 @@ fn bench(c: &mut Criterion) {
         r
     };
     let first = &check.resource_spans[0].scope_spans[0].spans[0];
-    assert!(first
-        .attributes
-        .iter()
-        .any(|kv| kv.key == "gen_ai.usage.input_tokens"));
+    assert!(first.attributes.iter().any(|kv| kv.key == "gen_ai.usage.input_tokens"));
     assert_eq!(first.name, "chat gpt-4o");
     group.throughput(Throughput::Elements(512));
     group.bench_function("genai_template_15_statements_512_spans", |b| {

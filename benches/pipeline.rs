@@ -4,8 +4,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use intake::auth::{KeyRecord, SecretHash};
 use intake::otlp::{
-    any_value, drop_invalid_spans, json, AnyValue, Encoding, ExportTraceServiceRequest,
-    InstrumentationScope, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
+    any_value, drop_invalid_spans, json, AnyValue, Encoding, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
+    Resource, ResourceSpans, ScopeSpans, Span,
 };
 use intake::provenance::Provenance;
 use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
@@ -48,19 +48,10 @@ fn request() -> ExportTraceServiceRequest {
                 kv("gen_ai.system", s("openai")),
                 kv("gen_ai.request.model", s("gpt-4o")),
                 kv("gen_ai.response.model", s("gpt-4o-2024-08-06")),
-                kv(
-                    "gen_ai.request.temperature",
-                    any_value::Value::DoubleValue(0.7),
-                ),
-                kv(
-                    "gen_ai.request.max_tokens",
-                    any_value::Value::IntValue(1024),
-                ),
+                kv("gen_ai.request.temperature", any_value::Value::DoubleValue(0.7)),
+                kv("gen_ai.request.max_tokens", any_value::Value::IntValue(1024)),
                 kv("gen_ai.usage.input_tokens", any_value::Value::IntValue(523)),
-                kv(
-                    "gen_ai.usage.output_tokens",
-                    any_value::Value::IntValue(211),
-                ),
+                kv("gen_ai.usage.output_tokens", any_value::Value::IntValue(211)),
                 kv("gen_ai.response.id", s("chatcmpl-9f8e7d6c5b4a")),
                 kv("gen_ai.response.finish_reasons", s("[\"stop\"]")),
                 kv(
@@ -69,10 +60,7 @@ fn request() -> ExportTraceServiceRequest {
                 ),
                 kv(
                     "llm.output_messages",
-                    s(
-                        &"{\"role\":\"assistant\",\"content\":\"It describes an ingest tier\"}"
-                            .repeat(5),
-                    ),
+                    s(&"{\"role\":\"assistant\",\"content\":\"It describes an ingest tier\"}".repeat(5)),
                 ),
                 kv("session.id", s("sess-0123456789")),
                 kv("user.id", s("user-42")),
@@ -142,36 +130,24 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(512));
     for (name, encoding, body) in &inputs {
         for (layout_name, key_mode, value) in [
-            (
-                "per_trace_proto",
-                RecordKey::TraceId,
-                ValueEncoding::OtlpProto,
-            ),
-            (
-                "per_request_proto",
-                RecordKey::ProjectId,
-                ValueEncoding::OtlpProto,
-            ),
+            ("per_trace_proto", RecordKey::TraceId, ValueEncoding::OtlpProto),
+            ("per_request_proto", RecordKey::ProjectId, ValueEncoding::OtlpProto),
         ] {
             let layout = RecordLayout {
                 key: key_mode,
                 encoding: value,
                 max_record_bytes: 1_000_000,
             };
-            group.bench_with_input(
-                BenchmarkId::new(format!("{name}_in"), layout_name),
-                body,
-                |b, body| {
-                    b.iter(|| {
-                        let mut decoded = encoding.decode_request(body).expect("decode");
-                        drop_invalid_spans(&mut decoded);
-                        provenance.stamp(&mut decoded);
-                        let out = layout.split(decoded, headers());
-                        assert_eq!(out.batch.span_count(), 512);
-                        out
-                    })
-                },
-            );
+            group.bench_with_input(BenchmarkId::new(format!("{name}_in"), layout_name), body, |b, body| {
+                b.iter(|| {
+                    let mut decoded = encoding.decode_request(body).expect("decode");
+                    drop_invalid_spans(&mut decoded);
+                    provenance.stamp(&mut decoded);
+                    let out = layout.split(decoded, headers());
+                    assert_eq!(out.batch.span_count(), 512);
+                    out
+                })
+            });
         }
     }
     let body = &inputs[0].2;

@@ -22,19 +22,13 @@ pub enum ServeError {
     #[error("pepper: {0}")]
     Pepper(std::io::Error),
     #[error("cannot create the dev key file {path}: {source}")]
-    DevKey {
-        path: String,
-        source: std::io::Error,
-    },
+    DevKey { path: String, source: std::io::Error },
     #[error(transparent)]
     KeySource(#[from] KeySourceError),
     #[error("kafka producer: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("file sink {path}: {source}")]
-    FileSink {
-        path: String,
-        source: std::io::Error,
-    },
+    FileSink { path: String, source: std::io::Error },
     #[error("{0}")]
     Listen(std::io::Error),
     #[error("templates: {0}")]
@@ -43,8 +37,8 @@ pub enum ServeError {
 
 /// Runs intake until `shutdown` is cancelled, then drains and flushes.
 pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let (pepper, pepper_file) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir)
-        .map_err(ServeError::Pepper)?;
+    let (pepper, pepper_file) =
+        resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).map_err(ServeError::Pepper)?;
     if let Some(path) = pepper_file {
         tracing::warn!(
             message = "using the pepper generated in the data directory; set auth.pepper (INTAKE_AUTH__PEPPER) in production",
@@ -76,11 +70,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
             KafkaSink::start(kafka.clone(), shutdown.clone()).await?
         }
         None => {
-            let dir = config
-                .file_sink
-                .dir
-                .clone()
-                .unwrap_or_else(|| config.data_dir.clone());
+            let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
             let sink = FileSink::open(&dir).map_err(|source| ServeError::FileSink {
                 path: dir.display().to_string(),
                 source,
@@ -97,9 +87,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         templates,
         config.templates.default.clone(),
     ));
-    let server = Server::bind(&config.server)
-        .await
-        .map_err(ServeError::Listen)?;
+    let server = Server::bind(&config.server).await.map_err(ServeError::Listen)?;
     let grpc_addr = server.grpc_addr().map_err(ServeError::Listen)?;
     let http_addr = server.http_addr().map_err(ServeError::Listen)?;
     tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr);

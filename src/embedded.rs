@@ -14,10 +14,7 @@ pub const DEV_ORGANIZATION: &str = "dev-organization";
 
 /// The configured pepper, or the one in `<data_dir>/pepper` (created on first use).
 /// Returns whether it came from the data directory, so `serve` can warn about it.
-pub fn resolve_pepper(
-    configured: Option<&Secret>,
-    data_dir: &Path,
-) -> std::io::Result<(Secret, Option<PathBuf>)> {
+pub fn resolve_pepper(configured: Option<&Secret>, data_dir: &Path) -> std::io::Result<(Secret, Option<PathBuf>)> {
     if let Some(pepper) = configured.filter(|p| !p.is_empty()) {
         return Ok((pepper.clone(), None));
     }
@@ -58,11 +55,7 @@ pub struct NewKey<'a> {
 
 /// Mints a key and appends its row (hash only) to the key file, creating the file when
 /// absent. The returned token is the only copy of the secret.
-pub fn append_new_key(
-    key_file: &Path,
-    hasher: &KeyHasher,
-    options: &NewKey<'_>,
-) -> std::io::Result<MintedKey> {
+pub fn append_new_key(key_file: &Path, hasher: &KeyHasher, options: &NewKey<'_>) -> std::io::Result<MintedKey> {
     let minted = hasher.mint(KeyPrefix::Ingest);
     let entry = key_entry(&minted, options);
     let text = KeyFile::entry_text(&entry).map_err(std::io::Error::other)?;
@@ -70,10 +63,7 @@ pub fn append_new_key(
         std::fs::create_dir_all(parent)?;
     }
     let exists = key_file.exists();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(key_file)?;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(key_file)?;
     if !exists {
         file.write_all(KEY_FILE_HEADER.as_bytes())?;
     }
@@ -128,20 +118,13 @@ mod tests {
         let (pepper, from) = resolve_pepper(None, dir.path()).unwrap();
         assert!(from.is_some());
         let (again, _) = resolve_pepper(None, dir.path()).unwrap();
-        assert_eq!(
-            pepper.expose(),
-            again.expose(),
-            "pepper is stable across starts"
-        );
+        assert_eq!(pepper.expose(), again.expose(), "pepper is stable across starts");
         let hasher = KeyHasher::new(pepper);
         let key_file = dir.path().join("keys.toml");
         let minted = ensure_key_file(&key_file, &hasher).unwrap().unwrap();
         assert!(ensure_key_file(&key_file, &hasher).unwrap().is_none());
         let text = std::fs::read_to_string(&key_file).unwrap();
-        assert!(
-            !text.contains(minted.token.expose()),
-            "the token is never stored"
-        );
+        assert!(!text.contains(minted.token.expose()), "the token is never stored");
         let source = FileKeySource::open(&key_file).unwrap();
         assert_eq!(source.len(), 1);
         let records = KeyFile::parse(&text, &key_file).unwrap();

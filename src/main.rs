@@ -10,7 +10,7 @@ use intake::auth::KeyHasher;
 use intake::config::{IntakeConfig, LogFormat};
 use intake::embedded::{append_new_key, exporter_env_lines, resolve_pepper, NewKey};
 use intake::ottl::Registry;
-use intake::template::CompiledTemplate;
+use intake::template::{golden, CompiledTemplate, TemplateCatalog, TemplatesConfig};
 
 /// intake: an OTLP ingestion receiver. It checks ingestion keys, stamps who sent the
 /// telemetry, and publishes it to Kafka (or, with no Kafka configured, to a file).
@@ -62,6 +62,18 @@ enum TemplateCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Run golden tests: DIR/tests/<slug>/<case>.input.json against <case>.expected.json,
+    /// with the templates of DIR (and the built-in catalog). Prints a diff per failure.
+    Test {
+        /// Template directory (default: templates).
+        #[arg(default_value = "templates")]
+        dir: PathBuf,
+    },
+    /// List the catalog: slugs, versions, sources (built-in plus DIR).
+    List {
+        /// An extra template directory.
+        dir: Option<PathBuf>,
+    },
     /// Parse and compile templates; print every error with file:line:col and a caret.
     Check {
         /// Template files.
@@ -107,14 +119,11 @@ fn main() -> anyhow::Result<()> {
         // Template tools need no receiver configuration.
         std::process::exit(template_command(command));
     }
-    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars())
-        .context("invalid configuration")?;
+    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid configuration")?;
     match cli.command {
         Command::Serve => {
             init_tracing(&config);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async {
                 let shutdown = CancellationToken::new();
                 intake::shutdown::cancel_on_signal(shutdown.clone());
@@ -131,23 +140,88 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn load_template(path: &std::path::Path, registry: &Registry) -> Result<CompiledTemplate, String> {
+fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::sync::Arc<CompiledTemplate>, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    CompiledTemplate::compile(&source, &path.display().to_string(), registry)
-        .map_err(|e| e.to_string())
+    let template =
+        CompiledTemplate::compile(&source, &path.display().to_string(), registry).map_err(|e| e.to_string())?;
+    if template.include.is_empty() {
+        return Ok(std::sync::Arc::new(template));
+    }
+    // Includes resolve against the catalog: the built-in one plus the file's directory.
+    let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let catalog = TemplateCatalog::load(&TemplatesConfig {
+        dirs: vec![dir],
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let slug = template.slug.clone().unwrap_or_default();
+    catalog
+        .resolve(&format!("{slug}@{}", template.version))
+        .map(|entry| std::sync::Arc::clone(&entry.template))
+        .ok_or_else(|| format!("{}: template `{slug}` did not load", path.display()))
 }
 
 /// Runs a `template` subcommand and returns the exit status.
 fn template_command(command: &TemplateCommand) -> i32 {
     let registry = Registry::standard();
     match command {
+        TemplateCommand::Test { dir } => {
+            let config = TemplatesConfig {
+                dirs: vec![dir.clone()],
+                ..Default::default()
+            };
+            let catalog = match TemplateCatalog::load(&config) {
+                Ok(c) => c,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 2;
+                }
+            };
+            let cases = golden::discover(&dir.join("tests"));
+            let mut failed = 0;
+            for case in &cases {
+                match golden::run(&catalog, case) {
+                    Ok(()) => println!("ok     {}/{}", case.slug, case.name),
+                    Err(diff) => {
+                        failed += 1;
+                        println!("FAILED {}/{}\n{diff}", case.slug, case.name);
+                    }
+                }
+            }
+            println!("{} passed, {failed} failed", cases.len() - failed);
+            i32::from(failed > 0 || cases.is_empty())
+        }
+        TemplateCommand::List { dir } => {
+            let config = TemplatesConfig {
+                dirs: dir.iter().cloned().collect(),
+                ..Default::default()
+            };
+            match TemplateCatalog::load(&config) {
+                Ok(catalog) => {
+                    for entry in catalog.entries().iter() {
+                        let t = &entry.template;
+                        println!(
+                            "{:<16} {:<6} {:<16} {}",
+                            entry.slug,
+                            entry.version,
+                            t.source_type.as_deref().unwrap_or("-"),
+                            t.display_name.as_deref().unwrap_or("")
+                        );
+                    }
+                    0
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    2
+                }
+            }
+        }
         TemplateCommand::Check { templates } => {
             let mut status = 0;
             for path in templates {
                 match load_template(path, &registry) {
                     Ok(template) => {
-                        let statements: usize =
-                            template.groups.iter().map(|g| g.statements.len()).sum();
+                        let statements: usize = template.groups.iter().map(|g| g.statements.len()).sum();
                         println!(
                             "{}: ok ({} groups, {statements} statements)",
                             path.display(),
@@ -193,15 +267,13 @@ fn template_command(command: &TemplateCommand) -> i32 {
             match compiled.apply_otlp_json(&data) {
                 Ok((out, report)) => {
                     for (statement, error) in &report.failures {
-                        eprintln!(
-                            "warning: statement `{statement}` failed (error_mode ignore): {error}"
-                        );
+                        eprintln!("warning: statement `{statement}` failed (error_mode ignore): {error}");
                     }
                     let written = match output {
-                        Some(path) => std::fs::write(path, &out)
-                            .map_err(|e| format!("{}: {e}", path.display())),
-                        None => std::io::Write::write_all(&mut std::io::stdout(), &out)
-                            .map_err(|e| format!("stdout: {e}")),
+                        Some(path) => std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display())),
+                        None => {
+                            std::io::Write::write_all(&mut std::io::stdout(), &out).map_err(|e| format!("stdout: {e}"))
+                        }
                     };
                     match written {
                         Ok(()) => 0,
@@ -221,8 +293,7 @@ fn template_command(command: &TemplateCommand) -> i32 {
 }
 
 fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
-    let (pepper, _) =
-        resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
+    let (pepper, _) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
     let hasher = KeyHasher::new(pepper);
     let key_file = config.key_file_path();
     let expires_at = args
@@ -257,8 +328,7 @@ fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
 
 fn init_tracing(config: &IntakeConfig) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -10,10 +10,7 @@ use thiserror::Error;
 use crate::auth::{AuthError, Authenticator, KeyRecord};
 use crate::codec::{decompress, ContentEncoding, DecompressError};
 use crate::config::LimitsConfig;
-use crate::otlp::{
-    drop_invalid_spans, DecodeError, Encoding, ExportTracePartialSuccess,
-    ExportTraceServiceResponse,
-};
+use crate::otlp::{drop_invalid_spans, DecodeError, Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse};
 use crate::provenance::Provenance;
 use crate::sink::{RecordHeaders, Sink, SinkError};
 use crate::template::{guard, TemplateCatalog};
@@ -149,14 +146,13 @@ impl Pipeline {
         // template did to receiver-owned attributes is undone.
         provenance.stamp(&mut request);
         if let Some(template) = &template {
-            let report =
-                template
-                    .template
-                    .apply(&mut request)
-                    .map_err(|e| PipelineError::Template {
-                        template: template.id(),
-                        message: e.to_string(),
-                    })?;
+            let report = template
+                .template
+                .apply(&mut request)
+                .map_err(|e| PipelineError::Template {
+                    template: template.id(),
+                    message: e.to_string(),
+                })?;
             if let Some((statement, error)) = report.failures.first() {
                 tracing::debug!(message = "template statement failed (error_mode ignore)", template = %template.id(), %statement, %error, failures = report.failures.len());
             }

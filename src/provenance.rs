@@ -61,11 +61,10 @@ impl Provenance {
     /// Whether `current` (the protected attributes on a resource) is exactly the stamp.
     pub fn matches(&self, current: &[&KeyValue]) -> bool {
         current.len() == self.attributes.len()
-            && self.attributes.iter().all(|want| {
-                current
-                    .iter()
-                    .any(|kv| kv.key == want.key && kv.value == want.value)
-            })
+            && self
+                .attributes
+                .iter()
+                .all(|want| current.iter().any(|kv| kv.key == want.key && kv.value == want.value))
     }
 
     /// Removes every protected key the client sent (resource and span level) and writes
@@ -156,11 +155,7 @@ mod tests {
         }
         assert_eq!(
             get(
-                &request.resource_spans[0]
-                    .resource
-                    .as_ref()
-                    .unwrap()
-                    .attributes,
+                &request.resource_spans[0].resource.as_ref().unwrap().attributes,
                 "service.name"
             ),
             vec!["svc"]
@@ -176,11 +171,7 @@ mod tests {
             resource_spans: vec![ResourceSpans::default()],
         };
         Provenance::new(&record(Some("eng_7")), Some("openinference@1")).stamp(&mut request);
-        let attrs = &request.resource_spans[0]
-            .resource
-            .as_ref()
-            .unwrap()
-            .attributes;
+        let attrs = &request.resource_spans[0].resource.as_ref().unwrap().attributes;
         assert_eq!(get(attrs, PRINCIPAL_ID), vec!["eng_7"]);
         assert_eq!(get(attrs, TEMPLATE_ID), vec!["openinference@1"]);
     }

@@ -93,10 +93,7 @@ async fn every_auth_case_on_both_transports() {
         },
         Case {
             name: "matching x-project-id",
-            headers: vec![
-                ("authorization", good.bearer()),
-                ("x-project-id", "proj-a".into()),
-            ],
+            headers: vec![("authorization", good.bearer()), ("x-project-id", "proj-a".into())],
             http: 200,
             grpc: OK,
         },
@@ -159,10 +156,7 @@ async fn every_auth_case_on_both_transports() {
         },
         Case {
             name: "wrong x-project-id",
-            headers: vec![
-                ("authorization", good.bearer()),
-                ("x-project-id", "proj-b".into()),
-            ],
+            headers: vec![("authorization", good.bearer()), ("x-project-id", "proj-b".into())],
             http: 403,
             grpc: PERMISSION_DENIED,
         },
@@ -183,16 +177,8 @@ async fn every_auth_case_on_both_transports() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}\n{}",
-        failures.join("\n"),
-        intake.logs()
-    );
-    assert!(
-        !intake.logs().contains(&good.token[6..]),
-        "a secret reached the log"
-    );
+    assert!(failures.is_empty(), "{}\n{}", failures.join("\n"), intake.logs());
+    assert!(!intake.logs().contains(&good.token[6..]), "a secret reached the log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,9 +187,7 @@ async fn unauthenticated_requests_are_refused_before_the_body_is_read() {
     // 50 MiB of declared body, never sent: the answer must come from the headers alone.
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(intake.http).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         stream,
         "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 52428800\r\n\r\n"
@@ -239,34 +223,20 @@ async fn a_spoofed_project_in_the_payload_is_overwritten_on_both_transports() {
     );
     let mut request = make_request("spoof", 1, 2, 10);
     let resource = request.resource_spans[0].resource.as_mut().unwrap();
-    resource
-        .attributes
-        .push(kv_str("langwatch.project.id", "proj-b"));
-    resource
-        .attributes
-        .push(kv_str("langwatch.organization_id", "org-b"));
-    resource
-        .attributes
-        .push(kv_str("langwatch.principal.id", "ceo"));
+    resource.attributes.push(kv_str("langwatch.project.id", "proj-b"));
+    resource.attributes.push(kv_str("langwatch.organization_id", "org-b"));
+    resource.attributes.push(kv_str("langwatch.principal.id", "ceo"));
     let body = request.encode_to_vec();
     let bearer = key.bearer();
     let http = http_post(
         intake.http,
         "/v1/traces",
-        &[
-            ("authorization", &bearer),
-            ("content-type", "application/x-protobuf"),
-        ],
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
         body.clone(),
     )
     .await;
     assert_eq!(http.status, 200);
-    let grpc = grpc_call(
-        intake.grpc,
-        &[("authorization", &bearer)],
-        grpc_frame(&body, false),
-    )
-    .await;
+    let grpc = grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&body, false)).await;
     assert_eq!(grpc.grpc_status, Some(OK));
 
     let reader = KafkaReader::new(&tansu.brokers(), TOPIC);
@@ -276,25 +246,17 @@ async fn a_spoofed_project_in_the_payload_is_overwritten_on_both_transports() {
         let r = &resource.attributes;
         assert_eq!(attr_str(r, "langwatch.project.id"), Some("proj-a"));
         assert_eq!(
-            r.iter()
-                .filter(|kv| kv.key.starts_with("langwatch.project.id"))
-                .count(),
+            r.iter().filter(|kv| kv.key.starts_with("langwatch.project.id")).count(),
             1
         );
-        assert_eq!(
-            attr_str(r, "langwatch.organization_id"),
-            Some("org-of-proj-a")
-        );
+        assert_eq!(attr_str(r, "langwatch.organization_id"), Some("org-of-proj-a"));
         assert_eq!(
             attr_str(r, "langwatch.principal.id"),
             None,
             "a key with no principal removes the claim"
         );
         assert_eq!(
-            record
-                .headers
-                .get("langwatch.project.id")
-                .map(String::as_str),
+            record.headers.get("langwatch.project.id").map(String::as_str),
             Some("proj-a")
         );
     }
@@ -318,8 +280,7 @@ async fn a_key_revoked_by_editing_the_file_stops_working_without_a_restart() {
         token: key.token.clone(),
         entry: key.entry.clone(),
     };
-    revoked.entry.revoked_at =
-        Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
+    revoked.entry.revoked_at = Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
     write_keys(&intake.key_file_path(), &[&revoked]);
     let started = Instant::now();
     loop {
@@ -340,21 +301,14 @@ async fn a_key_revoked_by_editing_the_file_stops_working_without_a_restart() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (http, _) = send_both(&intake, &[("authorization", key.bearer())]).await;
     assert_eq!(http, 401, "the revoked state stays in force");
-    assert!(
-        intake.logs().contains("key file reload failed"),
-        "{}",
-        intake.logs()
-    );
+    assert!(intake.logs().contains("key file reload failed"), "{}", intake.logs());
 
     // And a new key added by an edit works at once.
     let fresh = TestKey::new("proj-a");
     write_keys(&intake.key_file_path(), &[&revoked, &fresh]);
     let started = Instant::now();
     while send_both(&intake, &[("authorization", fresh.bearer())]).await != (200, OK) {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "new key not accepted"
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "new key not accepted");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -371,15 +325,9 @@ async fn a_key_that_expires_while_cached_is_refused() {
             ..Default::default()
         },
     );
-    assert_eq!(
-        send_both(&intake, &[("authorization", key.bearer())]).await,
-        (200, OK)
-    );
+    assert_eq!(send_both(&intake, &[("authorization", key.bearer())]).await, (200, OK));
     tokio::time::sleep(
-        expires
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default()
-            + Duration::from_millis(1100),
+        expires.duration_since(std::time::SystemTime::now()).unwrap_or_default() + Duration::from_millis(1100),
     )
     .await;
     assert_eq!(

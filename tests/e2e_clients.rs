@@ -33,35 +33,20 @@ fn setup(key_mode: &str, encoding: &str) -> Setup {
 }
 
 fn check_delivery(setup: &Setup, run: &SdkRun, expect_key: &str, expect_content_type: &str) {
-    assert!(
-        run.success,
-        "export failed:\n{}\n{}",
-        run.output,
-        setup.intake.logs()
-    );
+    assert!(run.success, "export failed:\n{}\n{}", run.output, setup.intake.logs());
     let expected: BTreeSet<String> = run.span_ids.iter().cloned().collect();
     let reader = KafkaReader::new(&setup.tansu.brokers(), TOPIC);
     let spans = reader.spans_until(Duration::from_secs(20), expected.len());
-    let got: Vec<String> = spans
-        .iter()
-        .map(|(_, s, _)| hex::encode(&s.span_id))
-        .collect();
+    let got: Vec<String> = spans.iter().map(|(_, s, _)| hex::encode(&s.span_id)).collect();
     assert_eq!(
         got.len(),
         expected.len(),
         "span count: got {got:?}, expected {expected:?}"
     );
-    assert_eq!(
-        got.iter().cloned().collect::<BTreeSet<_>>(),
-        expected,
-        "span ids"
-    );
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), expected, "span ids");
     for (record, span, resource) in &spans {
         let trace = hex::encode(&span.trace_id);
-        assert!(
-            run.trace_ids.contains(&trace),
-            "trace id {trace} was not sent"
-        );
+        assert!(run.trace_ids.contains(&trace), "trace id {trace} was not sent");
         // Record key: the trace id, or the project id.
         let key = if expect_key == "trace_id" {
             trace.clone()
@@ -71,16 +56,10 @@ fn check_delivery(setup: &Setup, run: &SdkRun, expect_key: &str, expect_content_
         assert_eq!(record.key, key);
         // Headers.
         assert_eq!(
-            record
-                .headers
-                .get("langwatch.project.id")
-                .map(String::as_str),
+            record.headers.get("langwatch.project.id").map(String::as_str),
             Some("proj-e2e")
         );
-        assert_eq!(
-            record.headers.get("langwatch.api_key.id"),
-            setup.key.entry.id.as_ref()
-        );
+        assert_eq!(record.headers.get("langwatch.api_key.id"), setup.key.entry.id.as_ref());
         assert_eq!(
             record.headers.get("content-type").map(String::as_str),
             Some(expect_content_type)
@@ -88,22 +67,11 @@ fn check_delivery(setup: &Setup, run: &SdkRun, expect_key: &str, expect_content_
         // Provenance overwrote the client's claim.
         let r = &resource.attributes;
         assert_eq!(attr_str(r, "langwatch.project.id"), Some("proj-e2e"));
-        assert_eq!(
-            attr_str(r, "langwatch.organization_id"),
-            Some("org-of-proj-e2e")
-        );
+        assert_eq!(attr_str(r, "langwatch.organization_id"), Some("org-of-proj-e2e"));
         assert_eq!(attr_str(r, "langwatch.source"), Some("e2e"));
-        assert_eq!(
-            attr_str(r, "langwatch.api_key.id"),
-            setup.key.entry.id.as_deref()
-        );
+        assert_eq!(attr_str(r, "langwatch.api_key.id"), setup.key.entry.id.as_deref());
         assert_eq!(attr_str(r, "langwatch.principal.id"), Some("engineer-7"));
-        assert_eq!(
-            r.iter()
-                .filter(|kv| kv.key == "langwatch.project.id")
-                .count(),
-            1
-        );
+        assert_eq!(r.iter().filter(|kv| kv.key == "langwatch.project.id").count(), 1);
         // The client's own attributes arrive untouched, with their types.
         assert!(attr_str(r, "service.name").is_some_and(|s| s.ends_with("-client")));
         assert_eq!(attr_str(&span.attributes, "test.run"), Some("e2e-run"));
@@ -120,12 +88,7 @@ fn check_delivery(setup: &Setup, run: &SdkRun, expect_key: &str, expect_content_
     }
 }
 
-fn otel_env(
-    endpoint: String,
-    protocol: &str,
-    key: &TestKey,
-    spans: usize,
-) -> Vec<(&'static str, String)> {
+fn otel_env(endpoint: String, protocol: &str, key: &TestKey, spans: usize) -> Vec<(&'static str, String)> {
     vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
@@ -142,12 +105,7 @@ fn otel_env(
 #[test]
 fn python_sdk_over_grpc_reaches_kafka_with_provenance() {
     let setup = setup("trace_id", "otlp_proto");
-    let env = otel_env(
-        format!("http://{}", setup.intake.grpc),
-        "grpc",
-        &setup.key,
-        5,
-    );
+    let env = otel_env(format!("http://{}", setup.intake.grpc), "grpc", &setup.key, 5);
     let run = python_export(&env);
     check_delivery(&setup, &run, "trace_id", "application/x-protobuf");
 }
@@ -155,12 +113,7 @@ fn python_sdk_over_grpc_reaches_kafka_with_provenance() {
 #[test]
 fn python_sdk_over_http_protobuf_reaches_kafka_with_provenance() {
     let setup = setup("trace_id", "otlp_proto");
-    let env = otel_env(
-        format!("http://{}", setup.intake.http),
-        "http/protobuf",
-        &setup.key,
-        7,
-    );
+    let env = otel_env(format!("http://{}", setup.intake.http), "http/protobuf", &setup.key, 7);
     let run = python_export(&env);
     check_delivery(&setup, &run, "trace_id", "application/x-protobuf");
 }
@@ -168,12 +121,7 @@ fn python_sdk_over_http_protobuf_reaches_kafka_with_provenance() {
 #[test]
 fn node_sdk_over_http_json_reaches_kafka_as_otlp_json_keyed_by_project() {
     let setup = setup("project_id", "otlp_json");
-    let env = otel_env(
-        format!("http://{}", setup.intake.http),
-        "http/json",
-        &setup.key,
-        4,
-    );
+    let env = otel_env(format!("http://{}", setup.intake.http), "http/json", &setup.key, 4);
     let run = node_export(&env);
     check_delivery(&setup, &run, "project_id", "application/json");
 }

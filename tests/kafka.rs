@@ -19,9 +19,7 @@ struct Sent {
 
 impl Sent {
     fn new() -> Sent {
-        Sent {
-            acked: BTreeMap::new(),
-        }
+        Sent { acked: BTreeMap::new() }
     }
 
     fn ack(&mut self, request: &ExportTraceServiceRequest) {
@@ -47,11 +45,7 @@ impl Sent {
             }
             *seen.entry(id).or_default() += 1;
         }
-        let missing: Vec<&String> = self
-            .acked
-            .keys()
-            .filter(|id| !seen.contains_key(*id))
-            .collect();
+        let missing: Vec<&String> = self.acked.keys().filter(|id| !seen.contains_key(*id)).collect();
         assert!(
             missing.is_empty(),
             "{} of {} acknowledged spans missing from Kafka",
@@ -59,10 +53,7 @@ impl Sent {
             self.acked.len()
         );
         let duplicated: Vec<_> = self.acked.keys().filter(|id| seen[*id] > 1).collect();
-        assert!(
-            duplicated.is_empty(),
-            "acknowledged spans duplicated: {duplicated:?}"
-        );
+        assert!(duplicated.is_empty(), "acknowledged spans duplicated: {duplicated:?}");
     }
 }
 
@@ -71,10 +62,7 @@ async fn send_http(intake: &Intake, key: &TestKey, request: &ExportTraceServiceR
     http_post(
         intake.http,
         "/v1/traces",
-        &[
-            ("authorization", &bearer),
-            ("content-type", "application/x-protobuf"),
-        ],
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
         request.encode_to_vec(),
     )
     .await
@@ -96,17 +84,10 @@ fn is_success(reply: &Reply) -> bool {
 
 fn assert_retryable(reply: &Reply, what: &str) {
     match reply.grpc_status {
-        Some(code) => assert_eq!(
-            code, UNAVAILABLE,
-            "{what}: grpc {code} {:?}",
-            reply.grpc_message
-        ),
+        Some(code) => assert_eq!(code, UNAVAILABLE, "{what}: grpc {code} {:?}", reply.grpc_message),
         None => {
             assert_eq!(reply.status, 503, "{what}: http {}", reply.status);
-            assert!(
-                reply.headers.contains_key("retry-after"),
-                "{what}: no Retry-After"
-            );
+            assert!(reply.headers.contains_key("retry-after"), "{what}: no Retry-After");
         }
     }
 }
@@ -172,20 +153,12 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
         let _ = request;
     }
     // delivery_timeout is 3s: every request is answered within it plus slack.
-    assert!(
-        elapsed < Duration::from_secs(8),
-        "outage answers took {elapsed:?}"
-    );
+    assert!(elapsed < Duration::from_secs(8), "outage answers took {elapsed:?}");
 
     tansu.resume();
     let recovered = Instant::now();
     loop {
-        let request = make_request(
-            &format!("recovery-{}", recovered.elapsed().as_millis()),
-            1,
-            3,
-            10,
-        );
+        let request = make_request(&format!("recovery-{}", recovered.elapsed().as_millis()), 1, 3, 10);
         let reply = send_http(&intake, &key, &request).await;
         if is_success(&reply) {
             sent.ack(&request);
@@ -246,10 +219,7 @@ async fn a_stopped_broker_gives_unavailable_and_intake_recovers_when_it_returns(
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while intake.readyz() == 200 {
-        assert!(
-            Instant::now() < deadline,
-            "still ready with the broker down"
-        );
+        assert!(Instant::now() < deadline, "still ready with the broker down");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -361,20 +331,12 @@ async fn a_batch_larger_than_max_message_bytes_arrives_as_several_records_with_n
             )
             .await
         };
-        assert!(
-            is_success(&reply),
-            "{mode}: {} {:?}",
-            reply.status,
-            reply.grpc_message
-        );
+        assert!(is_success(&reply), "{mode}: {} {:?}", reply.status, reply.grpc_message);
         assert!(reply.body.len() <= 16, "no partial_success expected");
 
         let reader = KafkaReader::new(&tansu.brokers(), TOPIC);
         let records = reader.read_until(Duration::from_secs(20), |r| {
-            r.iter()
-                .map(|c| intake::otlp::span_count(&c.request()))
-                .sum::<usize>()
-                >= 400
+            r.iter().map(|c| intake::otlp::span_count(&c.request())).sum::<usize>() >= 400
         });
         assert!(records.len() >= 8, "{mode}: only {} records", records.len());
         let mut ids = BTreeSet::new();

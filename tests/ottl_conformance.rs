@@ -5,8 +5,8 @@
 //! the expected telemetry: value types exactly, maps without regard to order.
 
 use intake::otlp::{
-    any_value, json, span, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
-    Resource, ResourceSpans, ScopeSpans, Span, Status,
+    any_value, json, span, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
+    ResourceSpans, ScopeSpans, Span, Status,
 };
 use intake::ottl::eval::maps_equal;
 use intake::ottl::Registry;
@@ -16,9 +16,18 @@ use serde_json::Value as Json;
 /// Cases we run but whose upstream expectation we do not follow, with the reason. The
 /// test checks these still differ, so the list cannot go stale.
 const DIFFERENCES: &[(&str, &str)] = &[
-    ("e2e.converters.129", "UserAgent is not implemented: it needs the uap-core regex database, which intake does not ship"),
-    ("e2e.converters.148", "XXH3 is not implemented (not in the template function set; no xxhash dependency yet)"),
-    ("e2e.features.27", "CommunityID is not implemented (network flow hashing has no use in gen_ai templates)"),
+    (
+        "e2e.converters.129",
+        "UserAgent is not implemented: it needs the uap-core regex database, which intake does not ship",
+    ),
+    (
+        "e2e.converters.148",
+        "XXH3 is not implemented (not in the template function set; no xxhash dependency yet)",
+    ),
+    (
+        "e2e.features.27",
+        "CommunityID is not implemented (network flow hashing has no use in gen_ai templates)",
+    ),
     ("e2e.features.28", "CommunityID is not implemented"),
     ("e2e.features.31", "CommunityID is not implemented"),
     ("e2e.features.32", "CommunityID is not implemented"),
@@ -29,17 +38,15 @@ fn any(json: &Json) -> AnyValue {
         Json::Null => None,
         Json::Bool(b) => Some(any_value::Value::BoolValue(*b)),
         Json::Number(n) if n.is_i64() => Some(any_value::Value::IntValue(n.as_i64().unwrap())),
-        Json::Number(n) if n.is_u64() => {
-            Some(any_value::Value::IntValue(n.as_u64().unwrap() as i64))
-        }
+        Json::Number(n) if n.is_u64() => Some(any_value::Value::IntValue(n.as_u64().unwrap() as i64)),
         Json::Number(n) => Some(any_value::Value::DoubleValue(n.as_f64().unwrap())),
         Json::String(s) => Some(any_value::Value::StringValue(s.clone())),
         Json::Array(items) => Some(any_value::Value::ArrayValue(intake::otlp::ArrayValue {
             values: items.iter().map(any).collect(),
         })),
-        Json::Object(map) if map.len() == 1 && map.contains_key("$bytes") => Some(
-            any_value::Value::BytesValue(hex::decode(map["$bytes"].as_str().unwrap()).unwrap()),
-        ),
+        Json::Object(map) if map.len() == 1 && map.contains_key("$bytes") => Some(any_value::Value::BytesValue(
+            hex::decode(map["$bytes"].as_str().unwrap()).unwrap(),
+        )),
         Json::Object(_) => Some(any_value::Value::KvlistValue(intake::otlp::KeyValueList {
             values: attrs(json),
         })),
@@ -66,10 +73,7 @@ fn u(json: &Json, key: &str) -> u64 {
 }
 
 fn s(json: &Json, key: &str) -> String {
-    json.get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_owned()
+    json.get(key).and_then(|v| v.as_str()).unwrap_or("").to_owned()
 }
 
 fn id(json: &Json, key: &str) -> Vec<u8> {
@@ -207,10 +211,7 @@ fn same_span(a: &Span, b: &Span) -> Result<(), String> {
     check(a.trace_state == b.trace_state, "trace_state")?;
     check(a.name == b.name, "name")?;
     check(a.kind == b.kind, "kind")?;
-    check(
-        a.start_time_unix_nano == b.start_time_unix_nano,
-        "start_time",
-    )?;
+    check(a.start_time_unix_nano == b.start_time_unix_nano, "start_time")?;
     check(a.end_time_unix_nano == b.end_time_unix_nano, "end_time")?;
     if !maps_equal(&a.attributes, &b.attributes) {
         return Err(format!(
@@ -225,10 +226,7 @@ fn same_span(a: &Span, b: &Span) -> Result<(), String> {
     )?;
     check(a.events.len() == b.events.len(), "events")?;
     for (x, y) in a.events.iter().zip(&b.events) {
-        check(
-            x.name == y.name && x.time_unix_nano == y.time_unix_nano,
-            "event",
-        )?;
+        check(x.name == y.name && x.time_unix_nano == y.time_unix_nano, "event")?;
         if !maps_equal(&x.attributes, &y.attributes) {
             return Err(format!(
                 "event attributes differ: got {} expected {}",
@@ -260,10 +258,7 @@ fn show(attrs: &[KeyValue]) -> String {
         .to_owned()
 }
 
-fn same(
-    got: &ExportTraceServiceRequest,
-    expected: &ExportTraceServiceRequest,
-) -> Result<(), String> {
+fn same(got: &ExportTraceServiceRequest, expected: &ExportTraceServiceRequest) -> Result<(), String> {
     let (g, e) = (&got.resource_spans[0], &expected.resource_spans[0]);
     let (gr, er) = (
         g.resource.clone().unwrap_or_default(),
@@ -308,11 +303,7 @@ fn run_case(case: &Json, registry: &Registry) -> Result<(), String> {
             Err(e) => e.to_string(),
             Ok(compiled) => match compiled.apply_otlp_json(&input) {
                 Err(e) => e.to_string(),
-                Ok(_) => {
-                    return Err(format!(
-                        "expected an error containing `{expected_error}`, got success"
-                    ))
-                }
+                Ok(_) => return Err(format!("expected an error containing `{expected_error}`, got success")),
             },
         };
         return if message.contains(expected_error) {
@@ -322,15 +313,12 @@ fn run_case(case: &Json, registry: &Registry) -> Result<(), String> {
         };
     }
     let template = template_for(case, false);
-    let compiled = CompiledTemplate::compile(&template, "case.yaml", registry)
-        .map_err(|e| format!("compile: {e}"))?;
+    let compiled = CompiledTemplate::compile(&template, "case.yaml", registry).map_err(|e| format!("compile: {e}"))?;
     let output = match compiled.apply_otlp_json(&input) {
         Ok((output, _)) => output,
         // Under `propagate` a failing statement fails the whole payload: upstream's
         // ProcessTraces returns the error and nothing is changed.
-        Err(_) if case["error_mode"] == "propagate" && case["expected"] == case["input"] => {
-            return Ok(())
-        }
+        Err(_) if case["error_mode"] == "propagate" && case["expected"] == case["input"] => return Ok(()),
         Err(e) => return Err(format!("apply: {e}")),
     };
     let got = json::decode_request(&output).map_err(|e| format!("output: {e}"))?;

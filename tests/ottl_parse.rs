@@ -20,9 +20,7 @@ fn every_upstream_parse_case() {
         count += 1;
         match (valid, result) {
             (true, Ok(())) => {}
-            (true, Err(e)) => {
-                failures.push(format!("should parse: {statement}\n    {}", e.message))
-            }
+            (true, Err(e)) => failures.push(format!("should parse: {statement}\n    {}", e.message)),
             (false, Ok(())) => failures.push(format!("should fail: {statement}")),
             (false, Err(e)) => {
                 if let Some(expected) = case["error_contains"].as_str() {

@@ -2,8 +2,7 @@
 //! parses to the same tree, and no input makes it panic.
 
 use intake::ottl::ast::{
-    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment,
-    Statement, Value,
+    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment, Statement, Value,
 };
 use intake::ottl::{parse_condition, parse_statement};
 use proptest::prelude::*;
@@ -26,15 +25,13 @@ fn key() -> impl Strategy<Value = Key> {
 }
 
 fn path() -> impl Strategy<Value = Path> {
-    prop::collection::vec((lower_name(), prop::collection::vec(key(), 0..2)), 1..4).prop_map(
-        |segments| Path {
-            segments: segments
-                .into_iter()
-                .map(|(name, keys)| Segment { name, keys })
-                .collect(),
-            offset: Offset(0),
-        },
-    )
+    prop::collection::vec((lower_name(), prop::collection::vec(key(), 0..2)), 1..4).prop_map(|segments| Path {
+        segments: segments
+            .into_iter()
+            .map(|(name, keys)| Segment { name, keys })
+            .collect(),
+        offset: Offset(0),
+    })
 }
 
 fn literal() -> impl Strategy<Value = Value> {

@@ -13,12 +13,7 @@ fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -69,11 +64,7 @@ fn apply_transforms_and_passes_everything_else_through() {
 fn exit_codes_follow_error_mode_and_compile_errors() {
     let dir = tempfile::tempdir().unwrap();
     let failing = "  - set(span.attributes[\"x\"], ParseJSON(1))\n";
-    let ignore = template(
-        &dir,
-        "ignore.yaml",
-        &format!("trace_statements:\n{failing}"),
-    );
+    let ignore = template(&dir, "ignore.yaml", &format!("trace_statements:\n{failing}"));
     let (code, stdout, stderr) = run(&["template", "apply", &ignore], INPUT);
     assert_eq!(code, 0);
     assert!(!stdout.is_empty());
@@ -111,11 +102,7 @@ fn exit_codes_follow_error_mode_and_compile_errors() {
 #[test]
 fn unknown_paths_list_the_fields_that_exist() {
     let dir = tempfile::tempdir().unwrap();
-    let t = template(
-        &dir,
-        "p.yaml",
-        "trace_statements:\n  - set(span.nme, \"x\")\n",
-    );
+    let t = template(&dir, "p.yaml", "trace_statements:\n  - set(span.nme, \"x\")\n");
     let (code, _, stderr) = run(&["template", "check", &t], "");
     assert_eq!(code, 2);
     assert!(stderr.contains("did you mean `span.name`"), "{stderr}");

@@ -39,10 +39,7 @@ fn a_key_bound_to_openinference_turns_an_sdk_span_into_canonical_gen_ai() {
         "session.id": "sess-1"
     });
     let run = python_export(&[
-        (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://{}", intake.http),
-        ),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{}", intake.http)),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
         (
             "OTEL_EXPORTER_OTLP_HEADERS",
@@ -111,10 +108,7 @@ fn a_key_bound_to_openinference_turns_an_sdk_span_into_canonical_gen_ai() {
         Some("openinference@1")
     );
     assert_eq!(
-        record
-            .headers
-            .get("langwatch.template.id")
-            .map(String::as_str),
+        record.headers.get("langwatch.template.id").map(String::as_str),
         Some("openinference@1")
     );
 }
@@ -129,10 +123,7 @@ fn post(intake: &Intake, key: &TestKey, request: &intake::otlp::ExportTraceServi
         .block_on(http_post(
             intake.http,
             "/v1/traces",
-            &[
-                ("authorization", &bearer),
-                ("content-type", "application/x-protobuf"),
-            ],
+            &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
             request.encode_to_vec(),
         ))
         .status
@@ -170,9 +161,7 @@ fn an_edited_template_applies_without_restart_and_a_broken_edit_keeps_the_old_on
     );
     // A key naming a template that does not exist is rejected when keys load.
     assert!(
-        intake
-            .logs()
-            .contains("key names a template that does not exist"),
+        intake.logs().contains("key names a template that does not exist"),
         "{}",
         intake.logs()
     );
@@ -228,7 +217,11 @@ fn a_template_cannot_change_provenance() {
     let templates = tempfile::tempdir().unwrap();
     // A statement that names a receiver-owned attribute is refused when the template loads.
     let statically = templates.path().join("static.yaml.txt");
-    std::fs::write(&statically, "slug: static\ntrace_statements:\n  - set(resource.attributes[\"langwatch.project.id\"], \"proj-b\")\n").unwrap();
+    std::fs::write(
+        &statically,
+        "slug: static\ntrace_statements:\n  - set(resource.attributes[\"langwatch.project.id\"], \"proj-b\")\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_intake"))
         .args(["template", "check", statically.to_str().unwrap()])
         .output()
@@ -250,22 +243,15 @@ fn a_template_cannot_change_provenance() {
     let intake = Intake::start(
         &[&key],
         IntakeOptions {
-            extra_toml: format!(
-                "[templates]\ndirs = [{:?}]\n",
-                templates.path().display().to_string()
-            ),
+            extra_toml: format!("[templates]\ndirs = [{:?}]\n", templates.path().display().to_string()),
             ..Default::default()
         },
     );
     assert_eq!(post(&intake, &key, &make_request("p", 1, 1, 1)), 200);
     let text = std::fs::read_to_string(intake.dir.path().join("spans.jsonl")).unwrap();
-    let request =
-        intake::otlp::json::decode_request(text.lines().last().unwrap().as_bytes()).unwrap();
+    let request = intake::otlp::json::decode_request(text.lines().last().unwrap().as_bytes()).unwrap();
     let resource = request.resource_spans[0].resource.as_ref().unwrap();
-    assert_eq!(
-        attr_str(&resource.attributes, "langwatch.project.id"),
-        Some("proj-a")
-    );
+    assert_eq!(attr_str(&resource.attributes, "langwatch.project.id"), Some("proj-a"));
     assert_eq!(
         resource
             .attributes

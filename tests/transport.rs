@@ -15,8 +15,7 @@ fn spans_in_file(intake: &Intake) -> Vec<String> {
     let text = std::fs::read_to_string(intake.dir.path().join("spans.jsonl")).unwrap_or_default();
     text.lines()
         .flat_map(|line| {
-            let request =
-                json::decode_request(line.as_bytes()).expect("file sink writes OTLP/JSON lines");
+            let request = json::decode_request(line.as_bytes()).expect("file sink writes OTLP/JSON lines");
             request
                 .resource_spans
                 .into_iter()
@@ -62,20 +61,12 @@ async fn every_http_encoding_and_compression_is_accepted_and_answered_in_kind() 
                 request.encode_to_vec()
             };
             let body = compress(compression, &plain);
-            let mut headers = vec![
-                ("authorization", bearer.as_str()),
-                ("content-type", content_type),
-            ];
+            let mut headers = vec![("authorization", bearer.as_str()), ("content-type", content_type)];
             if compression != "identity" {
                 headers.push(("content-encoding", compression));
             }
             let reply = http_post(intake.http, "/v1/traces", &headers, body).await;
-            assert_eq!(
-                reply.status,
-                200,
-                "{run}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
+            assert_eq!(reply.status, 200, "{run}: {}", String::from_utf8_lossy(&reply.body));
             assert_eq!(reply.headers["content-type"], content_type, "{run}");
             if content_type == "application/json" {
                 assert_eq!(reply.body, b"{}", "{run}");
@@ -109,36 +100,21 @@ async fn grpc_accepts_gzip_zstd_and_identity_and_reports_partial_success() {
         request.resource_spans[0].scope_spans[0].spans[1].span_id = vec![1, 2, 3];
         let plain = request.encode_to_vec();
         let (frame, mut headers) = if compression == "identity" {
-            (
-                grpc_frame(&plain, false),
-                vec![("authorization", bearer.as_str())],
-            )
+            (grpc_frame(&plain, false), vec![("authorization", bearer.as_str())])
         } else {
             (
                 grpc_frame(&compress(compression, &plain), true),
-                vec![
-                    ("authorization", bearer.as_str()),
-                    ("grpc-encoding", compression),
-                ],
+                vec![("authorization", bearer.as_str()), ("grpc-encoding", compression)],
             )
         };
         headers.push(("grpc-accept-encoding", "identity"));
         let reply = grpc_call(intake.grpc, &headers, frame).await;
-        assert_eq!(
-            reply.grpc_status,
-            Some(0),
-            "{compression}: {:?}",
-            reply.grpc_message
-        );
+        assert_eq!(reply.grpc_status, Some(0), "{compression}: {:?}", reply.grpc_message);
         assert!(reply.body.len() > 5);
         let response = ExportTraceServiceResponse::decode(&reply.body[5..]).unwrap();
         let partial = response.partial_success.expect("partial success");
         assert_eq!(partial.rejected_spans, 1);
-        assert!(
-            partial.error_message.contains("span_id"),
-            "{}",
-            partial.error_message
-        );
+        assert!(partial.error_message.contains("span_id"), "{}", partial.error_message);
     }
     assert_eq!(spans_in_file(&intake).len(), 9);
 }
@@ -149,8 +125,7 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     let intake = Intake::start(
         &[&key],
         IntakeOptions {
-            extra_toml: "[limits]\nmax_wire_bytes = 65536\nmax_decompressed_bytes = 262144\n"
-                .into(),
+            extra_toml: "[limits]\nmax_wire_bytes = 65536\nmax_decompressed_bytes = 262144\n".into(),
             ..Default::default()
         },
     );
@@ -178,13 +153,7 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     assert_eq!(reply.status, 415);
 
     // 400 with a google.rpc.Status body, protobuf and JSON.
-    let reply = http_post(
-        intake.http,
-        "/v1/traces",
-        &[auth, proto],
-        vec![0xff, 0xff, 0xff],
-    )
-    .await;
+    let reply = http_post(intake.http, "/v1/traces", &[auth, proto], vec![0xff, 0xff, 0xff]).await;
     assert_eq!(reply.status, 400);
     let status = RpcStatus::decode(&reply.body[..]).unwrap();
     assert_eq!(status.code, 3);
@@ -200,10 +169,7 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     assert_eq!(reply.headers["content-type"], "application/json");
     let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(body["code"], 3);
-    assert!(
-        body["message"].as_str().unwrap().contains("resourceSpans"),
-        "{body}"
-    );
+    assert!(body["message"].as_str().unwrap().contains("resourceSpans"), "{body}");
     let reply = http_post(
         intake.http,
         "/v1/traces",
@@ -227,17 +193,9 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     )
     .await;
     assert_eq!(reply.status, 413);
-    let reply = grpc_call(
-        intake.grpc,
-        &[auth, ("grpc-encoding", "gzip")],
-        grpc_frame(&bomb, true),
-    )
-    .await;
+    let reply = grpc_call(intake.grpc, &[auth, ("grpc-encoding", "gzip")], grpc_frame(&bomb, true)).await;
     assert_eq!(reply.grpc_status, Some(8), "RESOURCE_EXHAUSTED");
-    let details = reply
-        .headers
-        .get("grpc-status-details-bin")
-        .expect("status details");
+    let details = reply.headers.get("grpc-status-details-bin").expect("status details");
     use base64::Engine;
     let status = RpcStatus::decode(
         &base64::engine::general_purpose::STANDARD_NO_PAD
@@ -246,10 +204,7 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     )
     .unwrap();
     assert_eq!(status.code, 8);
-    assert!(
-        status.details.is_empty(),
-        "no RetryInfo on RESOURCE_EXHAUSTED for size"
-    );
+    assert!(status.details.is_empty(), "no RetryInfo on RESOURCE_EXHAUSTED for size");
 
     // gRPC: malformed frames and unknown methods.
     let reply = grpc_call(intake.grpc, &[auth], vec![0, 0, 0, 0, 10, 1, 2]).await;
@@ -271,13 +226,7 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     // Nothing above reached the sink, and intake still serves.
     assert!(spans_in_file(&intake).is_empty());
     let request = make_request("after-errors", 1, 2, 10);
-    let reply = http_post(
-        intake.http,
-        "/v1/traces",
-        &[auth, proto],
-        request.encode_to_vec(),
-    )
-    .await;
+    let reply = http_post(intake.http, "/v1/traces", &[auth, proto], request.encode_to_vec()).await;
     assert_eq!(reply.status, 200);
 }
 
@@ -300,10 +249,7 @@ async fn a_down_sink_answers_503_with_retry_after_and_retry_info() {
     let reply = http_post(
         intake.http,
         "/v1/traces",
-        &[
-            ("authorization", &bearer),
-            ("content-type", "application/json"),
-        ],
+        &[("authorization", &bearer), ("content-type", "application/json")],
         json::encode_request(&make_request("down", 1, 1, 1)),
     )
     .await;
@@ -315,12 +261,7 @@ async fn a_down_sink_answers_503_with_retry_after_and_retry_info() {
         parsed["details"][0]["@type"],
         "type.googleapis.com/google.rpc.RetryInfo"
     );
-    let reply = grpc_call(
-        intake.grpc,
-        &[("authorization", &bearer)],
-        grpc_frame(&body, false),
-    )
-    .await;
+    let reply = grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&body, false)).await;
     assert_eq!(reply.grpc_status, Some(14));
     use base64::Engine;
     let details = reply.headers["grpc-status-details-bin"].as_bytes();
@@ -346,15 +287,12 @@ async fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
         let mut acked = Vec::new();
         for i in 0..100_000 {
             let request = make_request(&format!("term-{i}"), 1, 5, 200);
-            let client =
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build_http::<http_body_util::Full<bytes::Bytes>>();
+            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
             let req = http::Request::post(format!("http://{http}/v1/traces"))
                 .header("authorization", &bearer)
                 .header("content-type", "application/x-protobuf")
-                .body(http_body_util::Full::new(bytes::Bytes::from(
-                    request.encode_to_vec(),
-                )))
+                .body(http_body_util::Full::new(bytes::Bytes::from(request.encode_to_vec())))
                 .unwrap();
             match client.request(req).await {
                 Ok(response) if response.status() == 200 => acked.extend(
@@ -363,11 +301,7 @@ async fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
                         .iter()
                         .map(|s| s.name.clone()),
                 ),
-                Ok(response) => assert_eq!(
-                    response.status(),
-                    503,
-                    "refusals during shutdown are retryable"
-                ),
+                Ok(response) => assert_eq!(response.status(), 503, "refusals during shutdown are retryable"),
                 Err(_) => break, // listener closed
             }
         }
@@ -381,22 +315,12 @@ async fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     );
     let acked = sender.await.unwrap();
     assert!(!acked.is_empty(), "no request succeeded before SIGTERM");
-    assert!(
-        acked.len() < 5 * 100_000,
-        "the sender never saw the listener close"
-    );
+    assert!(acked.len() < 5 * 100_000, "the sender never saw the listener close");
     let stored = spans_in_file(&intake);
     for name in &acked {
-        assert!(
-            stored.contains(name),
-            "acknowledged span {name} missing after shutdown"
-        );
+        assert!(stored.contains(name), "acknowledged span {name} missing after shutdown");
     }
-    assert!(
-        intake.logs().contains("SIGTERM received"),
-        "{}",
-        intake.logs()
-    );
+    assert!(intake.logs().contains("SIGTERM received"), "{}", intake.logs());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

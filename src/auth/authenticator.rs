@@ -60,11 +60,7 @@ impl Authenticator {
         if !record.is_ingest_only() {
             return Err(AuthError::NotIngestOnly);
         }
-        if let Some(claimed) = credential
-            .claimed_projects
-            .iter()
-            .find(|p| **p != record.project_id)
-        {
+        if let Some(claimed) = credential.claimed_projects.iter().find(|p| **p != record.project_id) {
             return Err(AuthError::ProjectMismatch {
                 claimed: claimed.clone(),
             });

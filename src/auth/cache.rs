@@ -54,17 +54,8 @@ struct KeyExpiry {
 }
 
 impl Expiry<String, Entry> for KeyExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &String,
-        value: &Entry,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(if value.is_some() {
-            self.positive
-        } else {
-            self.negative
-        })
+    fn expire_after_create(&self, _key: &String, value: &Entry, _created_at: Instant) -> Option<Duration> {
+        Some(if value.is_some() { self.positive } else { self.negative })
     }
 }
 
@@ -101,10 +92,7 @@ impl KeyCache {
         let source = &self.source;
         self.cache
             .try_get_with_by_ref(lookup_id, async move {
-                source
-                    .lookup(lookup_id)
-                    .await
-                    .map(|found| found.map(Arc::new))
+                source.lookup(lookup_id).await.map(|found| found.map(Arc::new))
             })
             .await
             .map_err(|e| AuthError::SourceUnavailable(e.to_string()))
@@ -132,10 +120,7 @@ mod tests {
     }
 
     impl KeySource for SlowSource {
-        fn lookup<'a>(
-            &'a self,
-            _id: &'a str,
-        ) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
+        fn lookup<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
             self.lookups.fetch_add(1, Ordering::SeqCst);
             Box::pin(async {
                 tokio::time::sleep(Duration::from_millis(50)).await;

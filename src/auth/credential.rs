@@ -66,17 +66,12 @@ impl Credential {
             } else if scheme.eq_ignore_ascii_case("basic") {
                 let decoded = base64::engine::general_purpose::STANDARD
                     .decode(rest)
-                    .map_err(|_| {
-                        AuthError::MalformedCredential("Basic credential is not base64")
-                    })?;
+                    .map_err(|_| AuthError::MalformedCredential("Basic credential is not base64"))?;
                 let decoded = String::from_utf8(decoded)
                     .map_err(|_| AuthError::MalformedCredential("Basic credential is not UTF-8"))?;
-                let (project, token) =
-                    decoded
-                        .split_once(':')
-                        .ok_or(AuthError::MalformedCredential(
-                            "Basic credential must be projectId:token",
-                        ))?;
+                let (project, token) = decoded.split_once(':').ok_or(AuthError::MalformedCredential(
+                    "Basic credential must be projectId:token",
+                ))?;
                 if !project.is_empty() {
                     claimed_projects.push(project.to_owned());
                 }
@@ -125,9 +120,7 @@ pub fn parse_token(token: &str) -> Result<(KeyPrefix, &str, &str), AuthError> {
     } else if let Some(rest) = token.strip_prefix(KeyPrefix::Legacy.as_str()) {
         (KeyPrefix::Legacy, rest)
     } else {
-        return Err(AuthError::MalformedCredential(
-            "token must start with ik-lw- or sk-lw-",
-        ));
+        return Err(AuthError::MalformedCredential("token must start with ik-lw- or sk-lw-"));
     };
     let (lookup_id, secret) = rest.split_once('_').ok_or(AuthError::MalformedCredential(
         "token must be {prefix}{lookupId}_{secret}",
@@ -168,9 +161,7 @@ mod tests {
 
     #[test]
     fn bearer_token_is_split_into_lookup_id_and_secret() {
-        let c =
-            Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))]))
-                .unwrap();
+        let c = Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))])).unwrap();
         assert_eq!(c.prefix, KeyPrefix::Ingest);
         assert_eq!(c.lookup_id, "ABCDEFGH12345678");
         assert_eq!(c.secret().expose().len(), 48);
@@ -185,10 +176,7 @@ mod tests {
             ("x-project-id", "proj_b"),
         ]))
         .unwrap();
-        assert_eq!(
-            c.claimed_projects,
-            vec!["proj_a".to_owned(), "proj_b".to_owned()]
-        );
+        assert_eq!(c.claimed_projects, vec!["proj_a".to_owned(), "proj_b".to_owned()]);
     }
 
     #[test]
@@ -215,18 +203,13 @@ mod tests {
             "Basic !!!",
         ] {
             let err = Credential::from_headers(&headers(&[("authorization", bad)])).unwrap_err();
-            assert!(
-                matches!(err, AuthError::MalformedCredential(_)),
-                "{bad}: {err:?}"
-            );
+            assert!(matches!(err, AuthError::MalformedCredential(_)), "{bad}: {err:?}");
         }
     }
 
     #[test]
     fn secret_is_not_printed_by_debug() {
-        let c =
-            Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))]))
-                .unwrap();
+        let c = Credential::from_headers(&headers(&[("authorization", &format!("Bearer {TOKEN}"))])).unwrap();
         assert!(!format!("{c:?}").contains("abcdefghijklmnop"));
     }
 }

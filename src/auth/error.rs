@@ -16,9 +16,7 @@ pub enum AuthError {
     Revoked,
     #[error("ingestion key has expired")]
     Expired,
-    #[error(
-        "key is not an ingestion key: it must grant exactly `traces:create` on exactly one project"
-    )]
+    #[error("key is not an ingestion key: it must grant exactly `traces:create` on exactly one project")]
     NotIngestOnly,
     #[error("key does not belong to project `{claimed}`")]
     ProjectMismatch { claimed: String },

@@ -29,9 +29,9 @@ impl std::fmt::Debug for SecretHash {
 impl SecretHash {
     /// Parses `hmac-sha256:<hex>` or `sha256:<hex>`.
     pub fn parse(text: &str) -> Result<SecretHash, String> {
-        let (algorithm, hex_digest) = text.split_once(':').ok_or_else(|| {
-            "secret_hash must be `hmac-sha256:<hex>` or `sha256:<hex>`".to_owned()
-        })?;
+        let (algorithm, hex_digest) = text
+            .split_once(':')
+            .ok_or_else(|| "secret_hash must be `hmac-sha256:<hex>` or `sha256:<hex>`".to_owned())?;
         let mut digest = [0u8; 32];
         hex::decode_to_slice(hex_digest, &mut digest)
             .map_err(|_| "secret_hash digest must be 64 hex characters".to_owned())?;
@@ -133,23 +133,19 @@ impl KeyEntry {
         if self.project_id.is_empty() {
             return Err("project_id must not be empty".to_owned());
         }
-        let parse_time =
-            |field: &str, value: &Option<String>| -> Result<Option<SystemTime>, String> {
-                value
-                    .as_deref()
-                    .map(|v| {
-                        humantime::parse_rfc3339_weak(v)
-                            .map_err(|e| format!("{field} `{v}` is not an RFC 3339 time: {e}"))
-                    })
-                    .transpose()
-            };
+        let parse_time = |field: &str, value: &Option<String>| -> Result<Option<SystemTime>, String> {
+            value
+                .as_deref()
+                .map(|v| {
+                    humantime::parse_rfc3339_weak(v).map_err(|e| format!("{field} `{v}` is not an RFC 3339 time: {e}"))
+                })
+                .transpose()
+        };
         Ok(KeyRecord {
             id: self.id.unwrap_or_else(|| self.lookup_id.clone()),
             expires_at: parse_time("expires_at", &self.expires_at)?,
             revoked_at: parse_time("revoked_at", &self.revoked_at)?,
-            projects: self
-                .projects
-                .unwrap_or_else(|| vec![self.project_id.clone()]),
+            projects: self.projects.unwrap_or_else(|| vec![self.project_id.clone()]),
             lookup_id: self.lookup_id,
             secret_hash,
             project_id: self.project_id,

@@ -12,10 +12,7 @@ pub enum DecompressError {
     #[error("body larger than {limit} bytes after decompression")]
     TooLarge { limit: usize },
     #[error("body is not valid {encoding}: {message}")]
-    Corrupt {
-        encoding: &'static str,
-        message: String,
-    },
+    Corrupt { encoding: &'static str, message: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +36,7 @@ impl ContentEncoding {
             "deflate" => Ok(ContentEncoding::Deflate),
             "zstd" => Ok(ContentEncoding::Zstd),
             "br" => Ok(ContentEncoding::Brotli),
-            _ => Err(DecompressError::Unsupported(
-                value.chars().take(32).collect(),
-            )),
+            _ => Err(DecompressError::Unsupported(value.chars().take(32).collect())),
         }
     }
 
@@ -57,11 +52,7 @@ impl ContentEncoding {
 }
 
 /// Decompresses `input`, failing with `TooLarge` as soon as the output passes `limit`.
-pub fn decompress(
-    encoding: ContentEncoding,
-    input: &[u8],
-    limit: usize,
-) -> Result<Vec<u8>, DecompressError> {
+pub fn decompress(encoding: ContentEncoding, input: &[u8], limit: usize) -> Result<Vec<u8>, DecompressError> {
     match encoding {
         ContentEncoding::Identity => {
             if input.len() > limit {
@@ -69,43 +60,24 @@ pub fn decompress(
             }
             Ok(input.to_vec())
         }
-        ContentEncoding::Gzip => read_capped(
-            flate2::read::MultiGzDecoder::new(input),
-            "gzip",
-            limit,
-            input.len(),
-        ),
+        ContentEncoding::Gzip => read_capped(flate2::read::MultiGzDecoder::new(input), "gzip", limit, input.len()),
         ContentEncoding::Deflate => {
             // HTTP `deflate` is zlib-wrapped, but some clients send raw deflate.
-            match read_capped(
-                flate2::read::ZlibDecoder::new(input),
-                "deflate",
-                limit,
-                input.len(),
-            ) {
-                Err(DecompressError::Corrupt { .. }) => read_capped(
-                    flate2::read::DeflateDecoder::new(input),
-                    "deflate",
-                    limit,
-                    input.len(),
-                ),
+            match read_capped(flate2::read::ZlibDecoder::new(input), "deflate", limit, input.len()) {
+                Err(DecompressError::Corrupt { .. }) => {
+                    read_capped(flate2::read::DeflateDecoder::new(input), "deflate", limit, input.len())
+                }
                 other => other,
             }
         }
         ContentEncoding::Zstd => {
-            let decoder =
-                zstd::stream::read::Decoder::new(input).map_err(|e| DecompressError::Corrupt {
-                    encoding: "zstd",
-                    message: e.to_string(),
-                })?;
+            let decoder = zstd::stream::read::Decoder::new(input).map_err(|e| DecompressError::Corrupt {
+                encoding: "zstd",
+                message: e.to_string(),
+            })?;
             read_capped(decoder, "zstd", limit, input.len())
         }
-        ContentEncoding::Brotli => read_capped(
-            brotli::Decompressor::new(input, 4096),
-            "br",
-            limit,
-            input.len(),
-        ),
+        ContentEncoding::Brotli => read_capped(brotli::Decompressor::new(input, 4096), "br", limit, input.len()),
     }
 }
 
@@ -118,12 +90,10 @@ fn read_capped(
     let mut out = Vec::with_capacity(input_len.saturating_mul(4).min(limit));
     // One byte past the limit tells "exactly at the limit" from "over it".
     let mut capped = reader.take(limit as u64 + 1);
-    capped
-        .read_to_end(&mut out)
-        .map_err(|e| DecompressError::Corrupt {
-            encoding,
-            message: e.to_string(),
-        })?;
+    capped.read_to_end(&mut out).map_err(|e| DecompressError::Corrupt {
+        encoding,
+        message: e.to_string(),
+    })?;
     if out.len() > limit {
         return Err(DecompressError::TooLarge { limit });
     }
@@ -146,8 +116,7 @@ mod tests {
         let data = b"hello otlp".repeat(100);
         let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         zlib.write_all(&data).unwrap();
-        let mut raw =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         raw.write_all(&data).unwrap();
         let mut br = Vec::new();
         brotli::BrotliCompress(&mut &data[..], &mut br, &Default::default()).unwrap();
@@ -156,18 +125,11 @@ mod tests {
             (ContentEncoding::Gzip, gzip(&data)),
             (ContentEncoding::Deflate, zlib.finish().unwrap()),
             (ContentEncoding::Deflate, raw.finish().unwrap()),
-            (
-                ContentEncoding::Zstd,
-                zstd::encode_all(&data[..], 3).unwrap(),
-            ),
+            (ContentEncoding::Zstd, zstd::encode_all(&data[..], 3).unwrap()),
             (ContentEncoding::Brotli, br),
         ];
         for (encoding, body) in cases {
-            assert_eq!(
-                decompress(encoding, &body, 1 << 20).unwrap(),
-                data,
-                "{encoding:?}"
-            );
+            assert_eq!(decompress(encoding, &body, 1 << 20).unwrap(), data, "{encoding:?}");
         }
     }
 
@@ -190,9 +152,7 @@ mod tests {
     fn exactly_at_the_cap_is_accepted() {
         let data = vec![1u8; 1000];
         assert_eq!(
-            decompress(ContentEncoding::Gzip, &gzip(&data), 1000)
-                .unwrap()
-                .len(),
+            decompress(ContentEncoding::Gzip, &gzip(&data), 1000).unwrap().len(),
             1000
         );
         assert!(decompress(ContentEncoding::Gzip, &gzip(&data), 999).is_err());
@@ -208,10 +168,7 @@ mod tests {
             ContentEncoding::parse(Some("lz4")),
             Err(DecompressError::Unsupported(_))
         ));
-        assert_eq!(
-            ContentEncoding::parse(Some(" GZIP ")),
-            Ok(ContentEncoding::Gzip)
-        );
+        assert_eq!(ContentEncoding::parse(Some(" GZIP ")), Ok(ContentEncoding::Gzip));
         assert_eq!(ContentEncoding::parse(None), Ok(ContentEncoding::Identity));
     }
 }

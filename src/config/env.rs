@@ -26,9 +26,7 @@ pub fn apply_env_overrides(
         }
         let mut path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
         if path.iter().any(|p| p.is_empty()) {
-            return Err(format!(
-                "{name}: empty path segment (use `__` between sections)"
-            ));
+            return Err(format!("{name}: empty path segment (use `__` between sections)"));
         }
         let in_dotted = path.len() >= 2 && DOTTED_TABLES.contains(&path[path.len() - 2].as_str());
         if in_dotted {
@@ -51,11 +49,7 @@ fn parse_scalar(raw: &str) -> Value {
     match toml::from_str::<Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (Value::Integer(_)
-                | Value::Float(_)
-                | Value::Boolean(_)
-                | Value::Array(_)
-                | Value::String(_)),
+                v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Array(_) | Value::String(_)),
             ) => v,
             _ => Value::String(raw.to_owned()),
         },
@@ -91,10 +85,7 @@ mod tests {
             vec![
                 ("INTAKE_KAFKA__BROKERS".into(), "127.0.0.1:9092".into()),
                 ("INTAKE_KAFKA__MAX_MESSAGE_BYTES".into(), "1000".into()),
-                (
-                    "INTAKE_KAFKA__LIBRDKAFKA__SASL_MECHANISM".into(),
-                    "PLAIN".into(),
-                ),
+                ("INTAKE_KAFKA__LIBRDKAFKA__SASL_MECHANISM".into(), "PLAIN".into()),
                 ("INTAKE_CONFIG".into(), "x.toml".into()),
                 ("OTHER".into(), "y".into()),
             ],
@@ -104,20 +95,13 @@ mod tests {
         let kafka = table["kafka"].as_table().unwrap();
         assert_eq!(kafka["brokers"].as_str(), Some("127.0.0.1:9092"));
         assert_eq!(kafka["max_message_bytes"].as_integer(), Some(1000));
-        assert_eq!(
-            kafka["librdkafka"]["sasl.mechanism"].as_str(),
-            Some("PLAIN")
-        );
+        assert_eq!(kafka["librdkafka"]["sasl.mechanism"].as_str(), Some("PLAIN"));
     }
 
     #[test]
     fn a_scalar_in_the_way_of_a_section_is_an_error_naming_the_variable() {
         let mut table: Table = toml::from_str("kafka = 3").unwrap();
-        let err = apply_env_overrides(&mut table, vec![("INTAKE_KAFKA__TOPIC".into(), "t".into())])
-            .unwrap_err();
-        assert!(
-            err.contains("INTAKE_KAFKA__TOPIC") && err.contains("kafka"),
-            "{err}"
-        );
+        let err = apply_env_overrides(&mut table, vec![("INTAKE_KAFKA__TOPIC".into(), "t".into())]).unwrap_err();
+        assert!(err.contains("INTAKE_KAFKA__TOPIC") && err.contains("kafka"), "{err}");
     }
 }

@@ -162,14 +162,13 @@ impl IntakeConfig {
             None => toml::Table::new(),
         };
         apply_env_overrides(&mut table, vars).map_err(ConfigError::Env)?;
-        let config: IntakeConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
-                let field = e.path().to_string();
-                ConfigError::Field {
-                    field,
-                    message: e.into_inner().to_string(),
-                }
-            })?;
+        let config: IntakeConfig = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let field = e.path().to_string();
+            ConfigError::Field {
+                field,
+                message: e.into_inner().to_string(),
+            }
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -177,10 +176,7 @@ impl IntakeConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
         if self.limits.max_wire_bytes == 0 {
-            return Err(ConfigError::field(
-                "limits.max_wire_bytes",
-                "must be greater than 0",
-            ));
+            return Err(ConfigError::field("limits.max_wire_bytes", "must be greater than 0"));
         }
         if self.limits.max_decompressed_bytes == 0 {
             return Err(ConfigError::field(
@@ -221,11 +217,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("intake.toml");
         std::fs::write(&path, "[kafka]\nbrokers = \"a:9092\"\ntopic = \"t\"\n").unwrap();
-        let config = IntakeConfig::load(
-            Some(&path),
-            vec![("INTAKE_KAFKA__TOPIC".into(), "spans".into())],
-        )
-        .unwrap();
+        let config = IntakeConfig::load(Some(&path), vec![("INTAKE_KAFKA__TOPIC".into(), "spans".into())]).unwrap();
         assert_eq!(config.kafka.unwrap().topic, "spans");
 
         let err = IntakeConfig::load(
@@ -241,11 +233,8 @@ mod tests {
             .to_string();
         assert!(err.contains("nope"), "{err}");
 
-        let err = IntakeConfig::load(
-            None,
-            vec![("INTAKE_AUTH__CACHE__POSITIVE_TTL".into(), "soon".into())],
-        )
-        .unwrap_err();
+        let err =
+            IntakeConfig::load(None, vec![("INTAKE_AUTH__CACHE__POSITIVE_TTL".into(), "soon".into())]).unwrap_err();
         assert!(err.to_string().contains("auth.cache.positive_ttl"), "{err}");
     }
 }

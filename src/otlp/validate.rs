@@ -49,8 +49,7 @@ pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidSpa
                 Ok(()) => true,
                 Err(reason) => {
                     if invalid.first_reason.is_none() {
-                        invalid.first_reason =
-                            Some(format!("span `{}`: {reason}", truncate(&span.name, 64)));
+                        invalid.first_reason = Some(format!("span `{}`: {reason}", truncate(&span.name, 64)));
                     }
                     false
                 }
@@ -62,9 +61,7 @@ pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidSpa
         }
     }
     if invalid.count > 0 {
-        request
-            .resource_spans
-            .retain(|rs| !rs.scope_spans.is_empty());
+        request.resource_spans.retain(|rs| !rs.scope_spans.is_empty());
     }
     invalid
 }

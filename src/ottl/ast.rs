@@ -108,11 +108,7 @@ pub enum BoolExpr {
     Or(Vec<BoolExpr>),
     And(Vec<BoolExpr>),
     Not(Box<BoolExpr>),
-    Compare {
-        op: CompareOp,
-        lhs: Value,
-        rhs: Value,
-    },
+    Compare { op: CompareOp, lhs: Value, rhs: Value },
     Const(bool),
     Converter(Invocation),
 }
@@ -169,9 +165,7 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }

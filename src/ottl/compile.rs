@@ -47,11 +47,7 @@ fn err(offset: usize, message: impl Into<String>) -> ParseError {
 impl<'r> Compiler<'r> {
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
         let editor = self.editor(&ast.editor)?;
-        let condition = ast
-            .condition
-            .as_ref()
-            .map(|c| self.condition(c))
-            .transpose()?;
+        let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
         Ok(CompiledStatement {
             editor,
             condition,
@@ -61,18 +57,8 @@ impl<'r> Compiler<'r> {
 
     pub fn condition(&self, ast: &BoolExpr) -> Result<Cond, ParseError> {
         Ok(match ast {
-            BoolExpr::Or(items) => Cond::Or(
-                items
-                    .iter()
-                    .map(|c| self.condition(c))
-                    .collect::<Result<_, _>>()?,
-            ),
-            BoolExpr::And(items) => Cond::And(
-                items
-                    .iter()
-                    .map(|c| self.condition(c))
-                    .collect::<Result<_, _>>()?,
-            ),
+            BoolExpr::Or(items) => Cond::Or(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
+            BoolExpr::And(items) => Cond::And(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
             BoolExpr::Not(inner) => Cond::Not(Box::new(self.condition(inner)?)),
             BoolExpr::Compare { op, lhs, rhs } => Cond::Compare {
                 op: *op,
@@ -92,10 +78,7 @@ impl<'r> Compiler<'r> {
         let Builder::Editor(build) = spec.builder else {
             return Err(err(
                 call.offset.0,
-                format!(
-                    "`{}` is a converter; a statement must start with an editor",
-                    call.name
-                ),
+                format!("`{}` is a converter; a statement must start with an editor", call.name),
             ));
         };
         let mut args = Args::bind(self, call, spec.params)?;
@@ -115,11 +98,7 @@ impl<'r> Compiler<'r> {
         };
         let mut args = Args::bind(self, call, spec.params)?;
         let converter = build(&mut args)?;
-        let keys = call
-            .keys
-            .iter()
-            .map(|k| self.key(k))
-            .collect::<Result<_, _>>()?;
+        let keys = call.keys.iter().map(|k| self.key(k)).collect::<Result<_, _>>()?;
         Ok(Expr::Call { converter, keys })
     }
 
@@ -136,10 +115,7 @@ impl<'r> Compiler<'r> {
                 format!("; available: {}", names.join(", "))
             }
         };
-        err(
-            call.offset.0,
-            format!("undefined function `{}`{suggestion}", call.name),
-        )
+        err(call.offset.0, format!("undefined function `{}`{suggestion}", call.name))
     }
 
     pub fn expr(&self, ast: &ast::Value) -> Result<Expr, ParseError> {
@@ -150,11 +126,9 @@ impl<'r> Compiler<'r> {
             ast::Value::Float(f) => Expr::Literal(Value::Float(*f)),
             ast::Value::String(s) => Expr::Literal(Value::string(s.clone())),
             ast::Value::Bytes(b) => Expr::Literal(Value::Bytes(Cow::Owned(b.clone()))),
-            ast::Value::Enum(name, offset) => {
-                Expr::Literal(Value::Int(enum_value(name).ok_or_else(|| {
-                    err(offset.0, format!("enum symbol `{name}` not found"))
-                })?))
-            }
+            ast::Value::Enum(name, offset) => Expr::Literal(Value::Int(
+                enum_value(name).ok_or_else(|| err(offset.0, format!("enum symbol `{name}` not found")))?,
+            )),
             ast::Value::Path(path) => Expr::Path(self.path(path)?),
             ast::Value::Call(call) => self.converter_call(call)?,
             ast::Value::Math { op, lhs, rhs } => Expr::Math {
@@ -163,10 +137,7 @@ impl<'r> Compiler<'r> {
                 rhs: Box::new(self.expr(rhs)?),
             },
             ast::Value::List(items) => {
-                let items = items
-                    .iter()
-                    .map(|v| self.expr(v))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let items = items.iter().map(|v| self.expr(v)).collect::<Result<Vec<_>, _>>()?;
                 match fold_literals(&items) {
                     Some(values) => Expr::Literal(Value::List(Cow::Owned(
                         values.into_iter().map(Value::into_any).collect(),
@@ -213,16 +184,17 @@ impl<'r> Compiler<'r> {
             (None, None) => {
                 return Err(err(
                     offset,
-                    format!("missing context name for path `{text}`; start it with resource., scope., span. or spanevent."),
+                    format!(
+                        "missing context name for path `{text}`; start it with resource., scope., span. or spanevent."
+                    ),
                 ))
             }
         };
         let (field, keys) = match rest {
             [only] => (resolve_field(context, &only.name, None), &only.keys),
-            [first, second] if first.keys.is_empty() => (
-                resolve_field(context, &first.name, Some(&second.name)),
-                &second.keys,
-            ),
+            [first, second] if first.keys.is_empty() => {
+                (resolve_field(context, &first.name, Some(&second.name)), &second.keys)
+            }
             _ => (None, &rest[0].keys),
         };
         let field = field.ok_or_else(|| {
@@ -281,12 +253,7 @@ fn fold_literals(items: &[Expr]) -> Option<Vec<Value<'static>>> {
 /// The closest name by edit distance, when close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| {
-            (
-                levenshtein(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
+        .map(|c| (levenshtein(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -315,17 +282,11 @@ pub struct Param {
 }
 
 pub const fn req(name: &'static str) -> Param {
-    Param {
-        name,
-        optional: false,
-    }
+    Param { name, optional: false }
 }
 
 pub const fn opt(name: &'static str) -> Param {
-    Param {
-        name,
-        optional: true,
-    }
+    Param { name, optional: true }
 }
 
 /// A call's arguments bound to the function's parameters, read by type.
@@ -361,12 +322,7 @@ impl<'c> Args<'c> {
         let mut named_seen = false;
         for (position, arg) in call.args.iter().enumerate() {
             let index = match &arg.name {
-                None if named_seen => {
-                    return Err(err(
-                        arg.offset.0,
-                        "unnamed argument used after named argument",
-                    ))
-                }
+                None if named_seen => return Err(err(arg.offset.0, "unnamed argument used after named argument")),
                 None => position,
                 Some(name) => {
                     named_seen = true;
@@ -374,12 +330,7 @@ impl<'c> Args<'c> {
                     params
                         .iter()
                         .position(|p| p.name == wanted)
-                        .ok_or_else(|| {
-                            err(
-                                arg.offset.0,
-                                format!("`{}` has no parameter named `{name}`", call.name),
-                            )
-                        })?
+                        .ok_or_else(|| err(arg.offset.0, format!("`{}` has no parameter named `{name}`", call.name)))?
                 }
             };
             if index >= params.len() {
@@ -442,10 +393,7 @@ impl<'c> Args<'c> {
     }
 
     pub fn error(&self, message: impl Into<String>) -> ParseError {
-        err(
-            self.call.offset.0,
-            format!("{}: {}", self.call.name, message.into()),
-        )
+        err(self.call.offset.0, format!("{}: {}", self.call.name, message.into()))
     }
 
     fn value_of(&self, name: &str) -> Result<Option<&'c ast::Value>, ParseError> {
@@ -462,9 +410,7 @@ impl<'c> Args<'c> {
     }
 
     pub fn opt_expr(&self, name: &str) -> Result<Option<Expr>, ParseError> {
-        self.value_of(name)?
-            .map(|v| self.compiler.expr(v))
-            .transpose()
+        self.value_of(name)?.map(|v| self.compiler.expr(v)).transpose()
     }
 
     pub fn expr(&self, name: &str) -> Result<Expr, ParseError> {
@@ -495,9 +441,7 @@ impl<'c> Args<'c> {
         match self.literal(name)? {
             None => Ok(None),
             Some(ast::Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => {
-                Err(self.error(format!("argument `{name}` must be a string, got {other}")))
-            }
+            Some(other) => Err(self.error(format!("argument `{name}` must be a string, got {other}"))),
         }
     }
 
@@ -510,9 +454,7 @@ impl<'c> Args<'c> {
         match self.literal(name)? {
             None => Ok(None),
             Some(ast::Value::Int(i)) => Ok(Some(*i)),
-            Some(other) => {
-                Err(self.error(format!("argument `{name}` must be an int, got {other}")))
-            }
+            Some(other) => Err(self.error(format!("argument `{name}` must be an int, got {other}"))),
         }
     }
 
@@ -525,9 +467,7 @@ impl<'c> Args<'c> {
         match self.literal(name)? {
             None => Ok(None),
             Some(ast::Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => {
-                Err(self.error(format!("argument `{name}` must be a bool, got {other}")))
-            }
+            Some(other) => Err(self.error(format!("argument `{name}` must be a bool, got {other}"))),
         }
     }
 
@@ -547,15 +487,11 @@ impl<'c> Args<'c> {
                 .iter()
                 .map(|v| match v {
                     ast::Value::String(s) => Ok(s.clone()),
-                    other => {
-                        Err(self.error(format!("argument `{name}` must list strings, got {other}")))
-                    }
+                    other => Err(self.error(format!("argument `{name}` must list strings, got {other}"))),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => Err(self.error(format!(
-                "argument `{name}` must be a list of strings, got {other}"
-            ))),
+            Some(other) => Err(self.error(format!("argument `{name}` must be a list of strings, got {other}"))),
         }
     }
 
@@ -577,9 +513,9 @@ impl<'c> Args<'c> {
             Some(arg) => match &arg.value {
                 ArgValue::FunctionRef(f) => Ok(Some(f.clone())),
                 ArgValue::Value(ast::Value::Enum(f, _)) => Ok(Some(f.clone())),
-                ArgValue::Value(other) => Err(self.error(format!(
-                    "argument `{name}` must be a function name, got {other}"
-                ))),
+                ArgValue::Value(other) => {
+                    Err(self.error(format!("argument `{name}` must be a function name, got {other}")))
+                }
             },
         }
     }

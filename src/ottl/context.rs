@@ -99,10 +99,7 @@ pub enum Field {
 impl Field {
     /// Whether `name["k"]` indexing is meaningful.
     pub fn takes_keys(self) -> bool {
-        matches!(
-            self,
-            Field::Attributes(_) | Field::Cache | Field::TraceState
-        )
+        matches!(self, Field::Attributes(_) | Field::Cache | Field::TraceState)
     }
 
     /// The context that owns the field.
@@ -122,12 +119,7 @@ impl Field {
 /// The field names of each context, in the order error messages list them.
 pub fn field_names(context: ContextKind) -> &'static [&'static str] {
     match context {
-        ContextKind::Resource => &[
-            "attributes",
-            "dropped_attributes_count",
-            "schema_url",
-            "cache",
-        ],
+        ContextKind::Resource => &["attributes", "dropped_attributes_count", "schema_url", "cache"],
         ContextKind::Scope => &[
             "name",
             "version",
@@ -215,14 +207,7 @@ pub fn resolve_field(context: ContextKind, name: &str, sub: Option<&str>) -> Opt
     })
 }
 
-pub const SPAN_KIND_NAMES: [&str; 6] = [
-    "Unspecified",
-    "Internal",
-    "Server",
-    "Client",
-    "Producer",
-    "Consumer",
-];
+pub const SPAN_KIND_NAMES: [&str; 6] = ["Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"];
 pub const SPAN_KIND_DEPRECATED: [&str; 6] = [
     "SPAN_KIND_UNSPECIFIED",
     "SPAN_KIND_INTERNAL",

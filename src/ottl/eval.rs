@@ -189,11 +189,7 @@ fn math<'a>(op: MathOp, lhs: Value<'a>, rhs: Value<'a>) -> EvalResult<Value<'a>>
         (Value::Time(a), Value::Duration(d)) if op == MathOp::Add => Ok(Value::Time(a + d)),
         (Value::Time(a), Value::Duration(d)) if op == MathOp::Sub => Ok(Value::Time(a - d)),
         (Value::Duration(a), Value::Duration(b)) if matches!(op, MathOp::Add | MathOp::Sub) => {
-            Ok(Value::Duration(if op == MathOp::Add {
-                a + b
-            } else {
-                a - b
-            }))
+            Ok(Value::Duration(if op == MathOp::Add { a + b } else { a - b }))
         }
         (a, b) => Err(EvalError::new(format!(
             "unsupported math operation on {} and {}",
@@ -225,16 +221,11 @@ impl Cond {
                 Ok(true)
             }
             Cond::Not(inner) => Ok(!inner.eval(target)?),
-            Cond::Compare { op, lhs, rhs } => {
-                Ok(compare(&lhs.eval(target)?, &rhs.eval(target)?, *op))
-            }
+            Cond::Compare { op, lhs, rhs } => Ok(compare(&lhs.eval(target)?, &rhs.eval(target)?, *op)),
             Cond::Const(b) => Ok(*b),
             Cond::Converter(expr) => match expr.eval(target)? {
                 Value::Bool(b) => Ok(b),
-                other => Err(EvalError::new(format!(
-                    "expected bool but got {}",
-                    other.type_name()
-                ))),
+                other => Err(EvalError::new(format!("expected bool but got {}", other.type_name()))),
             },
         }
     }
@@ -251,9 +242,7 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>, op: CompareOp) -> bool {
         (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)),
         (Value::Str(x), Value::Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        (Value::Time(x), Value::Time(y)) | (Value::Duration(x), Value::Duration(y)) => {
-            Some(x.cmp(y))
-        }
+        (Value::Time(x), Value::Time(y)) | (Value::Duration(x), Value::Duration(y)) => Some(x.cmp(y)),
         (Value::Bytes(x), Value::Bytes(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::TraceId(x), Value::TraceId(y)) => Some(x.cmp(y)),
         (Value::SpanId(x), Value::SpanId(y)) => Some(x.cmp(y)),
@@ -315,10 +304,7 @@ pub fn any_equal(a: Option<&AnyValue>, b: Option<&AnyValue>) -> bool {
 
 // ---------------------------------------------------------------- keys and maps
 
-pub fn resolve_keys<'a>(
-    keys: &'a [CompiledKey],
-    target: &'a Target<'_>,
-) -> EvalResult<Vec<ResolvedKey<'a>>> {
+pub fn resolve_keys<'a>(keys: &'a [CompiledKey], target: &'a Target<'_>) -> EvalResult<Vec<ResolvedKey<'a>>> {
     keys.iter()
         .map(|key| match key {
             CompiledKey::Str(s) => Ok(ResolvedKey::Str(Cow::Borrowed(s))),
@@ -370,13 +356,8 @@ pub fn index_value<'a>(mut value: Value<'a>, keys: &[ResolvedKey<'_>]) -> EvalRe
         value = match (value, key) {
             (Value::Nil, _) => return Ok(Value::Nil),
             (Value::Map(m), ResolvedKey::Str(k)) => match m {
-                Cow::Borrowed(m) => {
-                    Value::from_optional_any(find(m, k).and_then(|kv| kv.value.as_ref()))
-                }
-                Cow::Owned(m) => {
-                    Value::from_optional_any(find(&m, k).and_then(|kv| kv.value.as_ref()))
-                        .into_owned()
-                }
+                Cow::Borrowed(m) => Value::from_optional_any(find(m, k).and_then(|kv| kv.value.as_ref())),
+                Cow::Owned(m) => Value::from_optional_any(find(&m, k).and_then(|kv| kv.value.as_ref())).into_owned(),
             },
             (Value::List(l), ResolvedKey::Int(i)) => {
                 let index = usize::try_from(*i)
@@ -416,11 +397,7 @@ pub fn index_value<'a>(mut value: Value<'a>, keys: &[ResolvedKey<'_>]) -> EvalRe
 }
 
 /// Writes `value` at `keys` inside a map, creating maps and slices on the way.
-pub fn set_in_map(
-    map: &mut Vec<KeyValue>,
-    keys: &[ResolvedKey<'_>],
-    value: AnyValue,
-) -> EvalResult<()> {
+pub fn set_in_map(map: &mut Vec<KeyValue>, keys: &[ResolvedKey<'_>], value: AnyValue) -> EvalResult<()> {
     let Some((first, rest)) = keys.split_first() else {
         return Err(EvalError::new("no key to set"));
     };
@@ -477,8 +454,7 @@ fn step_mut<'v>(current: &'v mut AnyValue, key: &ResolvedKey<'_>) -> EvalResult<
             }
         }
         ResolvedKey::Int(i) => {
-            let index = usize::try_from(*i)
-                .map_err(|_| EvalError::new(format!("index {i} out of bounds")))?;
+            let index = usize::try_from(*i).map_err(|_| EvalError::new(format!("index {i} out of bounds")))?;
             if current.value.is_none() {
                 current.value = Some(any_value::Value::ArrayValue(ArrayValue {
                     values: vec![AnyValue::default(); index + 1],
@@ -512,11 +488,7 @@ impl CompiledPath {
         self.get_with(target, &keys)
     }
 
-    fn get_with<'a>(
-        &self,
-        target: &'a Target<'_>,
-        keys: &[ResolvedKey<'_>],
-    ) -> EvalResult<Value<'a>> {
+    fn get_with<'a>(&self, target: &'a Target<'_>, keys: &[ResolvedKey<'_>]) -> EvalResult<Value<'a>> {
         use super::context::ContextKind as C;
         let span = || need(target.span.as_deref(), "span");
         let event = || {
@@ -543,10 +515,7 @@ impl CompiledPath {
                 C::SpanEvent => event()?.dropped_attributes_count,
             })),
             Field::SchemaUrl(C::Resource) => Value::str(target.resource_schema_url.as_str()),
-            Field::SchemaUrl(_) => Value::str(need(
-                target.scope.as_ref().map(|(_, u)| u.as_str()),
-                "scope",
-            )?),
+            Field::SchemaUrl(_) => Value::str(need(target.scope.as_ref().map(|(_, u)| u.as_str()), "scope")?),
             Field::ScopeName => Value::str(&scope()?.name),
             Field::ScopeVersion => Value::str(&scope()?.version),
             Field::TraceId => Value::TraceId(fixed(&span()?.trace_id)),
@@ -566,12 +535,8 @@ impl CompiledPath {
                 let state = &span()?.trace_state;
                 match keys.first() {
                     None => Value::str(state),
-                    Some(ResolvedKey::Str(k)) => {
-                        trace_state_get(state, k).map_or(Value::Nil, Value::str)
-                    }
-                    Some(ResolvedKey::Int(_)) => {
-                        return Err(EvalError::new("trace_state keys must be strings"))
-                    }
+                    Some(ResolvedKey::Str(k)) => trace_state_get(state, k).map_or(Value::Nil, Value::str),
+                    Some(ResolvedKey::Int(_)) => return Err(EvalError::new("trace_state keys must be strings")),
                 }
             }
             Field::SpanName => Value::str(&span()?.name),
@@ -626,12 +591,8 @@ impl CompiledPath {
                     },
                 ]))
             }
-            Field::StatusCode => {
-                Value::Int(i64::from(span()?.status.as_ref().map_or(0, |s| s.code)))
-            }
-            Field::StatusMessage => {
-                Value::str(span()?.status.as_ref().map_or("", |s| s.message.as_str()))
-            }
+            Field::StatusCode => Value::Int(i64::from(span()?.status.as_ref().map_or(0, |s| s.code))),
+            Field::StatusMessage => Value::str(span()?.status.as_ref().map_or("", |s| s.message.as_str())),
             Field::EventName => Value::str(&event()?.name),
             Field::EventTimeUnixNano => Value::Int(event()?.time_unix_nano as i64),
             Field::EventTime => Value::Time(event()?.time_unix_nano as i64),
@@ -648,12 +609,7 @@ impl CompiledPath {
         self.set_with(target, &keys, value)
     }
 
-    pub fn set_with(
-        &self,
-        target: &mut Target<'_>,
-        keys: &[ResolvedKey<'_>],
-        value: Value<'static>,
-    ) -> EvalResult<()> {
+    pub fn set_with(&self, target: &mut Target<'_>, keys: &[ResolvedKey<'_>], value: Value<'static>) -> EvalResult<()> {
         use super::context::ContextKind as C;
         let field = self.field;
         let wrong = |value: &Value<'_>, want: &str| {
@@ -680,8 +636,7 @@ impl CompiledPath {
                 let Value::Int(n) = value else {
                     return Err(wrong(&value, "int64"));
                 };
-                let n = u32::try_from(n)
-                    .map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
+                let n = u32::try_from(n).map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
                 match ctx {
                     C::Resource => target.resource.dropped_attributes_count = n,
                     C::Scope => self.scope_mut(target)?.dropped_attributes_count = n,
@@ -695,10 +650,7 @@ impl CompiledPath {
                 };
                 match ctx {
                     C::Resource => *target.resource_schema_url = s.into_owned(),
-                    _ => {
-                        *need(target.scope.as_mut().map(|(_, u)| &mut **u), "scope")? =
-                            s.into_owned()
-                    }
+                    _ => *need(target.scope.as_mut().map(|(_, u)| &mut **u), "scope")? = s.into_owned(),
                 }
             }
             Field::ScopeName | Field::ScopeVersion => {
@@ -738,9 +690,7 @@ impl CompiledPath {
                 let bytes = hex::decode(s.as_ref())
                     .ok()
                     .filter(|b| b.len() == want)
-                    .ok_or_else(|| {
-                        EvalError::new(format!("`{s}` is not a {}-character hex id", want * 2))
-                    })?;
+                    .ok_or_else(|| EvalError::new(format!("`{s}` is not a {}-character hex id", want * 2)))?;
                 let span = span_mut(target)?;
                 match field {
                     Field::TraceIdString => span.trace_id = bytes,
@@ -755,12 +705,8 @@ impl CompiledPath {
                 let span = span_mut(target)?;
                 match keys.first() {
                     None => span.trace_state = s.into_owned(),
-                    Some(ResolvedKey::Str(k)) => {
-                        span.trace_state = trace_state_set(&span.trace_state, k, &s)
-                    }
-                    Some(ResolvedKey::Int(_)) => {
-                        return Err(EvalError::new("trace_state keys must be strings"))
-                    }
+                    Some(ResolvedKey::Str(k)) => span.trace_state = trace_state_set(&span.trace_state, k, &s),
+                    Some(ResolvedKey::Int(_)) => return Err(EvalError::new("trace_state keys must be strings")),
                 }
             }
             Field::SpanName => {
@@ -773,8 +719,8 @@ impl CompiledPath {
                 let Value::Int(k) = value else {
                     return Err(wrong(&value, "int64"));
                 };
-                span_mut(target)?.kind = i32::try_from(k)
-                    .map_err(|_| EvalError::new(format!("invalid span kind {k}")))?;
+                span_mut(target)?.kind =
+                    i32::try_from(k).map_err(|_| EvalError::new(format!("invalid span kind {k}")))?;
             }
             Field::KindString | Field::KindDeprecatedString => {
                 let Value::Str(s) = value else {
@@ -791,10 +737,7 @@ impl CompiledPath {
                     .ok_or_else(|| EvalError::new(format!("unknown span kind `{s}`")))?;
                 span_mut(target)?.kind = kind as i32;
             }
-            Field::StartTimeUnixNano
-            | Field::EndTimeUnixNano
-            | Field::StartTime
-            | Field::EndTime => {
+            Field::StartTimeUnixNano | Field::EndTimeUnixNano | Field::StartTime | Field::EndTime => {
                 let nanos = match (field, value) {
                     (Field::StartTimeUnixNano | Field::EndTimeUnixNano, Value::Int(n)) => n,
                     (Field::StartTime | Field::EndTime, Value::Time(t)) => t,
@@ -811,8 +754,7 @@ impl CompiledPath {
                 let Value::Int(n) = value else {
                     return Err(wrong(&value, "int64"));
                 };
-                let n = u32::try_from(n)
-                    .map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
+                let n = u32::try_from(n).map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
                 let span = span_mut(target)?;
                 if field == Field::DroppedEventsCount {
                     span.dropped_events_count = n;
@@ -824,19 +766,13 @@ impl CompiledPath {
                 let Value::Int(c) = value else {
                     return Err(wrong(&value, "int64"));
                 };
-                span_mut(target)?
-                    .status
-                    .get_or_insert_with(Default::default)
-                    .code = c as i32;
+                span_mut(target)?.status.get_or_insert_with(Default::default).code = c as i32;
             }
             Field::StatusMessage => {
                 let Value::Str(s) = value else {
                     return Err(wrong(&value, "string"));
                 };
-                span_mut(target)?
-                    .status
-                    .get_or_insert_with(Default::default)
-                    .message = s.into_owned();
+                span_mut(target)?.status.get_or_insert_with(Default::default).message = s.into_owned();
             }
             // Span event setters ignore values of the wrong type, as upstream's do.
             Field::EventName => {
@@ -869,10 +805,7 @@ impl CompiledPath {
         })
     }
 
-    fn scope_mut<'t>(
-        &self,
-        target: &'t mut Target<'_>,
-    ) -> EvalResult<&'t mut crate::otlp::InstrumentationScope> {
+    fn scope_mut<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::InstrumentationScope> {
         need(target.scope.as_mut().map(|(s, _)| &mut **s), "scope")
     }
 }

@@ -6,8 +6,7 @@ use pest::Parser;
 use pest_derive::Parser;
 
 use super::ast::{
-    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment,
-    Statement, Value,
+    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment, Statement, Value,
 };
 use super::error::ParseError;
 
@@ -48,10 +47,7 @@ fn parse_rule<'a>(rule: Rule, text: &'a str, what: &str) -> Result<Pair<'a, Rule
             pest::error::InputLocation::Pos(p) => p,
             pest::error::InputLocation::Span((p, _)) => p,
         };
-        ParseError::new(
-            offset,
-            format!("unable to parse OTTL {what}: {}", describe(&e)),
-        )
+        ParseError::new(offset, format!("unable to parse OTTL {what}: {}", describe(&e)))
     })?;
     pairs
         .next()
@@ -93,11 +89,7 @@ fn finish<T>(value: T, errors: Vec<(usize, String)>, _text: &str) -> Result<T, P
     match errors.first() {
         None => Ok(value),
         Some((offset, _)) => {
-            let message = errors
-                .iter()
-                .map(|(_, m)| m.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let message = errors.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
             Err(ParseError::new(*offset, message))
         }
     }
@@ -105,16 +97,11 @@ fn finish<T>(value: T, errors: Vec<(usize, String)>, _text: &str) -> Result<T, P
 
 fn first_inner<'a>(pair: Pair<'a, Rule>, text: &str) -> Result<Pair<'a, Rule>, ParseError> {
     let offset = pair.as_span().start();
-    pair.into_inner()
-        .next()
-        .ok_or_else(|| internal(offset, text))
+    pair.into_inner().next().ok_or_else(|| internal(offset, text))
 }
 
 fn internal(offset: usize, _text: &str) -> ParseError {
-    ParseError::new(
-        offset,
-        "unable to parse OTTL: unexpected parse tree".to_owned(),
-    )
+    ParseError::new(offset, "unable to parse OTTL: unexpected parse tree".to_owned())
 }
 
 fn build_statement(pair: Pair<'_, Rule>, text: &str) -> Result<Statement, ParseError> {
@@ -126,10 +113,7 @@ fn build_statement(pair: Pair<'_, Rule>, text: &str) -> Result<Statement, ParseE
     let condition = match inner.next() {
         Some(where_clause) => {
             let offset = where_clause.as_span().start();
-            let expr = where_clause
-                .into_inner()
-                .nth(1)
-                .ok_or_else(|| internal(offset, text))?;
+            let expr = where_clause.into_inner().nth(1).ok_or_else(|| internal(offset, text))?;
             Some(build_bool_expr(expr, text)?)
         }
         None => None,
@@ -140,11 +124,7 @@ fn build_statement(pair: Pair<'_, Rule>, text: &str) -> Result<Statement, ParseE
 fn build_invocation(pair: Pair<'_, Rule>, text: &str) -> Result<Invocation, ParseError> {
     let offset = pair.as_span().start();
     let mut inner = pair.into_inner();
-    let name = inner
-        .next()
-        .ok_or_else(|| internal(offset, text))?
-        .as_str()
-        .to_owned();
+    let name = inner.next().ok_or_else(|| internal(offset, text))?.as_str().to_owned();
     let mut args = Vec::new();
     let mut keys = Vec::new();
     for part in inner {
@@ -189,10 +169,7 @@ fn build_argument(pair: Pair<'_, Rule>, text: &str) -> Result<Argument, ParseErr
 fn build_value(pair: Pair<'_, Rule>, text: &str) -> Result<Value, ParseError> {
     let offset = pair.as_span().start();
     let inner = match pair.as_rule() {
-        Rule::value => pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| internal(offset, text))?,
+        Rule::value => pair.into_inner().next().ok_or_else(|| internal(offset, text))?,
         _ => pair,
     };
     build_operand(inner, text)
@@ -204,9 +181,10 @@ fn build_operand(pair: Pair<'_, Rule>, text: &str) -> Result<Value, ParseError> 
     Ok(match pair.as_rule() {
         Rule::nil => Value::Nil,
         Rule::boolean => Value::Bool(raw == "true"),
-        Rule::int => Value::Int(raw.parse::<i64>().map_err(|_| {
-            ParseError::new(offset, format!("integer `{raw}` does not fit in 64 bits"))
-        })?),
+        Rule::int => Value::Int(
+            raw.parse::<i64>()
+                .map_err(|_| ParseError::new(offset, format!("integer `{raw}` does not fit in 64 bits")))?,
+        ),
         Rule::float => Value::Float(
             raw.parse::<f64>()
                 .map_err(|_| ParseError::new(offset, format!("`{raw}` is not a number")))?,
@@ -232,10 +210,7 @@ fn build_operand(pair: Pair<'_, Rule>, text: &str) -> Result<Value, ParseError> 
                 let mut parts = item.into_inner();
                 let key = parts.next().ok_or_else(|| internal(item_offset, text))?;
                 let key = unquote(key.as_str()).map_err(|m| ParseError::new(item_offset, m))?;
-                let value = build_value(
-                    parts.next().ok_or_else(|| internal(item_offset, text))?,
-                    text,
-                )?;
+                let value = build_value(parts.next().ok_or_else(|| internal(item_offset, text))?, text)?;
                 items.push((key, value));
             }
             Value::Map(items)
@@ -280,9 +255,7 @@ fn build_path(pair: Pair<'_, Rule>, text: &str) -> Result<Path, ParseError> {
             .ok_or_else(|| internal(seg_offset, text))?
             .as_str()
             .to_owned();
-        let keys = parts
-            .map(|k| build_key(k, text))
-            .collect::<Result<_, _>>()?;
+        let keys = parts.map(|k| build_key(k, text)).collect::<Result<_, _>>()?;
         segments.push(Segment { name, keys });
     }
     Ok(Path {
@@ -293,14 +266,9 @@ fn build_path(pair: Pair<'_, Rule>, text: &str) -> Result<Path, ParseError> {
 
 fn build_key(pair: Pair<'_, Rule>, text: &str) -> Result<Key, ParseError> {
     let offset = pair.as_span().start();
-    let inner = pair
-        .into_inner()
-        .next()
-        .ok_or_else(|| internal(offset, text))?;
+    let inner = pair.into_inner().next().ok_or_else(|| internal(offset, text))?;
     Ok(match inner.as_rule() {
-        Rule::string => {
-            Key::String(unquote(inner.as_str()).map_err(|m| ParseError::new(offset, m))?)
-        }
+        Rule::string => Key::String(unquote(inner.as_str()).map_err(|m| ParseError::new(offset, m))?),
         _ => Key::Expr(build_operand(inner, text)?),
     })
 }
@@ -356,10 +324,7 @@ fn build_bool_expr(pair: Pair<'_, Rule>, text: &str) -> Result<BoolExpr, ParseEr
         }
         Rule::boolean => Ok(BoolExpr::Const(pair.as_str() == "true")),
         Rule::converter_condition => {
-            let call = pair
-                .into_inner()
-                .next()
-                .ok_or_else(|| internal(offset, text))?;
+            let call = pair.into_inner().next().ok_or_else(|| internal(offset, text))?;
             Ok(BoolExpr::Converter(build_invocation(call, text)?))
         }
         _ => Err(internal(offset, text)),
@@ -443,9 +408,7 @@ fn check_value(value: &Value, errors: &mut Vec<(usize, String)>) {
 
 fn check_bool(expr: &BoolExpr, errors: &mut Vec<(usize, String)>) {
     match expr {
-        BoolExpr::Or(items) | BoolExpr::And(items) => {
-            items.iter().for_each(|e| check_bool(e, errors))
-        }
+        BoolExpr::Or(items) | BoolExpr::And(items) => items.iter().for_each(|e| check_bool(e, errors)),
         BoolExpr::Not(inner) => check_bool(inner, errors),
         BoolExpr::Compare { lhs, rhs, .. } => {
             check_value(lhs, errors);
@@ -502,8 +465,7 @@ pub fn unquote(raw: &str) -> Result<String, String> {
             if digits.len() != n {
                 return Err(format!("invalid escape in {raw}"));
             }
-            u32::from_str_radix(&digits, radix)
-                .map_err(|_| format!("invalid escape `\\{escape}{digits}`"))
+            u32::from_str_radix(&digits, radix).map_err(|_| format!("invalid escape `\\{escape}{digits}`"))
         };
         match escape {
             'x' => out.push(take(2, 16)? as u8),
@@ -514,8 +476,7 @@ pub fn unquote(raw: &str) -> Result<String, String> {
             }
             'u' | 'U' => {
                 let code = take(if escape == 'u' { 4 } else { 8 }, 16)?;
-                let c = char::from_u32(code)
-                    .ok_or_else(|| format!("invalid unicode escape U+{code:X}"))?;
+                let c = char::from_u32(code).ok_or_else(|| format!("invalid unicode escape U+{code:X}"))?;
                 let mut buf = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
@@ -531,21 +492,16 @@ mod tests {
 
     #[test]
     fn statement_with_condition_parses_with_precedence() {
-        let s = parse_statement(r#"set(attributes["x"], 1 + 2 * 3) where name == "a" or not kind > 1 and IsMatch(name, "b")"#).unwrap();
+        let s = parse_statement(
+            r#"set(attributes["x"], 1 + 2 * 3) where name == "a" or not kind > 1 and IsMatch(name, "b")"#,
+        )
+        .unwrap();
         assert_eq!(s.editor.name, "set");
         match &s.editor.args[1].value {
             ArgValue::Value(Value::Math {
-                op: MathOp::Add,
-                rhs,
-                ..
+                op: MathOp::Add, rhs, ..
             }) => {
-                assert!(matches!(
-                    **rhs,
-                    Value::Math {
-                        op: MathOp::Mul,
-                        ..
-                    }
-                ))
+                assert!(matches!(**rhs, Value::Math { op: MathOp::Mul, .. }))
             }
             other => panic!("{other:?}"),
         }
@@ -560,10 +516,7 @@ mod tests {
 
     #[test]
     fn go_escapes_unquote() {
-        assert_eq!(
-            unquote(r#""a\"b\\c\n\t\x41\u00e9\101""#).unwrap(),
-            "a\"b\\c\n\tAéA"
-        );
+        assert_eq!(unquote(r#""a\"b\\c\n\t\x41\u00e9\101""#).unwrap(), "a\"b\\c\n\tAéA");
         assert!(unquote(r#""\q""#).is_err());
     }
 
@@ -577,8 +530,7 @@ mod tests {
             err.message
         );
         assert!(
-            err.message
-                .contains("only paths and converters may be indexed"),
+            err.message.contains("only paths and converters may be indexed"),
             "{}",
             err.message
         );
@@ -594,8 +546,7 @@ mod tests {
         ] {
             let a = parse_statement(text).unwrap_or_else(|e| panic!("{text}: {}", e.message));
             let printed = a.to_string();
-            let b =
-                parse_statement(&printed).unwrap_or_else(|e| panic!("{printed}: {}", e.message));
+            let b = parse_statement(&printed).unwrap_or_else(|e| panic!("{printed}: {}", e.message));
             assert_eq!(a, b, "{text}\n{printed}");
         }
     }

@@ -102,12 +102,8 @@ impl<'a> Value<'a> {
             Value::Float(f) => Some(any_value::Value::DoubleValue(f)),
             Value::Str(s) => Some(any_value::Value::StringValue(s.into_owned())),
             Value::Bytes(b) => Some(any_value::Value::BytesValue(b.into_owned())),
-            Value::Map(m) => Some(any_value::Value::KvlistValue(KeyValueList {
-                values: m.into_owned(),
-            })),
-            Value::List(l) => Some(any_value::Value::ArrayValue(ArrayValue {
-                values: l.into_owned(),
-            })),
+            Value::Map(m) => Some(any_value::Value::KvlistValue(KeyValueList { values: m.into_owned() })),
+            Value::List(l) => Some(any_value::Value::ArrayValue(ArrayValue { values: l.into_owned() })),
             Value::TraceId(t) => Some(any_value::Value::BytesValue(t.to_vec())),
             Value::SpanId(s) => Some(any_value::Value::BytesValue(s.to_vec())),
             Value::Time(t) | Value::Duration(t) => Some(any_value::Value::IntValue(t)),
@@ -121,31 +117,26 @@ impl<'a> Value<'a> {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
             Value::Str(s) => serde_json::Value::String(s.to_string()),
-            Value::Bytes(b) => {
-                serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+            Value::Bytes(b) => serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            // Keys sorted, as Go's encoding/json writes maps, and whatever serde_json's
+            // map-order feature is.
+            Value::Map(m) => {
+                let mut entries: Vec<&KeyValue> = m.iter().collect();
+                entries.sort_by(|a, b| a.key.cmp(&b.key));
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|kv| (kv.key.clone(), Value::from_optional_any(kv.value.as_ref()).to_json()))
+                        .collect(),
+                )
             }
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter()
-                    .map(|kv| {
-                        (
-                            kv.key.clone(),
-                            Value::from_optional_any(kv.value.as_ref()).to_json(),
-                        )
-                    })
-                    .collect(),
-            ),
-            Value::List(l) => {
-                serde_json::Value::Array(l.iter().map(|v| Value::from_any(v).to_json()).collect())
-            }
-            Value::TraceId(t) => {
-                serde_json::Value::Array(t.iter().map(|b| serde_json::Value::from(*b)).collect())
-            }
-            Value::SpanId(s) => {
-                serde_json::Value::Array(s.iter().map(|b| serde_json::Value::from(*b)).collect())
-            }
+            Value::List(l) => serde_json::Value::Array(l.iter().map(|v| Value::from_any(v).to_json()).collect()),
+            Value::TraceId(t) => serde_json::Value::Array(t.iter().map(|b| serde_json::Value::from(*b)).collect()),
+            Value::SpanId(s) => serde_json::Value::Array(s.iter().map(|b| serde_json::Value::from(*b)).collect()),
             Value::Time(t) => serde_json::Value::String(format_time(*t)),
             Value::Duration(d) => serde_json::Value::String(format_duration(*d)),
         }
@@ -174,11 +165,7 @@ pub fn format_float(f: f64) -> String {
         return "NaN".to_owned();
     }
     if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".to_owned()
-        } else {
-            "-Inf".to_owned()
-        };
+        return if f > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() };
     }
     if f == f.trunc() && f.abs() < 1e21 {
         return format!("{}", f as i128);
@@ -247,12 +234,7 @@ mod tests {
     fn string_like_forms() {
         assert_eq!(Value::Float(1.5).as_string_like().unwrap(), "1.5");
         assert_eq!(Value::Float(2.0).as_string_like().unwrap(), "2");
-        assert_eq!(
-            Value::Bytes(Cow::Owned(vec![1, 255]))
-                .as_string_like()
-                .unwrap(),
-            "01ff"
-        );
+        assert_eq!(Value::Bytes(Cow::Owned(vec![1, 255])).as_string_like().unwrap(), "01ff");
         assert!(Value::Nil.as_string_like().is_none());
     }
 }

@@ -9,9 +9,7 @@ use crate::pipeline::PipelineError;
 pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, PipelineError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(PipelineError::TooLarge { limit })
-        }
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(PipelineError::TooLarge { limit }),
         Err(error) => Err(PipelineError::Malformed(format!(
             "could not read request body: {error}"
         ))),

@@ -55,9 +55,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/grpc"));
     if !is_grpc {
-        let mut response = Response::new(Body::from(
-            "gRPC requests need content-type application/grpc\n",
-        ));
+        let mut response = Response::new(Body::from("gRPC requests need content-type application/grpc\n"));
         *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return response;
     }
@@ -66,12 +64,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
             return Err(PipelineError::ShuttingDown);
         }
         let key = state.pipeline.authenticate(&parts.headers).await?;
-        let compression = ContentEncoding::parse(
-            parts
-                .headers
-                .get("grpc-encoding")
-                .and_then(|v| v.to_str().ok()),
-        )?;
+        let compression = ContentEncoding::parse(parts.headers.get("grpc-encoding").and_then(|v| v.to_str().ok()))?;
         let limit = state.pipeline.limits().max_wire_bytes;
         let body = read_capped(body, limit.saturating_add(FRAME_HEADER)).await?;
         let (compressed, message) = unary_message(&body, limit)?;
@@ -99,9 +92,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
 /// A unary request body is exactly one length-prefixed message.
 fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), PipelineError> {
     if body.len() < FRAME_HEADER {
-        return Err(PipelineError::Malformed(
-            "truncated gRPC message header".to_owned(),
-        ));
+        return Err(PipelineError::Malformed("truncated gRPC message header".to_owned()));
     }
     let compressed = match body[0] {
         0 => false,
@@ -118,9 +109,7 @@ fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), PipelineErr
     }
     let rest = &body[FRAME_HEADER..];
     match rest.len().cmp(&length) {
-        std::cmp::Ordering::Less => Err(PipelineError::Malformed(
-            "truncated gRPC message".to_owned(),
-        )),
+        std::cmp::Ordering::Less => Err(PipelineError::Malformed("truncated gRPC message".to_owned())),
         std::cmp::Ordering::Greater => Err(PipelineError::Malformed(
             "more than one message in a unary call".to_owned(),
         )),
@@ -137,10 +126,8 @@ fn success(accepted: Accepted) -> Response {
     frame.put_slice(&encoded);
     let mut trailers = HeaderMap::new();
     trailers.insert("grpc-status", HeaderValue::from_static("0"));
-    let frames: Vec<Result<Frame<Bytes>, Infallible>> = vec![
-        Ok(Frame::data(frame.freeze())),
-        Ok(Frame::trailers(trailers)),
-    ];
+    let frames: Vec<Result<Frame<Bytes>, Infallible>> =
+        vec![Ok(Frame::data(frame.freeze())), Ok(Frame::trailers(trailers))];
     let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
     let mut reply = Response::new(Body::new(body));
     set_grpc_headers(reply.headers_mut());
@@ -175,14 +162,8 @@ fn trailers_only(code: i32, message: &str, retry_after: Option<std::time::Durati
 }
 
 fn set_grpc_headers(headers: &mut HeaderMap) {
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/grpc"),
-    );
-    headers.insert(
-        "grpc-accept-encoding",
-        HeaderValue::from_static(ACCEPT_ENCODING),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert("grpc-accept-encoding", HeaderValue::from_static(ACCEPT_ENCODING));
 }
 
 #[cfg(test)]

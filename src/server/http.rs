@@ -53,12 +53,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 /// `application/json` (any parameters) is JSON; the protobuf names are protobuf.
 fn request_encoding(content_type: Option<&HeaderValue>) -> Result<Encoding, String> {
     let raw = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = raw
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match essence.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
         "application/json" => Ok(Encoding::Json),
@@ -86,10 +81,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         let limit = state.pipeline.limits().max_wire_bytes;
         check_declared_length(&parts.headers, limit)?;
         let body = read_capped(body, limit).await?;
-        state
-            .pipeline
-            .ingest(&key, &body, compression, encoding)
-            .await
+        state.pipeline.ingest(&key, &body, compression, encoding).await
     }
     .await;
     match result {
@@ -132,10 +124,9 @@ fn failure(error: &PipelineError, encoding: Encoding) -> Response {
 fn reply(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(encoding.content_type()),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
     response
 }
 
@@ -154,10 +145,7 @@ mod tests {
             request_encoding(Some(&v("Application/X-Protobuf"))),
             Ok(Encoding::Protobuf)
         );
-        assert_eq!(
-            request_encoding(Some(&v("text/plain"))),
-            Err("text/plain".to_owned())
-        );
+        assert_eq!(request_encoding(Some(&v("text/plain"))), Err("text/plain".to_owned()));
         assert!(request_encoding(None).is_err());
     }
 }

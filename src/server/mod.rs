@@ -84,19 +84,13 @@ impl Server {
         let grpc = TcpListener::bind(config.grpc_listen).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!(
-                    "cannot listen on {} (server.grpc_listen): {e}",
-                    config.grpc_listen
-                ),
+                format!("cannot listen on {} (server.grpc_listen): {e}", config.grpc_listen),
             )
         })?;
         let http = TcpListener::bind(config.http_listen).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!(
-                    "cannot listen on {} (server.http_listen): {e}",
-                    config.http_listen
-                ),
+                format!("cannot listen on {} (server.http_listen): {e}", config.http_listen),
             )
         })?;
         Ok(Server { grpc, http })
@@ -162,10 +156,7 @@ async fn serve(
         });
     }
     drop(listener);
-    tracing::info!(
-        message = "stopped accepting; draining connections",
-        transport
-    );
+    tracing::info!(message = "stopped accepting; draining connections", transport);
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!(message = "connections drained", transport),
         _ = tokio::time::sleep(grace) => tracing::warn!(message = "shutdown grace elapsed with connections open", transport),

@@ -48,24 +48,16 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
     let message = error.to_string();
     match error {
         PipelineError::Auth(auth) => match auth {
-            AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. } => ErrorReply::new(
-                StatusCode::FORBIDDEN,
-                grpc_code::PERMISSION_DENIED,
-                message,
-                None,
-            ),
+            AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. } => {
+                ErrorReply::new(StatusCode::FORBIDDEN, grpc_code::PERMISSION_DENIED, message, None)
+            }
             AuthError::SourceUnavailable(_) => ErrorReply::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 grpc_code::UNAVAILABLE,
                 message,
                 Some(RETRY_AFTER),
             ),
-            _ => ErrorReply::new(
-                StatusCode::UNAUTHORIZED,
-                grpc_code::UNAUTHENTICATED,
-                message,
-                None,
-            ),
+            _ => ErrorReply::new(StatusCode::UNAUTHORIZED, grpc_code::UNAUTHENTICATED, message, None),
         },
         PipelineError::UnsupportedContentType(_) => ErrorReply::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -89,31 +81,26 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
         PipelineError::Decompress(_)
         | PipelineError::Malformed(_)
         | PipelineError::Decode(_)
-        | PipelineError::Template { .. } => ErrorReply::new(
-            StatusCode::BAD_REQUEST,
-            grpc_code::INVALID_ARGUMENT,
-            message,
-            None,
-        ),
+        | PipelineError::Template { .. } => {
+            ErrorReply::new(StatusCode::BAD_REQUEST, grpc_code::INVALID_ARGUMENT, message, None)
+        }
         PipelineError::Sink(SinkError::QueueFull) => ErrorReply::new(
             StatusCode::TOO_MANY_REQUESTS,
             grpc_code::UNAVAILABLE,
             message,
             Some(RETRY_AFTER),
         ),
-        PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_))
-        | PipelineError::ShuttingDown => ErrorReply::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            grpc_code::UNAVAILABLE,
-            message,
-            Some(RETRY_AFTER),
-        ),
-        PipelineError::Sink(SinkError::Rejected(_)) => ErrorReply::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            grpc_code::INTERNAL,
-            message,
-            None,
-        ),
+        PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_)) | PipelineError::ShuttingDown => {
+            ErrorReply::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                grpc_code::UNAVAILABLE,
+                message,
+                Some(RETRY_AFTER),
+            )
+        }
+        PipelineError::Sink(SinkError::Rejected(_)) => {
+            ErrorReply::new(StatusCode::INTERNAL_SERVER_ERROR, grpc_code::INTERNAL, message, None)
+        }
     }
 }
 
@@ -132,11 +119,7 @@ mod tests {
         ];
         for error in retryable {
             let reply = error_reply(&error);
-            assert!(
-                matches!(reply.http.as_u16(), 429 | 503),
-                "{error}: {}",
-                reply.http
-            );
+            assert!(matches!(reply.http.as_u16(), 429 | 503), "{error}: {}", reply.http);
             assert_eq!(reply.grpc, grpc_code::UNAVAILABLE, "{error}");
             assert!(reply.retry_after.is_some(), "{error}");
         }
@@ -148,13 +131,8 @@ mod tests {
             error_reply(&AuthError::UnknownKey.into()).http,
             StatusCode::UNAUTHORIZED
         );
-        assert_eq!(
-            error_reply(&AuthError::Expired.into()).grpc,
-            grpc_code::UNAUTHENTICATED
-        );
-        let mismatch = AuthError::ProjectMismatch {
-            claimed: "b".into(),
-        };
+        assert_eq!(error_reply(&AuthError::Expired.into()).grpc, grpc_code::UNAUTHENTICATED);
+        let mismatch = AuthError::ProjectMismatch { claimed: "b".into() };
         assert_eq!(error_reply(&mismatch.into()).http, StatusCode::FORBIDDEN);
         assert_eq!(
             error_reply(&AuthError::NotIngestOnly.into()).grpc,

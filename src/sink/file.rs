@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sink::{
-    BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding,
-};
+use crate::sink::{BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -70,12 +68,8 @@ impl Sink for FileSink {
             .await;
             match written {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(SinkError::Unavailable(format!(
-                    "file sink write failed: {error}"
-                ))),
-                Err(error) => Err(SinkError::Unavailable(format!(
-                    "file sink task failed: {error}"
-                ))),
+                Ok(Err(error)) => Err(SinkError::Unavailable(format!("file sink write failed: {error}"))),
+                Err(error) => Err(SinkError::Unavailable(format!("file sink task failed: {error}"))),
             }
         })
     }
@@ -87,9 +81,7 @@ impl Sink for FileSink {
     fn flush(&self, _timeout: Duration) -> BoxFuture<'_, ()> {
         let writer = Arc::clone(&self.writer);
         Box::pin(async move {
-            let _ =
-                tokio::task::spawn_blocking(move || writer.lock().map(|mut w| w.flush()).is_ok())
-                    .await;
+            let _ = tokio::task::spawn_blocking(move || writer.lock().map(|mut w| w.flush()).is_ok()).await;
         })
     }
 }

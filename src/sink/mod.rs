@@ -10,9 +10,7 @@ use std::pin::Pin;
 
 use thiserror::Error;
 
-pub use record::{
-    Record, RecordBatch, RecordHeaders, RecordKey, RecordLayout, SplitOutcome, ValueEncoding,
-};
+pub use record::{Record, RecordBatch, RecordHeaders, RecordKey, RecordLayout, SplitOutcome, ValueEncoding};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -7,10 +7,7 @@ use std::sync::Arc;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
-use crate::otlp::{
-    json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans,
-    Span,
-};
+use crate::otlp::{json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -64,9 +61,7 @@ impl RecordHeaders {
         [
             Some(("langwatch.project.id", self.project_id.as_str())),
             Some(("langwatch.api_key.id", self.api_key_id.as_str())),
-            self.template_id
-                .as_deref()
-                .map(|t| ("langwatch.template.id", t)),
+            self.template_id.as_deref().map(|t| ("langwatch.template.id", t)),
             Some(("content-type", self.content_type)),
         ]
         .into_iter()
@@ -120,11 +115,7 @@ struct Skeleton {
 }
 
 impl RecordLayout {
-    pub fn split(
-        &self,
-        mut request: ExportTraceServiceRequest,
-        headers: RecordHeaders,
-    ) -> SplitOutcome {
+    pub fn split(&self, mut request: ExportTraceServiceRequest, headers: RecordHeaders) -> SplitOutcome {
         let headers = Arc::new(RecordHeaders {
             content_type: self.encoding.content_type(),
             ..headers
@@ -137,8 +128,7 @@ impl RecordLayout {
                 .max_record_bytes
                 .saturating_sub(key.len() + headers.encoded_len() + RECORD_OVERHEAD);
             for chunk in self.pack(entries, &skeleton) {
-                oversized_spans +=
-                    self.encode_fitting(chunk, &skeleton, &key, budget, &mut records);
+                oversized_spans += self.encode_fitting(chunk, &skeleton, &key, budget, &mut records);
             }
         }
         SplitOutcome {
@@ -183,17 +173,12 @@ impl RecordLayout {
                         }
                         // Spans of one trace usually arrive together: try the last group
                         // before hashing.
-                        RecordKey::TraceId
-                            if !groups.is_empty() && last_trace == entry.span.trace_id =>
-                        {
-                            last_slot
-                        }
+                        RecordKey::TraceId if !groups.is_empty() && last_trace == entry.span.trace_id => last_slot,
                         RecordKey::TraceId => {
-                            let slot =
-                                *index.entry(entry.span.trace_id.clone()).or_insert_with(|| {
-                                    groups.push((hex::encode(&entry.span.trace_id), Vec::new()));
-                                    groups.len() - 1
-                                });
+                            let slot = *index.entry(entry.span.trace_id.clone()).or_insert_with(|| {
+                                groups.push((hex::encode(&entry.span.trace_id), Vec::new()));
+                                groups.len() - 1
+                            });
                             last_trace.clone_from(&entry.span.trace_id);
                             last_slot = slot;
                             slot
@@ -226,8 +211,7 @@ impl RecordLayout {
             }
             if !current.is_empty() && size + cost > budget {
                 chunks.push(std::mem::take(&mut current));
-                size = skeleton.container_len(container) * factor
-                    + (entry.span.encoded_len() + 4) * factor;
+                size = skeleton.container_len(container) * factor + (entry.span.encoded_len() + 4) * factor;
             } else {
                 size += cost;
             }
@@ -276,13 +260,8 @@ impl RecordLayout {
 
 impl Skeleton {
     fn container_len(&self, (ri, si): (usize, usize)) -> usize {
-        let resource = self.resources[ri].0.as_ref().map_or(0, |r| r.encoded_len())
-            + self.resources[ri].1.len();
-        let scope = self.scopes[ri][si]
-            .0
-            .as_ref()
-            .map_or(0, |s| s.encoded_len())
-            + self.scopes[ri][si].1.len();
+        let resource = self.resources[ri].0.as_ref().map_or(0, |r| r.encoded_len()) + self.resources[ri].1.len();
+        let scope = self.scopes[ri][si].0.as_ref().map_or(0, |s| s.encoded_len()) + self.scopes[ri][si].1.len();
         resource + scope + 16
     }
 
@@ -332,11 +311,7 @@ impl Skeleton {
             .flat_map(|ss| ss.spans);
         spans
             .zip(origin)
-            .map(|(span, (resource, scope))| Entry {
-                resource,
-                scope,
-                span,
-            })
+            .map(|(span, (resource, scope))| Entry { resource, scope, span })
             .collect()
     }
 }
@@ -391,9 +366,7 @@ mod tests {
             .records
             .iter()
             .map(|r| match encoding {
-                ValueEncoding::OtlpProto => {
-                    ExportTraceServiceRequest::decode(&r.value[..]).unwrap()
-                }
+                ValueEncoding::OtlpProto => ExportTraceServiceRequest::decode(&r.value[..]).unwrap(),
                 ValueEncoding::OtlpJson => json::decode_request(&r.value).unwrap(),
             })
             .collect()
@@ -439,10 +412,7 @@ mod tests {
                 out.batch.records.len()
             );
             for record in &out.batch.records {
-                assert!(
-                    record.value.len() + record.key.len() + out.batch.headers.encoded_len()
-                        <= 16 * 1024
-                );
+                assert!(record.value.len() + record.key.len() + out.batch.headers.encoded_len() <= 16 * 1024);
                 assert_eq!(record.key, "p");
             }
             let decoded = decode_all(&out.batch, encoding);

@@ -2,9 +2,13 @@
 
 /// (file name, YAML text) of every built-in template.
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "openinference.yaml",
-        include_str!("../../templates/openinference.yaml"),
-    ),
+    ("openinference.yaml", include_str!("../../templates/openinference.yaml")),
+    ("openllmetry.yaml", include_str!("../../templates/openllmetry.yaml")),
+    ("vercel_ai.yaml", include_str!("../../templates/vercel_ai.yaml")),
+    ("claude_code.yaml", include_str!("../../templates/claude_code.yaml")),
+    ("codex.yaml", include_str!("../../templates/codex.yaml")),
+    ("gemini_cli.yaml", include_str!("../../templates/gemini_cli.yaml")),
+    ("pydantic_ai.yaml", include_str!("../../templates/pydantic_ai.yaml")),
+    ("langsmith.yaml", include_str!("../../templates/langsmith.yaml")),
     ("auto.yaml", include_str!("../../templates/auto.yaml")),
 ];

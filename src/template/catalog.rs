@@ -77,11 +77,7 @@ pub struct TemplateCatalog {
 }
 
 fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |v: &str| -> Vec<u64> {
-        v.split(['.', '-'])
-            .map(|p| p.parse().unwrap_or(0))
-            .collect()
-    };
+    let parts = |v: &str| -> Vec<u64> { v.split(['.', '-']).map(|p| p.parse().unwrap_or(0)).collect() };
     parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
 }
 
@@ -252,10 +248,7 @@ impl TemplateCatalog {
 }
 
 /// Templates with `include:` get the included templates' groups in front of their own.
-fn compose_includes(
-    base: Vec<Arc<CatalogEntry>>,
-    errors: &mut Vec<TemplateError>,
-) -> Vec<Arc<CatalogEntry>> {
+fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError>) -> Vec<Arc<CatalogEntry>> {
     let lookup = |slug: &str| {
         base.iter()
             .filter(|e| e.slug == slug)
@@ -281,12 +274,7 @@ fn compose_includes(
                         entry.origin
                     ))
                 }
-                None => {
-                    missing = Some(format!(
-                        "{}: included template `{slug}` does not exist",
-                        entry.origin
-                    ))
-                }
+                None => missing = Some(format!("{}: included template `{slug}` does not exist", entry.origin)),
             }
         }
         if let Some(message) = missing {

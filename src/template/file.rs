@@ -45,10 +45,7 @@ impl TemplateFile {
             None => "1".to_owned(),
             Some(serde_yaml_ng::Value::String(s)) => s.clone(),
             Some(serde_yaml_ng::Value::Number(n)) => n.to_string(),
-            Some(other) => serde_yaml_ng::to_string(other)
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
+            Some(other) => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_owned(),
         }
     }
 }

@@ -24,11 +24,7 @@ pub struct StatementFailure {
 impl StatementGroup {
     /// Runs the group on one item. Under `propagate` the first error is returned; under
     /// `ignore`/`silent` errors are collected and the next statement runs.
-    pub fn run(
-        &self,
-        target: &mut Target<'_>,
-        failures: &mut Vec<StatementFailure>,
-    ) -> Result<(), StatementFailure> {
+    pub fn run(&self, target: &mut Target<'_>, failures: &mut Vec<StatementFailure>) -> Result<(), StatementFailure> {
         if !self.conditions.is_empty() {
             let mut any = false;
             for condition in &self.conditions {

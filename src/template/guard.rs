@@ -44,11 +44,7 @@ pub fn restore(request: &mut ExportTraceServiceRequest, provenance: &Provenance)
     let mut violations = 0;
     for rs in &mut request.resource_spans {
         let resource = rs.resource.get_or_insert_with(Default::default);
-        let current: Vec<&KeyValue> = resource
-            .attributes
-            .iter()
-            .filter(|kv| is_protected(&kv.key))
-            .collect();
+        let current: Vec<&KeyValue> = resource.attributes.iter().filter(|kv| is_protected(&kv.key)).collect();
         if !provenance.matches(&current) {
             violations += 1;
         }

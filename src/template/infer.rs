@@ -20,9 +20,7 @@ impl PathUse {
 
     pub fn condition(&mut self, condition: &BoolExpr) {
         match condition {
-            BoolExpr::Or(items) | BoolExpr::And(items) => {
-                items.iter().for_each(|c| self.condition(c))
-            }
+            BoolExpr::Or(items) | BoolExpr::And(items) => items.iter().for_each(|c| self.condition(c)),
             BoolExpr::Not(inner) => self.condition(inner),
             BoolExpr::Compare { lhs, rhs, .. } => {
                 self.value(lhs);

@@ -4,6 +4,7 @@
 mod builtin;
 mod catalog;
 mod file;
+pub mod golden;
 mod group;
 pub mod guard;
 mod infer;

@@ -77,16 +77,11 @@ struct GroupSource {
 
 impl CompiledTemplate {
     /// Parses and compiles a template file; `origin` names it in errors.
-    pub fn compile(
-        source: &str,
-        origin: &str,
-        registry: &Registry,
-    ) -> Result<CompiledTemplate, TemplateError> {
-        let file: TemplateFile =
-            serde_yaml_ng::from_str(source).map_err(|e| TemplateError::Yaml {
-                origin: origin.to_owned(),
-                message: e.to_string(),
-            })?;
+    pub fn compile(source: &str, origin: &str, registry: &Registry) -> Result<CompiledTemplate, TemplateError> {
+        let file: TemplateFile = serde_yaml_ng::from_str(source).map_err(|e| TemplateError::Yaml {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
         let default_mode = file.error_mode.unwrap_or_default();
         // Consecutive flat statements form one group whose context is inferred.
         let mut sources: Vec<GroupSource> = Vec::new();
@@ -94,11 +89,7 @@ impl CompiledTemplate {
         for entry in file.trace_statements {
             match entry {
                 StatementEntry::Flat(statement) => match sources.last_mut() {
-                    Some(last)
-                        if last.context.is_none()
-                            && last.conditions.is_empty()
-                            && last.error_mode.is_none() =>
-                    {
+                    Some(last) if last.context.is_none() && last.conditions.is_empty() && last.error_mode.is_none() => {
                         last.statements.push(statement)
                     }
                     _ => sources.push(GroupSource {
@@ -140,10 +131,7 @@ impl CompiledTemplate {
     }
 
     /// Applies every group in order to the request.
-    pub fn apply(
-        &self,
-        request: &mut ExportTraceServiceRequest,
-    ) -> Result<ApplyReport, ApplyError> {
+    pub fn apply(&self, request: &mut ExportTraceServiceRequest) -> Result<ApplyReport, ApplyError> {
         let mut failures: Vec<StatementFailure> = Vec::new();
         for group in &self.groups {
             run_group(group, request, &mut failures).map_err(|f| ApplyError::Statement {
@@ -152,17 +140,13 @@ impl CompiledTemplate {
             })?;
         }
         Ok(ApplyReport {
-            failures: failures
-                .into_iter()
-                .map(|f| (f.statement, f.error.0))
-                .collect(),
+            failures: failures.into_iter().map(|f| (f.statement, f.error.0)).collect(),
         })
     }
 
     /// OTLP/JSON in, OTLP/JSON out: what `intake template apply` does.
     pub fn apply_otlp_json(&self, input: &[u8]) -> Result<(Vec<u8>, ApplyReport), ApplyError> {
-        let mut request =
-            json::decode_request(input).map_err(|e| ApplyError::Input(e.to_string()))?;
+        let mut request = json::decode_request(input).map_err(|e| ApplyError::Input(e.to_string()))?;
         let report = self.apply(&mut request)?;
         Ok((json::encode_request(&request), report))
     }
@@ -176,16 +160,18 @@ fn compile_group(
     cursor: &mut usize,
     registry: &Registry,
 ) -> Result<StatementGroup, TemplateError> {
-    let render = |e: &ParseError, text: &str, at: (usize, usize)| {
-        TemplateError::Statement(e.render(origin, at.0, at.1, text))
-    };
+    let render =
+        |e: &ParseError, text: &str, at: (usize, usize)| TemplateError::Statement(e.render(origin, at.0, at.1, text));
     let mut parsed = Vec::new();
     for text in &group.statements {
         let at = locate(source, text, cursor);
         let ast = parse_statement(text).map_err(|e| render(&e, text, at))?;
         if let Some(key) = super::guard::static_violation(&ast) {
             return Err(render(
-                &ParseError::new(0, format!("statement targets `{key}`, an attribute the receiver owns; templates cannot change it")),
+                &ParseError::new(
+                    0,
+                    format!("statement targets `{key}`, an attribute the receiver owns; templates cannot change it"),
+                ),
                 text,
                 at,
             ));
@@ -195,11 +181,7 @@ fn compile_group(
     let mut conditions = Vec::new();
     for text in &group.conditions {
         let at = locate(source, text, cursor);
-        conditions.push((
-            text,
-            at,
-            parse_condition(text).map_err(|e| render(&e, text, at))?,
-        ));
+        conditions.push((text, at, parse_condition(text).map_err(|e| render(&e, text, at))?));
     }
     let explicit = match &group.context {
         Some(name) => Some(ContextKind::parse(name).ok_or_else(|| {
@@ -232,11 +214,7 @@ fn compile_group(
     };
     let statements = parsed
         .iter()
-        .map(|(text, at, ast)| {
-            compiler
-                .statement(ast, text)
-                .map_err(|e| render(&e, text, *at))
-        })
+        .map(|(text, at, ast)| compiler.statement(ast, text).map_err(|e| render(&e, text, *at)))
         .collect::<Result<Vec<_>, _>>()?;
     let conditions = conditions
         .iter()

@@ -17,8 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use intake::auth::source::KeyFile;
 use intake::auth::{KeyEntry, KeyHasher, KeyPrefix};
 use intake::otlp::{
-    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans,
-    Span,
+    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
 };
 use intake::secret::Secret;
 use prost::Message;
@@ -90,9 +89,7 @@ fn tansu_binary() -> PathBuf {
     }
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
-        });
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
     let candidate = cargo_home.join("bin/tansu");
     assert!(
         candidate.is_file(),
@@ -128,13 +125,7 @@ impl Tansu {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let log = std::fs::File::create(&self.log).expect("tansu log");
         let child = Command::new(tansu_binary())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
             .args(["--storage-engine", "memory://tansu/"])
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::null())
@@ -205,10 +196,7 @@ impl Drop for Tansu {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_ref() {
             // A paused broker must be resumed to die cleanly.
-            let _ = Command::new("kill")
-                .arg("-CONT")
-                .arg(child.id().to_string())
-                .status();
+            let _ = Command::new("kill").arg("-CONT").arg(child.id().to_string()).status();
         }
         self.kill();
     }
@@ -227,9 +215,7 @@ pub struct Consumed {
 impl Consumed {
     pub fn request(&self) -> ExportTraceServiceRequest {
         match self.headers.get("content-type").map(String::as_str) {
-            Some("application/json") => {
-                intake::otlp::json::decode_request(&self.value).expect("OTLP/JSON record")
-            }
+            Some("application/json") => intake::otlp::json::decode_request(&self.value).expect("OTLP/JSON record"),
             _ => ExportTraceServiceRequest::decode(&self.value[..]).expect("OTLP protobuf record"),
         }
     }
@@ -265,11 +251,7 @@ impl KafkaReader {
     }
 
     /// Reads until `enough` says so or `timeout` passes; returns what was read.
-    pub fn read_until(
-        &self,
-        timeout: Duration,
-        enough: impl Fn(&[Consumed]) -> bool,
-    ) -> Vec<Consumed> {
+    pub fn read_until(&self, timeout: Duration, enough: impl Fn(&[Consumed]) -> bool) -> Vec<Consumed> {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         while Instant::now() < deadline && !enough(&out) {
@@ -285,8 +267,7 @@ impl KafkaReader {
                         }
                     }
                     out.push(Consumed {
-                        key: String::from_utf8_lossy(message.key().unwrap_or_default())
-                            .into_owned(),
+                        key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
                         value: message.payload().unwrap_or_default().to_vec(),
                         headers,
                         partition: message.partition(),
@@ -300,11 +281,7 @@ impl KafkaReader {
     }
 
     /// Reads until `timeout`, collecting every span.
-    pub fn spans_until(
-        &self,
-        timeout: Duration,
-        expected_spans: usize,
-    ) -> Vec<(Consumed, Span, Resource)> {
+    pub fn spans_until(&self, timeout: Duration, expected_spans: usize) -> Vec<(Consumed, Span, Resource)> {
         let records = self.read_until(timeout, |r| count_spans(r) >= expected_spans);
         // Anything extra would be a duplicate or stray: read a little longer to see it.
         let extra = self.read_until(Duration::from_millis(500), |_| false);
@@ -317,10 +294,7 @@ impl KafkaReader {
 }
 
 fn count_spans(records: &[Consumed]) -> usize {
-    records
-        .iter()
-        .map(|r| intake::otlp::span_count(&r.request()))
-        .sum()
+    records.iter().map(|r| intake::otlp::span_count(&r.request())).sum()
 }
 
 pub fn flatten(record: &Consumed) -> Vec<(Consumed, Span, Resource)> {
@@ -458,11 +432,7 @@ impl Intake {
             }
         }
         let child = command
-            .args([
-                "--config",
-                config_path.to_str().expect("utf-8 path"),
-                "serve",
-            ])
+            .args(["--config", config_path.to_str().expect("utf-8 path"), "serve"])
             .env("RUST_LOG", "intake=debug,librdkafka=debug,info")
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -532,10 +502,7 @@ impl Intake {
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!(
-            "intake did not exit within {timeout:?} of SIGTERM:\n{}",
-            self.logs()
-        );
+        panic!("intake did not exit within {timeout:?} of SIGTERM:\n{}", self.logs());
     }
 }
 
@@ -563,12 +530,7 @@ pub struct Reply {
 }
 
 /// POSTs to OTLP/HTTP.
-pub async fn http_post(
-    addr: SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Reply {
+pub async fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = http::Request::post(format!("http://{addr}{path}"));
     for (k, v) in headers {
@@ -603,11 +565,7 @@ pub async fn grpc_call(addr: SocketAddr, headers: &[(&str, &str)], frame: Vec<u8
         request = request.header(*k, *v);
     }
     let response = client
-        .request(
-            request
-                .body(Full::new(Bytes::from(frame)))
-                .expect("request"),
-        )
+        .request(request.body(Full::new(Bytes::from(frame))).expect("request"))
         .await
         .expect("grpc send");
     let (parts, body) = response.into_parts();
@@ -644,12 +602,7 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 /// A request with `spans` spans over `traces` traces, each span carrying `payload` bytes.
-pub fn make_request(
-    run: &str,
-    traces: usize,
-    spans: usize,
-    payload: usize,
-) -> ExportTraceServiceRequest {
+pub fn make_request(run: &str, traces: usize, spans: usize, payload: usize) -> ExportTraceServiceRequest {
     let mut out = Vec::new();
     for i in 0..spans {
         let trace = (i % traces.max(1)) as u64 + 1;
@@ -658,16 +611,11 @@ pub fn make_request(
         trace_id[8..].copy_from_slice(&trace.to_be_bytes());
         out.push(Span {
             trace_id: trace_id.to_vec(),
-            span_id: (free_hash(run).wrapping_add(i as u64 + 1))
-                .to_be_bytes()
-                .to_vec(),
+            span_id: (free_hash(run).wrapping_add(i as u64 + 1)).to_be_bytes().to_vec(),
             name: format!("{run}-span-{i}"),
             start_time_unix_nano: 1_700_000_000_000_000_000 + i as u64,
             end_time_unix_nano: 1_700_000_000_000_000_100 + i as u64,
-            attributes: vec![
-                kv_str("test.run", run),
-                kv_str("payload", &"x".repeat(payload)),
-            ],
+            attributes: vec![kv_str("test.run", run), kv_str("payload", &"x".repeat(payload))],
             ..Default::default()
         });
     }
@@ -688,9 +636,8 @@ pub fn make_request(
 
 fn free_hash(s: &str) -> u64 {
     // FNV-1a: stable ids per run name.
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    s.bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 pub fn kv_str(key: &str, value: &str) -> KeyValue {
@@ -721,17 +668,12 @@ fn parse_sdk_output(output: std::process::Output) -> SdkRun {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let line = stdout.lines().last().unwrap_or("");
-    let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
-        panic!("client printed no result ({e}):\nstdout: {stdout}\nstderr: {stderr}")
-    });
+    let parsed: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("client printed no result ({e}):\nstdout: {stdout}\nstderr: {stderr}"));
     let ids = |name: &str| -> Vec<String> {
         parsed[name]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
     SdkRun {
@@ -750,9 +692,9 @@ pub fn python_export(env: &[(&str, String)]) -> SdkRun {
     for (k, v) in env {
         command.env(k, v);
     }
-    let output = command.output().unwrap_or_else(|e| {
-        panic!("cannot run {python}: {e}; run `bash .ci/run` to install the clients")
-    });
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}; run `bash .ci/run` to install the clients"));
     let run = parse_sdk_output(output);
     assert!(
         !run.output.contains("ModuleNotFoundError"),

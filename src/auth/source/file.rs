@@ -66,9 +66,7 @@ impl KeyFile {
                 .into_record()
                 .map_err(|m| invalid(format!("keys[{index}] (lookup_id {lookup_id}): {m}")))?;
             if records.insert(lookup_id.clone(), record).is_some() {
-                return Err(invalid(format!(
-                    "keys[{index}]: duplicate lookup_id {lookup_id}"
-                )));
+                return Err(invalid(format!("keys[{index}]: duplicate lookup_id {lookup_id}")));
             }
         }
         Ok(records)
@@ -102,10 +100,7 @@ impl FileKeySource {
 
     /// Like `open`, and keys naming a template `check` does not know are rejected at load
     /// (logged and left out), never discovered at request time.
-    pub fn open_checked(
-        path: impl Into<PathBuf>,
-        check: Option<TemplateCheck>,
-    ) -> Result<Self, KeySourceError> {
+    pub fn open_checked(path: impl Into<PathBuf>, check: Option<TemplateCheck>) -> Result<Self, KeySourceError> {
         let path = path.into();
         let text = read_capped(&path)?;
         let records = filter_templates(KeyFile::parse(&text, &path)?, check.as_ref(), &path);
@@ -233,20 +228,14 @@ fn read_capped(path: &Path) -> Result<String, KeySourceError> {
     if meta.len() > MAX_KEY_FILE_BYTES {
         return Err(KeySourceError::Invalid {
             path: path.display().to_string(),
-            message: format!(
-                "file is {} bytes; the limit is {MAX_KEY_FILE_BYTES}",
-                meta.len()
-            ),
+            message: format!("file is {} bytes; the limit is {MAX_KEY_FILE_BYTES}", meta.len()),
         });
     }
     std::fs::read_to_string(path).map_err(io)
 }
 
 impl KeySource for FileKeySource {
-    fn lookup<'a>(
-        &'a self,
-        lookup_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
+    fn lookup<'a>(&'a self, lookup_id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let found = self.snapshot().get(lookup_id).cloned();
         Box::pin(async move { Ok(found) })
@@ -281,11 +270,7 @@ mod tests {
         assert_eq!(source.len(), 1);
         assert!(!source.reload_if_changed().unwrap());
 
-        std::fs::write(
-            &path,
-            row("AAAAAAAAAAAAAAAA", "revoked_at = \"2020-01-01T00:00:00Z\""),
-        )
-        .unwrap();
+        std::fs::write(&path, row("AAAAAAAAAAAAAAAA", "revoked_at = \"2020-01-01T00:00:00Z\"")).unwrap();
         assert!(source.reload_if_changed().unwrap());
         assert!(source.snapshot()["AAAAAAAAAAAAAAAA"].revoked_at.is_some());
 
@@ -296,17 +281,8 @@ mod tests {
 
     #[test]
     fn duplicate_lookup_ids_are_rejected_with_the_row() {
-        let text = format!(
-            "{}{}",
-            row("AAAAAAAAAAAAAAAA", ""),
-            row("AAAAAAAAAAAAAAAA", "")
-        );
-        let err = KeyFile::parse(&text, Path::new("k.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("keys[1]") && err.contains("duplicate"),
-            "{err}"
-        );
+        let text = format!("{}{}", row("AAAAAAAAAAAAAAAA", ""), row("AAAAAAAAAAAAAAAA", ""));
+        let err = KeyFile::parse(&text, Path::new("k.toml")).unwrap_err().to_string();
+        assert!(err.contains("keys[1]") && err.contains("duplicate"), "{err}");
     }
 }

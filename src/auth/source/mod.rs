@@ -30,10 +30,7 @@ pub enum KeySourceError {
 
 /// A store of key records, looked up by lookup id.
 pub trait KeySource: Send + Sync + 'static {
-    fn lookup<'a>(
-        &'a self,
-        lookup_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>>;
+    fn lookup<'a>(&'a self, lookup_id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>>;
 
     /// Whether the source can answer lookups (drives `/readyz`).
     fn is_ready(&self) -> bool;

@@ -2,9 +2,8 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::otlp::{
-    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest,
-    InstrumentationScope, KeyValue, KeyValueList, Resource, ResourceSpans, ScopeSpans, Span,
-    Status,
+    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest, InstrumentationScope,
+    KeyValue, KeyValueList, Resource, ResourceSpans, ScopeSpans, Span, Status,
 };
 
 /// An id that is neither hex nor base64 decodes to this length-1 value, which no id field
@@ -19,13 +18,12 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
         return Ok(ExportTraceServiceRequest::default());
     }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
     let object = as_object(&value).map_err(DecodeError::Json)?;
     let mut request = ExportTraceServiceRequest::default();
     if let Some(list) = field(object, "resourceSpans", "resource_spans") {
-        request.resource_spans = array(list, resource_spans)
-            .map_err(|e| DecodeError::Json(format!("resourceSpans{e}")))?;
+        request.resource_spans =
+            array(list, resource_spans).map_err(|e| DecodeError::Json(format!("resourceSpans{e}")))?;
     }
     Ok(request)
 }
@@ -33,10 +31,7 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
 /// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
 /// parsers also accept. `null` counts as absent.
 fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
-    object
-        .get(camel)
-        .or_else(|| object.get(snake))
-        .filter(|v| !v.is_null())
+    object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
 }
 
 fn as_object(value: &Value) -> Res<&Map<String, Value>> {
@@ -109,9 +104,7 @@ fn i64_value(value: &Value) -> Res<i64> {
                     .map(|f| f as i64)
             })
             .ok_or_else(|| format!(": {n} is not a 64-bit integer")),
-        Value::String(s) => s
-            .parse::<i64>()
-            .map_err(|_| format!(": `{s}` is not a 64-bit integer")),
+        Value::String(s) => s.parse::<i64>().map_err(|_| format!(": `{s}` is not a 64-bit integer")),
         other => Err(format!(": expected an integer, found {}", kind(other))),
     }
 }
@@ -132,9 +125,7 @@ fn f64_value(value: &Value) -> Res<f64> {
             "NaN" => Ok(f64::NAN),
             "Infinity" => Ok(f64::INFINITY),
             "-Infinity" => Ok(f64::NEG_INFINITY),
-            other => other
-                .parse::<f64>()
-                .map_err(|_| format!(": `{other}` is not a number")),
+            other => other.parse::<f64>().map_err(|_| format!(": `{other}` is not a number")),
         },
         other => Err(format!(": expected a number, found {}", kind(other))),
     }
@@ -145,9 +136,7 @@ fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
     match value {
         Value::String(s) => match names.iter().position(|n| n == s) {
             Some(i) => Ok(i as i32),
-            None => s
-                .parse::<i32>()
-                .map_err(|_| format!(": unknown enum value `{s}`")),
+            None => s.parse::<i32>().map_err(|_| format!(": unknown enum value `{s}`")),
         },
         other => {
             let v = i64_value(other)?;
@@ -185,12 +174,7 @@ fn opt_id(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<Vec<u8>>
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
 }
 
-fn opt_list<T>(
-    object: &Map<String, Value>,
-    camel: &str,
-    snake: &str,
-    item: impl Fn(&Value) -> Res<T>,
-) -> Res<Vec<T>> {
+fn opt_list<T>(object: &Map<String, Value>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
 }
 
@@ -200,9 +184,7 @@ fn opt_message<T>(
     snake: &str,
     decode: impl Fn(&Value) -> Res<T>,
 ) -> Res<Option<T>> {
-    field(object, camel, snake)
-        .map(|v| at(camel, decode(v)))
-        .transpose()
+    field(object, camel, snake).map(|v| at(camel, decode(v))).transpose()
 }
 
 fn dropped_attributes(object: &Map<String, Value>) -> Res<u32> {
@@ -210,8 +192,7 @@ fn dropped_attributes(object: &Map<String, Value>) -> Res<u32> {
 }
 
 fn attributes(object: &Map<String, Value>) -> Res<Vec<KeyValue>> {
-    field(object, "attributes", "attributes")
-        .map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
+    field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
 }
 
 fn key_value(value: &Value) -> Res<KeyValue> {
@@ -232,27 +213,22 @@ fn any_value(value: &Value) -> Res<AnyValue> {
         }
         let decoded = match name.as_str() {
             "stringValue" | "string_value" => any_value::Value::StringValue(at(name, string(v))?),
-            "boolValue" | "bool_value" => {
-                any_value::Value::BoolValue(v.as_bool().ok_or_else(|| {
-                    format!(".{name}: expected a boolean, found {}", self::kind(v))
-                })?)
-            }
+            "boolValue" | "bool_value" => any_value::Value::BoolValue(
+                v.as_bool()
+                    .ok_or_else(|| format!(".{name}: expected a boolean, found {}", self::kind(v)))?,
+            ),
             "intValue" | "int_value" => any_value::Value::IntValue(at(name, i64_value(v))?),
-            "doubleValue" | "double_value" => {
-                any_value::Value::DoubleValue(at(name, f64_value(v))?)
-            }
+            "doubleValue" | "double_value" => any_value::Value::DoubleValue(at(name, f64_value(v))?),
             "arrayValue" | "array_value" => {
                 let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values").map_or(Ok(Vec::new()), |vals| {
-                    at(name, at("values", array(vals, any_value)))
-                })?;
+                let values = field(inner, "values", "values")
+                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, any_value))))?;
                 any_value::Value::ArrayValue(ArrayValue { values })
             }
             "kvlistValue" | "kvlist_value" => {
                 let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values").map_or(Ok(Vec::new()), |vals| {
-                    at(name, at("values", array(vals, key_value)))
-                })?;
+                let values = field(inner, "values", "values")
+                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, key_value))))?;
                 any_value::Value::KvlistValue(KeyValueList { values })
             }
             "bytesValue" | "bytes_value" => {
@@ -340,8 +316,7 @@ fn span(value: &Value) -> Res<Span> {
         parent_span_id: opt_id(object, "parentSpanId", "parent_span_id")?,
         flags: opt_u32(object, "flags", "flags")?,
         name: opt_string(object, "name", "name")?,
-        kind: field(object, "kind", "kind")
-            .map_or(Ok(0), |v| at("kind", enum_value(v, SPAN_KINDS)))?,
+        kind: field(object, "kind", "kind").map_or(Ok(0), |v| at("kind", enum_value(v, SPAN_KINDS)))?,
         start_time_unix_nano: opt_u64(object, "startTimeUnixNano", "start_time_unix_nano")?,
         end_time_unix_nano: opt_u64(object, "endTimeUnixNano", "end_time_unix_nano")?,
         attributes: attributes(object)?,
@@ -380,8 +355,7 @@ fn status(value: &Value) -> Res<Status> {
     let object = as_object(value)?;
     Ok(Status {
         message: opt_string(object, "message", "message")?,
-        code: field(object, "code", "code")
-            .map_or(Ok(0), |v| at("code", enum_value(v, STATUS_CODES)))?,
+        code: field(object, "code", "code").map_or(Ok(0), |v| at("code", enum_value(v, STATUS_CODES)))?,
     })
 }
 
@@ -400,10 +374,7 @@ mod tests {
             "status":{"code":"STATUS_CODE_ERROR","message":"boom"},"unknownField":{"x":1}}]}]}]}"#;
         let request = decode_request(body).unwrap();
         let span = &request.resource_spans[0].scope_spans[0].spans[0];
-        assert_eq!(
-            hex::encode(&span.trace_id),
-            "5b8efff798038103d269b633813fc60c"
-        );
+        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
         assert_eq!(span.kind, 2);
         assert_eq!(span.start_time_unix_nano, 1544712660000000000);
         assert_eq!(span.end_time_unix_nano, 1544712661000000000);
@@ -426,17 +397,13 @@ mod tests {
         let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ="}]}]}]}"#;
         let request = decode_request(body).unwrap();
         let span = &request.resource_spans[0].scope_spans[0].spans[0];
-        assert_eq!(
-            hex::encode(&span.trace_id),
-            "5b8efff798038103d269b633813fc60c"
-        );
+        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
         assert_eq!(hex::encode(&span.span_id), "eee19b7ec3c1b174");
     }
 
     #[test]
     fn errors_carry_the_path() {
-        let body =
-            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}"#;
+        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}"#;
         let err = decode_request(body).unwrap_err().to_string();
         assert!(
             err.contains("resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"),

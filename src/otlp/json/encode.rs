@@ -3,8 +3,8 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
 use crate::otlp::{
-    any_value, span, AnyValue, EntityRef, ExportTraceServiceRequest, ExportTraceServiceResponse,
-    InstrumentationScope, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, Status,
+    any_value, span, AnyValue, EntityRef, ExportTraceServiceRequest, ExportTraceServiceResponse, InstrumentationScope,
+    KeyValue, Resource, ResourceSpans, ScopeSpans, Span, Status,
 };
 
 /// Serializes a request as OTLP/JSON. Default values are omitted, as proto3 JSON does.
@@ -23,9 +23,7 @@ pub fn encode_response(response: &ExportTraceServiceResponse) -> Vec<u8> {
         out.extend_from_slice(b"\"partialSuccess\":{");
         let mut first = true;
         if partial.rejected_spans != 0 {
-            out.extend_from_slice(
-                format!("\"rejectedSpans\":\"{}\"", partial.rejected_spans).as_bytes(),
-            );
+            out.extend_from_slice(format!("\"rejectedSpans\":\"{}\"", partial.rejected_spans).as_bytes());
             first = false;
         }
         if !partial.error_message.is_empty() {
@@ -52,10 +50,7 @@ fn write_into<T: Serialize>(out: &mut Vec<u8>, value: &T) {
 impl Serialize for JsonRequest<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(
-            "resourceSpans",
-            &Seq(&self.0.resource_spans, JsResourceSpans),
-        )?;
+        map.serialize_entry("resourceSpans", &Seq(&self.0.resource_spans, JsResourceSpans))?;
         map.end()
     }
 }
@@ -320,17 +315,12 @@ impl Serialize for JsAnyValue<'_> {
             None | Some(any_value::Value::StringValueStrindex(_)) => {}
             Some(any_value::Value::StringValue(v)) => map.serialize_entry("stringValue", v)?,
             Some(any_value::Value::BoolValue(v)) => map.serialize_entry("boolValue", v)?,
-            Some(any_value::Value::IntValue(v)) => {
-                map.serialize_entry("intValue", &Int64Str(*v))?
-            }
+            Some(any_value::Value::IntValue(v)) => map.serialize_entry("intValue", &Int64Str(*v))?,
             Some(any_value::Value::DoubleValue(v)) => {
                 if v.is_nan() {
                     map.serialize_entry("doubleValue", "NaN")?
                 } else if v.is_infinite() {
-                    map.serialize_entry(
-                        "doubleValue",
-                        if *v > 0.0 { "Infinity" } else { "-Infinity" },
-                    )?
+                    map.serialize_entry("doubleValue", if *v > 0.0 { "Infinity" } else { "-Infinity" })?
                 } else {
                     map.serialize_entry("doubleValue", v)?
                 }
@@ -341,10 +331,9 @@ impl Serialize for JsAnyValue<'_> {
             Some(any_value::Value::KvlistValue(v)) => {
                 map.serialize_entry("kvlistValue", &ValuesOf(&v.values, JsKeyValue))?
             }
-            Some(any_value::Value::BytesValue(v)) => map.serialize_entry(
-                "bytesValue",
-                &base64::engine::general_purpose::STANDARD.encode(v),
-            )?,
+            Some(any_value::Value::BytesValue(v)) => {
+                map.serialize_entry("bytesValue", &base64::engine::general_purpose::STANDARD.encode(v))?
+            }
         }
         map.end()
     }
@@ -379,10 +368,7 @@ mod tests {
         let request = ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: Some(Resource {
-                    attributes: vec![kv(
-                        "service.name",
-                        any_value::Value::StringValue("s".into()),
-                    )],
+                    attributes: vec![kv("service.name", any_value::Value::StringValue("s".into()))],
                     ..Default::default()
                 }),
                 scope_spans: vec![ScopeSpans {
@@ -415,10 +401,7 @@ mod tests {
                             kv(
                                 "m",
                                 any_value::Value::KvlistValue(KeyValueList {
-                                    values: vec![kv(
-                                        "x",
-                                        any_value::Value::StringValue("ü".into()),
-                                    )],
+                                    values: vec![kv("x", any_value::Value::StringValue("ü".into()))],
                                 }),
                             ),
                         ],
@@ -450,14 +433,8 @@ mod tests {
             text.contains(r#""traceId":"07070707070707070707070707070707""#),
             "{text}"
         );
-        assert!(
-            text.contains(r#""startTimeUnixNano":"18446744073709551615""#),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#""intValue":"-9223372036854775808""#),
-            "{text}"
-        );
+        assert!(text.contains(r#""startTimeUnixNano":"18446744073709551615""#), "{text}");
+        assert!(text.contains(r#""intValue":"-9223372036854775808""#), "{text}");
         assert_eq!(decode_request(&json).unwrap(), request);
     }
 
@@ -473,9 +450,6 @@ mod tests {
             String::from_utf8(encode_response(&response)).unwrap(),
             r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"x \"y\""}}"#
         );
-        assert_eq!(
-            encode_response(&ExportTraceServiceResponse::default()),
-            b"{}"
-        );
+        assert_eq!(encode_response(&ExportTraceServiceResponse::default()), b"{}");
     }
 }

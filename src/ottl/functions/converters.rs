@@ -14,49 +14,29 @@ use crate::ottl::ast::CompareOp;
 
 pub const SPECS: &[FunctionSpec] = &[
     converter("Int", &[req("value")], |a| call(a, &["value"], to_int)),
-    converter("Double", &[req("value")], |a| {
-        call(a, &["value"], to_double)
-    }),
-    converter("String", &[req("value")], |a| {
-        call(a, &["value"], to_string)
-    }),
+    converter("Double", &[req("value")], |a| call(a, &["value"], to_double)),
+    converter("String", &[req("value")], |a| call(a, &["value"], to_string)),
     converter("Bool", &[req("value")], |a| call(a, &["value"], to_bool)),
-    converter("ParseJSON", &[req("target")], |a| {
-        call(a, &["target"], parse_json)
-    }),
+    converter("ParseJSON", &[req("target")], |a| call(a, &["target"], parse_json)),
     converter("IsString", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::Str(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
     }),
     converter("IsInt", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::Int(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
     }),
     converter("IsDouble", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::Float(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
     }),
     converter("IsBool", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::Bool(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
     }),
     converter("IsMap", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::Map(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
     }),
     converter("IsList", &[req("value")], |a| {
-        call(a, &["value"], |v| {
-            Ok(Value::Bool(matches!(v[0], Value::List(_))))
-        })
+        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
     }),
-    converter("IsEmpty", &[req("value")], |a| {
-        call(a, &["value"], is_empty)
-    }),
+    converter("IsEmpty", &[req("value")], |a| call(a, &["value"], is_empty)),
     converter("Coalesce", &[req("values")], build_coalesce),
     converter("ContainsValue", &[req("target"), req("item")], |a| {
         call(a, &["target", "item"], contains_value)
@@ -81,15 +61,11 @@ pub const SPECS: &[FunctionSpec] = &[
         call(a, &["bytes"], |v| id::<8>(&v[0]).map(Value::SpanId))
     }),
     converter("UUID", &[], |a| {
-        call(a, &[], |_| {
-            Ok(Value::string(uuid::Uuid::new_v4().to_string()))
-        })
+        call(a, &[], |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
     }),
     converter("IsRootSpan", &[], build_is_root_span),
     converter("Log", &[req("value")], |a| call(a, &["value"], log)),
-    converter("IsValidLuhn", &[req("value")], |a| {
-        call(a, &["value"], luhn)
-    }),
+    converter("IsValidLuhn", &[req("value")], |a| call(a, &["value"], luhn)),
 ];
 
 fn to_int(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -118,12 +94,7 @@ fn to_string(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::Str(s) => Value::string(s.to_string()),
         // Ids are byte arrays to String: JSON arrays, as upstream prints them.
         Value::TraceId(_) | Value::SpanId(_) => Value::string(v[0].to_json().to_string()),
-        other => Value::string(
-            other
-                .as_string_like()
-                .map(|s| s.into_owned())
-                .unwrap_or_default(),
-        ),
+        other => Value::string(other.as_string_like().map(|s| s.into_owned()).unwrap_or_default()),
     })
 }
 
@@ -166,8 +137,7 @@ pub fn json_to_any(json: serde_json::Value) -> AnyValue {
 
 fn parse_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let text = expect_str(&v[0], "ParseJSON")?;
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| EvalError::new(format!("ParseJSON: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| EvalError::new(format!("ParseJSON: {e}")))?;
     match json {
         serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
             Ok(Value::from_any(&json_to_any(json)).into_owned())
@@ -220,16 +190,16 @@ fn contains_value(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             v[0].type_name()
         )));
     };
-    Ok(Value::Bool(items.iter().any(|item| {
-        compare(&Value::from_any(item), &v[1], CompareOp::Eq)
-    })))
+    Ok(Value::Bool(
+        items
+            .iter()
+            .any(|item| compare(&Value::from_any(item), &v[1], CompareOp::Eq)),
+    ))
 }
 
 fn index_of(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     Ok(Value::Int(match (&v[0], &v[1]) {
-        (Value::Str(s), Value::Str(needle)) => s
-            .find(needle.as_ref())
-            .map_or(-1, |i| s[..i].chars().count() as i64),
+        (Value::Str(s), Value::Str(needle)) => s.find(needle.as_ref()).map_or(-1, |i| s[..i].chars().count() as i64),
         (Value::List(items), needle) => items
             .iter()
             .position(|item| {
@@ -260,9 +230,7 @@ fn keys(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         )));
     };
     Ok(Value::List(Cow::Owned(
-        map.iter()
-            .map(|kv| Value::string(kv.key.clone()).into_any())
-            .collect(),
+        map.iter().map(|kv| Value::string(kv.key.clone()).into_any()).collect(),
     )))
 }
 
@@ -274,9 +242,7 @@ fn values(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         )));
     };
     Ok(Value::List(Cow::Owned(
-        map.iter()
-            .map(|kv| kv.value.clone().unwrap_or_default())
-            .collect(),
+        map.iter().map(|kv| kv.value.clone().unwrap_or_default()).collect(),
     )))
 }
 
@@ -308,10 +274,7 @@ fn sort(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             other => (
                 3,
                 0.0,
-                other
-                    .as_string_like()
-                    .map(|s| s.into_owned())
-                    .unwrap_or_default(),
+                other.as_string_like().map(|s| s.into_owned()).unwrap_or_default(),
             ),
         }
     };
@@ -375,11 +338,7 @@ fn slice_to_map(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             None => index.to_string(),
             Some(path) => match lookup(item, path).map(Value::from_any) {
                 Some(Value::Str(s)) => s.into_owned(),
-                Some(_) => {
-                    return Err(EvalError::new(
-                        "provided key path does not point to a string",
-                    ))
-                }
+                Some(_) => return Err(EvalError::new("provided key path does not point to a string")),
                 None => return Err(EvalError::new("provided object does not contain the path")),
             },
         };
@@ -404,9 +363,7 @@ fn slice_to_map(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
 fn id<const N: usize>(value: &Value<'_>) -> EvalResult<[u8; N]> {
     let bytes: Vec<u8> = match value {
         Value::Bytes(b) => b.to_vec(),
-        Value::Str(s) => {
-            hex::decode(s.as_ref()).map_err(|_| EvalError::new(format!("`{s}` is not hex")))?
-        }
+        Value::Str(s) => hex::decode(s.as_ref()).map_err(|_| EvalError::new(format!("`{s}` is not hex")))?,
         other => {
             return Err(EvalError::new(format!(
                 "expected bytes or a hex string but got {}",

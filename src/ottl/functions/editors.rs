@@ -84,29 +84,15 @@ pub const SPECS: &[FunctionSpec] = &[
     ),
     editor(
         "truncate_all",
-        &[
-            req("target"),
-            req("limit"),
-            opt("utf8_safe"),
-            opt("truncation_marker"),
-        ],
+        &[req("target"), req("limit"), opt("utf8_safe"), opt("truncation_marker")],
         build_truncate_all,
     ),
     editor(
         "flatten",
-        &[
-            req("target"),
-            opt("prefix"),
-            opt("depth"),
-            opt("resolve_conflicts"),
-        ],
+        &[req("target"), opt("prefix"), opt("depth"), opt("resolve_conflicts")],
         build_flatten,
     ),
-    editor(
-        "append",
-        &[req("target"), opt("value"), opt("values")],
-        build_append,
-    ),
+    editor("append", &[req("target"), opt("value"), opt("values")], build_append),
     editor(
         "delete_index",
         &[req("target"), req("start_index"), opt("end_index")],
@@ -190,12 +176,7 @@ impl Editor for DeleteKey {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         let key = match self.key.eval(target)? {
             Value::Str(s) => s.into_owned(),
-            other => {
-                return Err(EvalError::new(format!(
-                    "expected string but got {}",
-                    other.type_name()
-                )))
-            }
+            other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
         };
         edit_map(&self.target, target, |map| {
             map.retain(|kv| kv.key != key);
@@ -240,10 +221,7 @@ impl PatternArg {
                 Value::Str(s) => Regex::new(&s)
                     .map(Cow::Owned)
                     .map_err(|e| EvalError::new(format!("invalid regex `{s}`: {e}"))),
-                other => Err(EvalError::new(format!(
-                    "expected string but got {}",
-                    other.type_name()
-                ))),
+                other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
             },
         }
     }
@@ -323,9 +301,7 @@ impl Editor for MergeMaps {
         edit_map(&self.target, target, |map| {
             for kv in source {
                 match map.iter_mut().find(|t| t.key == kv.key) {
-                    Some(existing) if self.strategy != Strategy::Insert => {
-                        existing.value = kv.value
-                    }
+                    Some(existing) if self.strategy != Strategy::Insert => existing.value = kv.value,
                     Some(_) => {}
                     None if self.strategy != Strategy::Update => map.push(kv),
                     None => {}
@@ -367,10 +343,9 @@ impl Replacement {
     fn from_args(args: &Args<'_>) -> Result<Replacement, ParseError> {
         let hash = match args.opt_function("function")? {
             None => None,
-            Some(name) => Some(
-                hash_by_name(&name)
-                    .ok_or_else(|| args.error(format!("unknown hash function `{name}`")))?,
-            ),
+            Some(name) => {
+                Some(hash_by_name(&name).ok_or_else(|| args.error(format!("unknown hash function `{name}`")))?)
+            }
         };
         let format = args.opt_string("replacement_format")?;
         if let Some(f) = &format {
@@ -388,10 +363,7 @@ impl Replacement {
     fn text(&self, target: &Target<'_>) -> EvalResult<String> {
         match self.replacement.eval(target)? {
             Value::Str(s) => Ok(s.into_owned()),
-            other => Err(EvalError::new(format!(
-                "expected string but got {}",
-                other.type_name()
-            ))),
+            other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
         }
     }
 
@@ -446,8 +418,7 @@ impl Editor for ReplacePattern {
                 .is_match(&current)
                 .then(|| self.replacement.finish(replacement))
         } else {
-            self.replacement
-                .replace_regex(&self.regex, &current, &replacement)
+            self.replacement.replace_regex(&self.regex, &current, &replacement)
         };
         match updated {
             Some(v) if v != current => self.target.set(target, Value::string(v)),
@@ -494,10 +465,7 @@ impl Editor for ReplaceAll {
         edit_map(&self.target, target, |map| {
             for kv in map.iter_mut() {
                 if self.keys {
-                    if let Some(new_key) =
-                        self.replacement
-                            .replace_regex(&self.regex, &kv.key, &replacement)
-                    {
+                    if let Some(new_key) = self.replacement.replace_regex(&self.regex, &kv.key, &replacement) {
                         kv.key = new_key;
                     }
                     continue;
@@ -510,8 +478,7 @@ impl Editor for ReplaceAll {
                         .is_match(current)
                         .then(|| self.replacement.finish(replacement.clone()))
                 } else {
-                    self.replacement
-                        .replace_regex(&self.regex, current, &replacement)
+                    self.replacement.replace_regex(&self.regex, current, &replacement)
                 };
                 if let Some(v) = updated {
                     kv.value = string_value(v);
@@ -592,9 +559,7 @@ fn build_limit(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     let limit = args.int("limit")?;
     let priority = args.string_list("priority_keys")?;
     if limit < 0 {
-        return Err(args.error(format!(
-            "invalid limit for limit function, {limit} cannot be negative"
-        )));
+        return Err(args.error(format!("invalid limit for limit function, {limit} cannot be negative")));
     }
     if (limit as usize) < priority.len() {
         return Err(args.error(format!(
@@ -785,9 +750,7 @@ impl Editor for Append {
 
 fn build_append(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     if !args.is_given("value") && !args.is_given("values") {
-        return Err(args.error(
-            "at least one of the optional arguments ('value' or 'values') must be provided",
-        ));
+        return Err(args.error("at least one of the optional arguments ('value' or 'values') must be provided"));
     }
     boxed(Append {
         target: args.path("target")?,
@@ -808,10 +771,7 @@ impl Editor for DeleteIndex {
         let int = |e: &Expr, target: &Target<'_>| -> EvalResult<i64> {
             match e.eval(target)? {
                 Value::Int(i) => Ok(i),
-                other => Err(EvalError::new(format!(
-                    "expected int64 but got {}",
-                    other.type_name()
-                ))),
+                other => Err(EvalError::new(format!("expected int64 but got {}", other.type_name()))),
             }
         };
         let start = int(&self.start, target)?;

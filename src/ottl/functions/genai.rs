@@ -113,11 +113,7 @@ fn write_list(items: &[Out]) -> String {
 fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> BTreeMap<usize, Vec<(&'m str, &'m KeyValue)>> {
     let mut out: BTreeMap<usize, Vec<(&str, &KeyValue)>> = BTreeMap::new();
     for kv in map {
-        let Some(rest) = kv
-            .key
-            .strip_prefix(prefix)
-            .and_then(|r| r.strip_prefix('.'))
-        else {
+        let Some(rest) = kv.key.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
             continue;
         };
         let Some((index, field)) = rest.split_once('.') else {
@@ -147,10 +143,7 @@ fn arguments(raw: &str) -> Out {
 }
 
 fn text_part(content: String) -> Out {
-    Out::Obj(vec![
-        ("type", Out::Str("text".into())),
-        ("content", Out::Str(content)),
-    ])
+    Out::Obj(vec![("type", Out::Str("text".into())), ("content", Out::Str(content))])
 }
 
 fn response_part(id: String, response: String) -> Out {
@@ -184,10 +177,7 @@ fn field<'a>(fields: &'a [(&str, &KeyValue)], name: &str) -> Option<&'a KeyValue
 }
 
 /// Groups `a.N.b` sub-keys of one message: N -> (b -> value).
-fn sub_items<'a>(
-    fields: &'a [(&'a str, &'a KeyValue)],
-    prefix: &str,
-) -> BTreeMap<usize, Vec<(&'a str, &'a KeyValue)>> {
+fn sub_items<'a>(fields: &'a [(&'a str, &'a KeyValue)], prefix: &str) -> BTreeMap<usize, Vec<(&'a str, &'a KeyValue)>> {
     let mut out: BTreeMap<usize, Vec<(&str, &KeyValue)>> = BTreeMap::new();
     for (f, kv) in fields {
         let Some(rest) = f.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
@@ -236,9 +226,7 @@ fn openinference(fields: &[(&str, &KeyValue)]) -> Message {
     for (_, call) in sub_items(fields, "message.tool_calls") {
         parts.push(call_part(
             field(&call, "tool_call.id").map(text),
-            field(&call, "tool_call.function.name")
-                .map(text)
-                .unwrap_or_default(),
+            field(&call, "tool_call.function.name").map(text).unwrap_or_default(),
             field(&call, "tool_call.function.arguments").map(|a| arguments(&text(a))),
         ));
     }
@@ -304,12 +292,7 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             let list: Vec<Out> = messages
                 .into_iter()
                 .filter(|m| m.role != "system")
-                .map(|m| {
-                    Out::Obj(vec![
-                        ("role", Out::Str(m.role)),
-                        ("parts", Out::List(m.parts)),
-                    ])
-                })
+                .map(|m| Out::Obj(vec![("role", Out::Str(m.role)), ("parts", Out::List(m.parts))]))
                 .collect();
             if list.is_empty() {
                 return Ok(Value::Nil);

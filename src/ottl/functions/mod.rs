@@ -57,11 +57,7 @@ impl Registry {
 }
 
 /// `FunctionSpec` for an editor.
-pub const fn editor(
-    name: &'static str,
-    params: &'static [Param],
-    build: EditorBuild,
-) -> FunctionSpec {
+pub const fn editor(name: &'static str, params: &'static [Param], build: EditorBuild) -> FunctionSpec {
     FunctionSpec {
         name,
         params,
@@ -70,11 +66,7 @@ pub const fn editor(
 }
 
 /// `FunctionSpec` for a converter.
-pub const fn converter(
-    name: &'static str,
-    params: &'static [Param],
-    build: ConverterBuild,
-) -> FunctionSpec {
+pub const fn converter(name: &'static str, params: &'static [Param], build: ConverterBuild) -> FunctionSpec {
     FunctionSpec {
         name,
         params,

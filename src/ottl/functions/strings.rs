@@ -18,11 +18,7 @@ use crate::otlp::KeyValue;
 
 pub const SPECS: &[FunctionSpec] = &[
     converter("Concat", &[req("vals"), req("delimiter")], build_concat),
-    converter(
-        "ConvertCase",
-        &[req("target"), req("to_case")],
-        build_convert_case,
-    ),
+    converter("ConvertCase", &[req("target"), req("to_case")], build_convert_case),
     converter("ToLowerCase", &[req("target")], |a| case_of(a, Case::Lower)),
     converter("ToUpperCase", &[req("target")], |a| case_of(a, Case::Upper)),
     converter("ToSnakeCase", &[req("target")], |a| case_of(a, Case::Snake)),
@@ -31,11 +27,9 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("Split", &[req("target"), req("delimiter")], |a| {
         call(a, &["target", "delimiter"], split)
     }),
-    converter(
-        "Substring",
-        &[req("target"), req("start"), req("length")],
-        |a| call(a, &["target", "start", "length"], substring),
-    ),
+    converter("Substring", &[req("target"), req("start"), req("length")], |a| {
+        call(a, &["target", "start", "length"], substring)
+    }),
     converter("HasPrefix", &[req("target"), req("prefix")], |a| {
         call(a, &["target", "prefix"], |v| affix(v, true))
     }),
@@ -61,13 +55,7 @@ pub const SPECS: &[FunctionSpec] = &[
     converter(
         "ParseKeyValue",
         &[req("target"), opt("delimiter"), opt("pair_delimiter")],
-        |a| {
-            call(
-                a,
-                &["target", "delimiter", "pair_delimiter"],
-                parse_key_value,
-            )
-        },
+        |a| call(a, &["target", "delimiter", "pair_delimiter"], parse_key_value),
     ),
     converter(
         "ToKeyValueString",
@@ -94,9 +82,7 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("Base64Encode", &[req("value"), opt("variant")], |a| {
         call(a, &["value", "variant"], base64_encode)
     }),
-    converter("Base64Decode", &[req("value")], |a| {
-        call(a, &["value"], base64_decode)
-    }),
+    converter("Base64Decode", &[req("value")], |a| call(a, &["value"], base64_decode)),
 ];
 
 // ---------------------------------------------------------------- generic calls
@@ -125,10 +111,7 @@ impl Converter for Call {
 }
 
 pub fn call(args: &Args<'_>, names: &[&str], f: CallFn) -> Result<Box<dyn Converter>, ParseError> {
-    let args = names
-        .iter()
-        .map(|n| args.opt_expr(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let args = names.iter().map(|n| args.opt_expr(n)).collect::<Result<Vec<_>, _>>()?;
     boxed(Call { args, f })
 }
 
@@ -316,11 +299,7 @@ fn apply_case(s: &str, case: Case) -> String {
     match case {
         Case::Lower => s.to_lowercase(),
         Case::Upper => s.to_uppercase(),
-        Case::Snake => words(s)
-            .iter()
-            .map(|w| w.to_lowercase())
-            .collect::<Vec<_>>()
-            .join("_"),
+        Case::Snake => words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("_"),
         Case::Camel => words(s)
             .iter()
             .map(|w| {
@@ -340,10 +319,7 @@ impl Converter for ConvertCase {
         match self.target.eval(target)? {
             Value::Nil => Ok(Value::Nil),
             Value::Str(s) => Ok(Value::string(apply_case(&s, self.case))),
-            other => Err(EvalError::new(format!(
-                "expected string but got {}",
-                other.type_name()
-            ))),
+            other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
         }
     }
 }
@@ -427,9 +403,7 @@ impl Converter for ExtractPatterns {
 fn build_extract_patterns(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     let pattern = args.regex("pattern")?;
     if pattern.capture_names().flatten().next().is_none() {
-        return Err(
-            args.error("at least 1 named capture group must be supplied in the given regex")
-        );
+        return Err(args.error("at least 1 named capture group must be supplied in the given regex"));
     }
     boxed(ExtractPatterns {
         target: args.expr("target")?,
@@ -454,11 +428,7 @@ pub fn glob_to_regex(glob: &str) -> String {
                     if n == '\\' {
                         out.push('\\');
                     }
-                    out.push(if n == '!' && out.ends_with('[') {
-                        '^'
-                    } else {
-                        n
-                    });
+                    out.push(if n == '!' && out.ends_with('[') { '^' } else { n });
                 }
                 out.push(']');
             }
@@ -480,9 +450,7 @@ fn split(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let text = expect_str(&v[0], "Split")?;
     let delimiter = expect_str(&v[1], "Split delimiter")?;
     let parts: Vec<_> = if delimiter.is_empty() {
-        text.chars()
-            .map(|c| Value::string(c.to_string()).into_any())
-            .collect()
+        text.chars().map(|c| Value::string(c.to_string()).into_any()).collect()
     } else {
         text.split(delimiter)
             .map(|p| Value::string(p.to_owned()).into_any())
@@ -529,9 +497,7 @@ fn trim_affix(v: &[Value<'_>], prefix: bool) -> EvalResult<Value<'static>> {
 fn trim(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let text = expect_str(&v[0], "Trim")?;
     let cutset = opt_str(&v[1], " ")?;
-    Ok(Value::string(
-        text.trim_matches(|c| cutset.contains(c)).to_owned(),
-    ))
+    Ok(Value::string(text.trim_matches(|c| cutset.contains(c)).to_owned()))
 }
 
 fn len(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -540,12 +506,7 @@ fn len(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::List(l) => l.len() as i64,
         Value::Map(m) => m.len() as i64,
         Value::Bytes(b) => b.len() as i64,
-        other => {
-            return Err(EvalError::new(format!(
-                "Len: unsupported type {}",
-                other.type_name()
-            )))
-        }
+        other => return Err(EvalError::new(format!("Len: unsupported type {}", other.type_name()))),
     }))
 }
 
@@ -554,9 +515,7 @@ fn parse_key_value(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let delimiter = opt_str(&v[1], "=")?;
     let pair_delimiter = opt_str(&v[2], " ")?;
     if delimiter == pair_delimiter {
-        return Err(EvalError::new(
-            "pair delimiter cannot be equal to delimiter",
-        ));
+        return Err(EvalError::new("pair delimiter cannot be equal to delimiter"));
     }
     let mut out = Vec::new();
     for pair in split_respecting_quotes(text, pair_delimiter) {
@@ -564,9 +523,9 @@ fn parse_key_value(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         if pair.is_empty() {
             continue;
         }
-        let (key, value) = pair.split_once(delimiter).ok_or_else(|| {
-            EvalError::new(format!("cannot split {pair:?} into 2 items, got 1 item(s)"))
-        })?;
+        let (key, value) = pair
+            .split_once(delimiter)
+            .ok_or_else(|| EvalError::new(format!("cannot split {pair:?} into 2 items, got 1 item(s)")))?;
         let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
         out.push(KeyValue {
             key: key.trim().to_owned(),
@@ -707,12 +666,7 @@ fn hex_of(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::Bytes(b) => b.to_vec(),
         Value::TraceId(t) => t.to_vec(),
         Value::SpanId(s) => s.to_vec(),
-        other => {
-            return Err(EvalError::new(format!(
-                "Hex: unsupported type {}",
-                other.type_name()
-            )))
-        }
+        other => return Err(EvalError::new(format!("Hex: unsupported type {}", other.type_name()))),
     };
     Ok(Value::string(hex::encode(bytes)))
 }
@@ -724,11 +678,7 @@ fn base64_encode(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         "base64-raw" => &base64::engine::general_purpose::STANDARD_NO_PAD,
         "base64-url" => &base64::engine::general_purpose::URL_SAFE,
         "base64-raw-url" => &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        other => {
-            return Err(EvalError::new(format!(
-                "unsupported base64 variant {other}"
-            )))
-        }
+        other => return Err(EvalError::new(format!("unsupported base64 variant {other}"))),
     };
     Ok(Value::string(engine.encode(text.as_bytes())))
 }
@@ -764,10 +714,7 @@ mod tests {
     #[test]
     fn sprintf_subset() {
         assert_eq!(
-            go_sprintf(
-                "%s-%d-%.2f%%",
-                &[Value::str("a"), Value::Int(3), Value::Float(1.005)]
-            ),
+            go_sprintf("%s-%d-%.2f%%", &[Value::str("a"), Value::Int(3), Value::Float(1.005)]),
             "a-3-1.00%"
         );
     }

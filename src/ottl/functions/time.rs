@@ -7,9 +7,7 @@ use super::strings::{call, expect_int, expect_str};
 use super::{converter, FunctionSpec};
 
 pub const SPECS: &[FunctionSpec] = &[
-    converter("Now", &[], |a| {
-        call(a, &[], |_| Ok(Value::Time(now_nanos())))
-    }),
+    converter("Now", &[], |a| call(a, &[], |_| Ok(Value::Time(now_nanos())))),
     converter(
         "Time",
         &[req("time"), req("format"), opt("location"), opt("locale")],
@@ -30,9 +28,7 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("UnixNano", &[req("time")], |a| {
         call(a, &["time"], |v| time_int(&v[0], 1))
     }),
-    converter("Duration", &[req("duration")], |a| {
-        call(a, &["duration"], duration)
-    }),
+    converter("Duration", &[req("duration")], |a| call(a, &["duration"], duration)),
     converter("Hours", &[req("duration")], |a| {
         call(a, &["duration"], |v| duration_float(&v[0], 3.6e12))
     }),
@@ -164,11 +160,7 @@ fn parse_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let mut fmt = format.chars();
     let bad = || EvalError::new(format!("cannot parse {text:?} as {format:?}"));
     let take_digits = |input: &mut &str, max: usize| -> Option<i64> {
-        let n = input
-            .bytes()
-            .take(max)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let n = input.bytes().take(max).take_while(|b| b.is_ascii_digit()).count();
         if n == 0 {
             return None;
         }
@@ -203,31 +195,19 @@ fn parse_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
                 nanos = padded[..9].parse().map_err(|_| bad())?;
             }
             'p' => {
-                let upper = input
-                    .get(..2)
-                    .map(str::to_ascii_uppercase)
-                    .ok_or_else(bad)?;
+                let upper = input.get(..2).map(str::to_ascii_uppercase).ok_or_else(bad)?;
                 pm = Some(upper == "PM");
                 input = &input[2..];
             }
             'b' | 'h' | 'B' => {
                 let lower = input.to_ascii_lowercase();
-                let index = MONTHS
-                    .iter()
-                    .position(|m| lower.starts_with(m))
-                    .ok_or_else(bad)?;
+                let index = MONTHS.iter().position(|m| lower.starts_with(m)).ok_or_else(bad)?;
                 month = index as u32 + 1;
-                let word_len = input
-                    .bytes()
-                    .take_while(|b| b.is_ascii_alphabetic())
-                    .count();
+                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
                 input = &input[word_len..];
             }
             'a' | 'A' => {
-                let word_len = input
-                    .bytes()
-                    .take_while(|b| b.is_ascii_alphabetic())
-                    .count();
+                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
                 input = &input[word_len..];
             }
             'z' => {
@@ -247,10 +227,7 @@ fn parse_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
                 }
             }
             'Z' => {
-                let word_len = input
-                    .bytes()
-                    .take_while(|b| b.is_ascii_alphabetic())
-                    .count();
+                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
                 input = &input[word_len..];
             }
             '%' => input = input.strip_prefix('%').ok_or_else(bad)?,

@@ -144,10 +144,7 @@ const COMPRESSIONS: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
 impl KafkaSinkConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.brokers.trim().is_empty() {
-            return Err(ConfigError::field(
-                "kafka.brokers",
-                "must list at least one host:port",
-            ));
+            return Err(ConfigError::field("kafka.brokers", "must list at least one host:port"));
         }
         if self.topic.is_empty()
             || self.topic.len() > 249
@@ -162,10 +159,7 @@ impl KafkaSinkConfig {
             ));
         }
         if self.max_message_bytes < 4096 {
-            return Err(ConfigError::field(
-                "kafka.max_message_bytes",
-                "must be at least 4096",
-            ));
+            return Err(ConfigError::field("kafka.max_message_bytes", "must be at least 4096"));
         }
         if !COMPRESSIONS.contains(&self.compression.as_str()) {
             return Err(ConfigError::field(
@@ -174,28 +168,16 @@ impl KafkaSinkConfig {
             ));
         }
         if self.delivery_timeout < Duration::from_millis(100) {
-            return Err(ConfigError::field(
-                "kafka.delivery_timeout",
-                "must be at least 100ms",
-            ));
+            return Err(ConfigError::field("kafka.delivery_timeout", "must be at least 100ms"));
         }
         if self.topic_partitions < 1 {
-            return Err(ConfigError::field(
-                "kafka.topic_partitions",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::field("kafka.topic_partitions", "must be at least 1"));
         }
         if self.topic_replication < 1 {
-            return Err(ConfigError::field(
-                "kafka.topic_replication",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::field("kafka.topic_replication", "must be at least 1"));
         }
         if self.queue_max_messages < 1 {
-            return Err(ConfigError::field(
-                "kafka.queue_max_messages",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::field("kafka.queue_max_messages", "must be at least 1"));
         }
         Ok(())
     }
@@ -220,14 +202,8 @@ impl KafkaSinkConfig {
             .set("message.timeout.ms", &timeout_ms)
             .set("request.timeout.ms", &timeout_ms)
             // A record is at most max_message_bytes; leave room for the batch framing.
-            .set(
-                "message.max.bytes",
-                (self.max_message_bytes + 64 * 1024).to_string(),
-            )
-            .set(
-                "queue.buffering.max.messages",
-                self.queue_max_messages.to_string(),
-            )
+            .set("message.max.bytes", (self.max_message_bytes + 64 * 1024).to_string())
+            .set("queue.buffering.max.messages", self.queue_max_messages.to_string())
             .set("linger.ms", "5")
             .set("socket.keepalive.enable", "true")
             // Reconnect quickly after a broker restart.
@@ -284,8 +260,7 @@ mod tests {
 
     #[test]
     fn durable_defaults_and_overrides_win() {
-        let c =
-            config("[librdkafka]\n\"linger.ms\" = 20\n\"sasl.mechanism\" = \"PLAIN\"\n").unwrap();
+        let c = config("[librdkafka]\n\"linger.ms\" = 20\n\"sasl.mechanism\" = \"PLAIN\"\n").unwrap();
         let p = c.producer_config();
         assert_eq!(p.get("acks"), Some("all"));
         assert_eq!(p.get("enable.idempotence"), Some("true"));
@@ -308,9 +283,7 @@ mod tests {
         assert!(config("compression = \"brotli\"")
             .unwrap_err()
             .contains("kafka.compression"));
-        assert!(config("topic = \"a b\"")
-            .unwrap_err()
-            .contains("kafka.topic"));
+        assert!(config("topic = \"a b\"").unwrap_err().contains("kafka.topic"));
         assert!(config("max_message_bytes = 10")
             .unwrap_err()
             .contains("kafka.max_message_bytes"));

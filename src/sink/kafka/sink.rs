@@ -32,10 +32,7 @@ pub struct KafkaSink {
 impl KafkaSink {
     /// Creates the producer, creates the topic when configured, and starts the health
     /// check. A missing topic does not fail start: the sink reports not ready, naming it.
-    pub async fn start(
-        config: KafkaSinkConfig,
-        shutdown: CancellationToken,
-    ) -> Result<Arc<KafkaSink>, KafkaError> {
+    pub async fn start(config: KafkaSinkConfig, shutdown: CancellationToken) -> Result<Arc<KafkaSink>, KafkaError> {
         let producer: FutureProducer = config.producer_config().create()?;
         if config.create_topic {
             if let Err(error) = create_topic(&config).await {
@@ -109,9 +106,7 @@ impl KafkaSink {
             // The idempotent producer can wedge after an outage: it bumps its epoch
             // locally and a broker that lost or never knew that producer id keeps
             // refusing it. A fresh producer gets a fresh id.
-            self.replace_producer(&format!(
-                "{timed_out} deliveries timed out while the brokers answer"
-            ));
+            self.replace_producer(&format!("{timed_out} deliveries timed out while the brokers answer"));
         }
         self.replace_if_fatal();
     }
@@ -159,14 +154,12 @@ impl KafkaSink {
 }
 
 fn owned_headers(headers: &RecordHeaders) -> OwnedHeaders {
-    headers
-        .pairs()
-        .fold(OwnedHeaders::new(), |acc, (key, value)| {
-            acc.insert(Header {
-                key,
-                value: Some(value),
-            })
+    headers.pairs().fold(OwnedHeaders::new(), |acc, (key, value)| {
+        acc.insert(Header {
+            key,
+            value: Some(value),
         })
+    })
 }
 
 impl Sink for KafkaSink {
@@ -198,9 +191,7 @@ impl Sink for KafkaSink {
             // librdkafka fails each record at message.timeout.ms; the extra second only
             // guards against a delivery report that never comes.
             let deadline = self.config.delivery_timeout + Duration::from_secs(1);
-            let Ok(results) =
-                tokio::time::timeout(deadline, futures::future::join_all(deliveries)).await
-            else {
+            let Ok(results) = tokio::time::timeout(deadline, futures::future::join_all(deliveries)).await else {
                 self.timed_out.fetch_add(1, Ordering::Relaxed);
                 return Err(SinkError::Timeout(self.config.delivery_timeout));
             };
