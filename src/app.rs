@@ -58,7 +58,8 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         tracing::warn!(message = "default template not found; keys without a template pass untransformed", template = %config.templates.default);
     }
     let check_catalog = Arc::clone(&templates);
-    let check: TemplateCheck = Arc::new(move |spec: &str| check_catalog.resolve(spec).is_some());
+    let check: TemplateCheck =
+        Arc::new(move |spec: &str| spec == crate::pipeline::NO_TEMPLATE || check_catalog.resolve(spec).is_some());
     let key_source = Arc::new(FileKeySource::open_checked(&key_file, Some(check))?);
     key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
     tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());

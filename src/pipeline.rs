@@ -56,6 +56,9 @@ pub struct Accepted {
     pub message: String,
 }
 
+/// The template name that means "apply no template".
+pub const NO_TEMPLATE: &str = "none";
+
 impl Accepted {
     /// The OTLP response: `partial_success` only when spans were rejected.
     pub fn into_response(self) -> ExportTraceServiceResponse {
@@ -136,8 +139,13 @@ impl Pipeline {
         let mut request = encoding.decode_request(plain)?;
         let invalid = drop_invalid_spans(&mut request);
         let spec = key.template.as_deref().unwrap_or(&self.default_template);
-        let template = self.templates.resolve(spec);
-        if template.is_none() {
+        // `none` opts a key out of templates.
+        let template = if spec == NO_TEMPLATE {
+            None
+        } else {
+            self.templates.resolve(spec)
+        };
+        if template.is_none() && spec != NO_TEMPLATE {
             tracing::warn!(message = "template not found; request passes untransformed", template = %spec, project_id = %key.project_id);
         }
         let template_id = template.as_ref().map(|t| t.id());

@@ -109,15 +109,15 @@ impl CompiledTemplate {
         }
         let mut cursor = 0usize;
         let mut groups = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
         for group in sources {
-            groups.push(Arc::new(compile_group(
-                group,
-                default_mode,
-                source,
-                origin,
-                &mut cursor,
-                registry,
-            )?));
+            match compile_group(group, default_mode, source, origin, &mut cursor, registry) {
+                Ok(g) => groups.push(Arc::new(g)),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(TemplateError::Statement(errors.join("\n")));
         }
         Ok(CompiledTemplate {
             version,
@@ -152,6 +152,8 @@ impl CompiledTemplate {
     }
 }
 
+/// Compiles one group, collecting every error (each rendered with file:line:col and a
+/// caret) rather than stopping at the first.
 fn compile_group(
     group: GroupSource,
     default_mode: ErrorMode,
@@ -159,52 +161,75 @@ fn compile_group(
     origin: &str,
     cursor: &mut usize,
     registry: &Registry,
-) -> Result<StatementGroup, TemplateError> {
-    let render =
-        |e: &ParseError, text: &str, at: (usize, usize)| TemplateError::Statement(e.render(origin, at.0, at.1, text));
+) -> Result<StatementGroup, Vec<String>> {
+    let render = |e: &ParseError, text: &str, at: (usize, usize)| e.render(origin, at.0, at.1, text);
+    let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for text in &group.statements {
         let at = locate(source, text, cursor);
-        let ast = parse_statement(text).map_err(|e| render(&e, text, at))?;
-        if let Some(key) = super::guard::static_violation(&ast) {
-            return Err(render(
-                &ParseError::new(
-                    0,
-                    format!("statement targets `{key}`, an attribute the receiver owns; templates cannot change it"),
-                ),
-                text,
-                at,
-            ));
+        match parse_statement(text) {
+            Err(e) => errors.push(render(&e, text, at)),
+            Ok(ast) => match super::guard::static_violation(&ast) {
+                Some(key) => errors.push(render(
+                    &ParseError::new(
+                        0,
+                        format!(
+                            "statement targets `{key}`, an attribute the receiver owns; templates cannot change it"
+                        ),
+                    ),
+                    text,
+                    at,
+                )),
+                None => parsed.push((text, at, ast)),
+            },
         }
-        parsed.push((text, at, ast));
     }
     let mut conditions = Vec::new();
     for text in &group.conditions {
         let at = locate(source, text, cursor);
-        conditions.push((text, at, parse_condition(text).map_err(|e| render(&e, text, at))?));
+        match parse_condition(text) {
+            Ok(ast) => conditions.push((text, at, ast)),
+            Err(e) => errors.push(render(&e, text, at)),
+        }
     }
     let explicit = match &group.context {
-        Some(name) => Some(ContextKind::parse(name).ok_or_else(|| {
-            TemplateError::Statement(format!(
-                "{origin}: unknown context `{name}`; use resource, scope, span or spanevent"
-            ))
-        })?),
+        Some(name) => match ContextKind::parse(name) {
+            Some(ctx) => Some(ctx),
+            None => {
+                errors.push(format!(
+                    "{origin}: unknown context `{name}`; use resource, scope, span or spanevent"
+                ));
+                return Err(errors);
+            }
+        },
         None => None,
     };
     let exec_context = match explicit {
-        Some(ctx) => {
-            // A `context: span` group can still use IsRootSpan etc.; paths with other
-            // prefixes are checked for reachability when compiled.
-            ctx
-        }
+        Some(ctx) => ctx,
         None => {
             let mut uses = PathUse::default();
             parsed.iter().for_each(|(_, _, s)| uses.statement(s));
             conditions.iter().for_each(|(_, _, c)| uses.condition(c));
-            uses.inferred().ok_or_else(|| {
-                let (text, at) = parsed.first().map(|(t, at, _)| (t.as_str(), *at)).unwrap_or(("", (1, 1)));
-                render(&ParseError::new(0, "unable to infer context from statements: prefix paths with resource., scope., span. or spanevent., or give the group a `context:`".to_owned()), text, at)
-            })?
+            match uses.inferred() {
+                Some(ctx) => ctx,
+                None => {
+                    let (text, at) = parsed
+                        .first()
+                        .map(|(t, at, _)| (t.as_str(), *at))
+                        .unwrap_or(("", (1, 1)));
+                    errors.push(render(
+                        &ParseError::new(
+                            0,
+                            "unable to infer context from statements: prefix paths with resource., scope., span. or \
+                             spanevent., or give the group a `context:`"
+                                .to_owned(),
+                        ),
+                        text,
+                        at,
+                    ));
+                    return Err(errors);
+                }
+            }
         }
     };
     let compiler = Compiler {
@@ -212,17 +237,26 @@ fn compile_group(
         exec_context,
         registry,
     };
-    let statements = parsed
-        .iter()
-        .map(|(text, at, ast)| compiler.statement(ast, text).map_err(|e| render(&e, text, *at)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let conditions = conditions
-        .iter()
-        .map(|(text, at, ast)| compiler.condition(ast).map_err(|e| render(&e, text, *at)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut statements = Vec::new();
+    for (text, at, ast) in &parsed {
+        match compiler.statement(ast, text) {
+            Ok(s) => statements.push(s),
+            Err(e) => errors.push(render(&e, text, *at)),
+        }
+    }
+    let mut compiled_conditions = Vec::new();
+    for (text, at, ast) in &conditions {
+        match compiler.condition(ast) {
+            Ok(c) => compiled_conditions.push(c),
+            Err(e) => errors.push(render(&e, text, *at)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok(StatementGroup {
         context: exec_context,
-        conditions,
+        conditions: compiled_conditions,
         statements,
         error_mode: group.error_mode.unwrap_or(default_mode),
     })

@@ -1,0 +1,244 @@
+//! End-to-end load: the release intake binary on loopback, concurrent OTLP/HTTP clients
+//! sending 512-span OpenInference requests, with the OpenInference template and with no
+//! template, in the same run. Reports spans/s and spans per CPU-second of the receiver
+//! (its utime+stime from /proc), and the ratio. Bounded: LOAD_SECONDS per mode (default 5).
+//!
+//! `cargo bench --bench load`
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use intake::auth::source::KeyFile;
+use intake::auth::{KeyEntry, KeyHasher, KeyPrefix};
+use intake::otlp::{
+    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
+};
+use intake::secret::Secret;
+use prost::Message;
+
+const SPANS: usize = 512;
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn s(v: &str) -> any_value::Value {
+    any_value::Value::StringValue(v.into())
+}
+
+fn request() -> Vec<u8> {
+    let spans = (0..SPANS as u64)
+        .map(|i| Span {
+            trace_id: [(i % 16) as u8 + 1; 16].to_vec(),
+            span_id: (i + 1).to_be_bytes().to_vec(),
+            name: "ChatCompletion".into(),
+            kind: 3,
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_001_000_000_000,
+            attributes: vec![
+                kv("openinference.span.kind", s("LLM")),
+                kv("llm.model_name", s("gpt-4o-2024-08-06")),
+                kv("llm.provider", s("openai")),
+                kv(
+                    "llm.invocation_parameters",
+                    s("{\"model\":\"gpt-4o\",\"temperature\":0.7,\"max_tokens\":1024}"),
+                ),
+                kv("llm.input_messages.0.message.role", s("system")),
+                kv(
+                    "llm.input_messages.0.message.content",
+                    s("You are a helpful assistant."),
+                ),
+                kv("llm.input_messages.1.message.role", s("user")),
+                kv(
+                    "llm.input_messages.1.message.content",
+                    s("Summarise the design document in three sentences."),
+                ),
+                kv("llm.output_messages.0.message.role", s("assistant")),
+                kv(
+                    "llm.output_messages.0.message.content",
+                    s("It describes an ingest tier that checks keys."),
+                ),
+                kv("llm.token_count.prompt", any_value::Value::IntValue(523)),
+                kv("llm.token_count.completion", any_value::Value::IntValue(211)),
+                kv("llm.token_count.total", any_value::Value::IntValue(734)),
+                kv("session.id", s("sess-0123456789")),
+                kv("user.id", s("user-42")),
+            ],
+            ..Default::default()
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", s("chat-api"))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+fn key(template: &str) -> (String, KeyEntry) {
+    let minted = KeyHasher::new(Secret::new("load-pepper")).mint(KeyPrefix::Ingest);
+    let entry = KeyEntry {
+        id: None,
+        lookup_id: minted.lookup_id.clone(),
+        secret_hash: minted.secret_hash.to_text(),
+        project_id: "load".into(),
+        organization_id: "load".into(),
+        source: "load".into(),
+        template: Some(template.into()),
+        principal_id: None,
+        permissions: vec!["traces:create".into()],
+        projects: None,
+        expires_at: None,
+        revoked_at: None,
+        description: None,
+    };
+    (minted.token.expose().to_owned(), entry)
+}
+
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn run(http: std::net::SocketAddr, token: &str, body: Bytes, seconds: f64, concurrency: usize) -> (u64, u64) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, ok, failed, body) = (client.clone(), ok.clone(), failed.clone(), body.clone());
+        let bearer = format!("Bearer {token}");
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let request = http::Request::post(format!("http://{http}/v1/traces"))
+                    .header("authorization", &bearer)
+                    .header("content-type", "application/x-protobuf")
+                    .body(Full::new(body.clone()))
+                    .expect("request");
+                match client.request(request).await {
+                    Ok(r) if r.status() == 200 => ok.fetch_add(SPANS as u64, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed))
+}
+
+fn main() {
+    let seconds: f64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5.0);
+    let concurrency: usize = std::env::var("LOAD_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        "/dev/shm"
+    } else {
+        "/tmp"
+    };
+    let dir = tempfile::tempdir_in(base).expect("tempdir");
+    let (with_token, with_entry) = key("openinference");
+    let (none_token, none_entry) = key("none");
+    let mut keys = String::new();
+    for e in [&with_entry, &none_entry] {
+        keys.push_str(&KeyFile::entry_text(e).expect("row"));
+    }
+    std::fs::write(dir.path().join("keys.toml"), keys).expect("keys");
+    let http: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let grpc = free_port();
+    let config = format!(
+        "data_dir = {:?}\n[server]\nhttp_listen = \"{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\n[auth]\npepper = \"load-pepper\"\n[log]\nlevel = \"warn\"\n",
+        dir.path().display().to_string()
+    );
+    std::fs::write(dir.path().join("intake.toml"), config).expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args([
+            "--config",
+            dir.path().join("intake.toml").to_str().expect("path"),
+            "serve",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start intake");
+    let pid = child.id();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(http).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "intake did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = Bytes::from(request());
+    println!("load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB), {seconds}s per mode, file sink", body.len() / 1024);
+    let mut results = Vec::new();
+    for (mode, token) in [
+        ("no template", &none_token),
+        ("openinference template", &with_token),
+        ("no template (again)", &none_token),
+    ] {
+        runtime.block_on(run(http, token, body.clone(), 1.0, concurrency)); // warm-up
+        let cpu_before = cpu_seconds(pid);
+        let wall = Instant::now();
+        let (spans, failed) = runtime.block_on(run(http, token, body.clone(), seconds, concurrency));
+        let wall = wall.elapsed().as_secs_f64();
+        let cpu = cpu_seconds(pid) - cpu_before;
+        let rate = spans as f64 / wall;
+        let per_cpu = spans as f64 / cpu.max(0.01);
+        println!(
+            "{mode:<24} {rate:>10.0} spans/s   {per_cpu:>10.0} spans/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
+        );
+        results.push((rate, per_cpu));
+        let _ = std::io::stdout().flush();
+    }
+    let baseline = (results[0].0 + results[2].0) / 2.0;
+    let baseline_cpu = (results[0].1 + results[2].1) / 2.0;
+    println!(
+        "ratio with template / without: {:.2} (spans/s), {:.2} (spans/CPU-s)",
+        results[1].0 / baseline,
+        results[1].1 / baseline_cpu
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
