@@ -110,6 +110,8 @@ fn key(template: &str) -> (String, KeyEntry) {
         expires_at: None,
         revoked_at: None,
         description: None,
+        rate_limit_spans_per_second: None,
+        rate_limit_burst: None,
     };
     (minted.token.expose().to_owned(), entry)
 }
@@ -184,8 +186,9 @@ fn main() {
     std::fs::write(dir.path().join("keys.toml"), keys).expect("keys");
     let http: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
     let grpc = free_port();
+    let admin = free_port();
     let config = format!(
-        "data_dir = {:?}\n[server]\nhttp_listen = \"{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\n[auth]\npepper = \"load-pepper\"\n[log]\nlevel = \"warn\"\n",
+        "data_dir = {:?}\n[server]\nhttp_listen = \"{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\nadmin_listen = \"127.0.0.1:{admin}\"\n[rate_limits]\nspans_per_second = 0\n[auth]\npepper = \"load-pepper\"\n[log]\nlevel = \"warn\"\n",
         dir.path().display().to_string()
     );
     std::fs::write(dir.path().join("intake.toml"), config).expect("config");

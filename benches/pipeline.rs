@@ -106,6 +106,8 @@ fn key() -> KeyRecord {
         projects: vec!["proj_abc".into()],
         expires_at: None,
         revoked_at: None,
+        rate_limit_spans_per_second: None,
+        rate_limit_burst: None,
     }
 }
 

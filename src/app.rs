@@ -87,11 +87,13 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         config.limits.clone(),
         templates,
         config.templates.default.clone(),
+        config.rate_limits.clone(),
     ));
     let server = Server::bind(&config.server).await.map_err(ServeError::Listen)?;
     let grpc_addr = server.grpc_addr().map_err(ServeError::Listen)?;
     let http_addr = server.http_addr().map_err(ServeError::Listen)?;
-    tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr);
+    let admin_addr = server.admin_addr().map_err(ServeError::Listen)?;
+    tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr, admin = %admin_addr);
 
     if let Some(minted) = dev_key {
         // Printed to stdout once, never logged: this is the only copy of the secret.

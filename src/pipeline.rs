@@ -2,7 +2,9 @@
 //! decompress, decode, drop invalid spans, stamp provenance, split into records, publish.
 //! Both transports call exactly these two functions.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderMap;
 use thiserror::Error;
@@ -10,9 +12,15 @@ use thiserror::Error;
 use crate::auth::{AuthError, Authenticator, KeyRecord};
 use crate::codec::{decompress, ContentEncoding, DecompressError};
 use crate::config::LimitsConfig;
-use crate::otlp::{drop_invalid_spans, DecodeError, Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse};
+use crate::limits::{
+    enforce_input_limits, BudgetPermit, InflightBudget, KeyedRateLimiter, RateDecision, RateLimitsConfig,
+};
+use crate::otlp::{
+    drop_invalid_spans, span_count, DecodeError, Encoding, ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
 use crate::provenance::Provenance;
 use crate::sink::{RecordHeaders, Sink, SinkError};
+use crate::telemetry::metrics;
 use crate::template::{guard, TemplateCatalog};
 
 #[derive(Debug, Error)]
@@ -33,9 +41,38 @@ pub enum PipelineError {
     Sink(#[from] SinkError),
     #[error("server is shutting down")]
     ShuttingDown,
+    /// The in-flight byte budget is spent: retry shortly.
+    #[error("intake is at capacity; retry shortly")]
+    Overloaded,
+    /// A per-key span rate or a per-address failed-authentication rate was exceeded.
+    #[error("rate limit exceeded; retry in {0:?}")]
+    RateLimited(std::time::Duration),
+    #[error("request has {count} spans; the limit is {limit}")]
+    TooManySpans { count: usize, limit: usize },
     /// A template statement failed under `error_mode: propagate`.
     #[error("template `{template}` rejected the request: {message}")]
     Template { template: String, message: String },
+}
+
+impl Pipeline {
+    /// Spans per second per key: the key's own limit, else the configured default.
+    fn check_rate(&self, key: &KeyRecord, spans: usize) -> Result<(), PipelineError> {
+        let rate = key
+            .rate_limit_spans_per_second
+            .unwrap_or(self.rate_limits.spans_per_second);
+        if rate == 0 || spans == 0 {
+            return Ok(());
+        }
+        let burst = key.rate_limit_burst.unwrap_or(self.rate_limits.span_burst).max(1);
+        match self.key_rates.take(&key.id, spans as f64, rate as f64, burst as f64) {
+            RateDecision::Allow => Ok(()),
+            RateDecision::Deny(wait) => {
+                metrics().rate_limited(&key.project_id);
+                metrics().spans_rejected("rate_limited", spans);
+                Err(PipelineError::RateLimited(wait))
+            }
+        }
+    }
 }
 
 impl From<DecompressError> for PipelineError {
@@ -76,6 +113,10 @@ pub struct Pipeline {
     limits: LimitsConfig,
     templates: Arc<TemplateCatalog>,
     default_template: String,
+    rate_limits: RateLimitsConfig,
+    budget: InflightBudget,
+    key_rates: KeyedRateLimiter<String>,
+    auth_failures: KeyedRateLimiter<IpAddr>,
 }
 
 impl Pipeline {
@@ -85,14 +126,34 @@ impl Pipeline {
         limits: LimitsConfig,
         templates: Arc<TemplateCatalog>,
         default_template: String,
+        rate_limits: RateLimitsConfig,
     ) -> Self {
         Self {
             auth,
             sink,
+            budget: InflightBudget::new(limits.max_inflight_bytes),
             limits,
             templates,
             default_template,
+            rate_limits,
+            key_rates: KeyedRateLimiter::new(100_000),
+            auth_failures: KeyedRateLimiter::new(100_000),
         }
+    }
+
+    fn auth_failure_rate(&self) -> (f64, f64) {
+        (
+            self.rate_limits.auth_failures_per_minute as f64 / 60.0,
+            self.rate_limits.auth_failure_burst as f64,
+        )
+    }
+
+    /// Holds the request's wire bytes from the in-flight budget before the body is read.
+    pub fn reserve(&self, declared_length: Option<u64>) -> Result<BudgetPermit, PipelineError> {
+        let bytes = declared_length
+            .map_or(self.limits.max_wire_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX))
+            .min(self.limits.max_wire_bytes);
+        self.budget.try_acquire(bytes).ok_or(PipelineError::Overloaded)
     }
 
     pub fn limits(&self) -> &LimitsConfig {
@@ -103,13 +164,43 @@ impl Pipeline {
         self.sink.is_ready() && self.auth.cache().is_ready()
     }
 
+    pub fn key_cache_size(&self) -> u64 {
+        self.auth.cache().entry_count()
+    }
+
     pub fn sink(&self) -> &Arc<dyn Sink> {
         &self.sink
     }
 
-    /// Reads only headers, so bad keys cost no body work.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<KeyRecord>, PipelineError> {
-        Ok(self.auth.authenticate(headers).await?)
+    /// Reads only headers, so bad keys cost no body work. An address that keeps failing
+    /// is refused before any lookup.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Result<Arc<KeyRecord>, PipelineError> {
+        let (rate, burst) = self.auth_failure_rate();
+        let limited = self.rate_limits.auth_failures_per_minute > 0;
+        if let Some(ip) = peer.filter(|_| limited) {
+            if !self.auth_failures.peek(&ip, 1.0, rate, burst) {
+                metrics().auth_failure("address_rate_limited");
+                return Err(PipelineError::RateLimited(Duration::from_secs_f64(
+                    1.0 / rate.max(f64::MIN_POSITIVE),
+                )));
+            }
+        }
+        match self.auth.authenticate(headers).await {
+            Ok(key) => Ok(key),
+            Err(error) => {
+                metrics().auth_failure(error.reason());
+                if let Some(ip) = peer.filter(|_| limited) {
+                    if !matches!(error, AuthError::SourceUnavailable(_)) {
+                        let _ = self.auth_failures.take(&ip, 1.0, rate, burst);
+                    }
+                }
+                Err(error.into())
+            }
+        }
     }
 
     /// `body` is the message as received (at most `limits.max_wire_bytes`); it is
@@ -120,6 +211,7 @@ impl Pipeline {
         body: &[u8],
         compression: ContentEncoding,
         encoding: Encoding,
+        permit: &mut BudgetPermit,
     ) -> Result<Accepted, PipelineError> {
         let decompressed;
         let plain = match compression {
@@ -136,8 +228,25 @@ impl Pipeline {
                 &decompressed[..]
             }
         };
+        // Decoded telemetry takes about twice the protobuf bytes; hold that too.
+        if !permit.grow(&self.budget, plain.len().saturating_mul(2)) {
+            return Err(PipelineError::Overloaded);
+        }
         let mut request = encoding.decode_request(plain)?;
+        let received = span_count(&request);
+        metrics().spans_received(received);
+        if received > self.limits.max_spans_per_request {
+            metrics().spans_rejected("too_many_spans", received);
+            return Err(PipelineError::TooManySpans {
+                count: received,
+                limit: self.limits.max_spans_per_request,
+            });
+        }
+        self.check_rate(key, received)?;
+        let limited = enforce_input_limits(&mut request, &self.limits);
+        metrics().attributes_truncated(limited.values_truncated + limited.values_too_deep);
         let invalid = drop_invalid_spans(&mut request);
+        metrics().spans_rejected("invalid_id", invalid.count);
         let spec = key.template.as_deref().unwrap_or(&self.default_template);
         // `none` opts a key out of templates.
         let template = if spec == NO_TEMPLATE {
@@ -161,10 +270,12 @@ impl Pipeline {
                     template: template.id(),
                     message: e.to_string(),
                 })?;
+            metrics().template_errors(&template.id(), report.failures.len());
             if let Some((statement, error)) = report.failures.first() {
                 tracing::debug!(message = "template statement failed (error_mode ignore)", template = %template.id(), %statement, %error, failures = report.failures.len());
             }
             let violations = guard::restore(&mut request, &provenance);
+            metrics().template_guard_violations(&template.id(), violations);
             if violations > 0 {
                 tracing::warn!(message = "template changed receiver-owned attributes; restored", template = %template.id(), violations);
             }
@@ -177,9 +288,14 @@ impl Pipeline {
         };
         let outcome = self.sink.layout().split(request, headers);
         let accepted_spans = outcome.batch.span_count();
+        metrics().spans_rejected("record_too_large", outcome.oversized_spans);
         if !outcome.batch.records.is_empty() {
-            self.sink.publish(outcome.batch).await?;
+            if let Err(error) = self.sink.publish(outcome.batch).await {
+                metrics().spans_rejected("sink_unavailable", accepted_spans);
+                return Err(error.into());
+            }
         }
+        metrics().spans_accepted(accepted_spans);
         let rejected_spans = invalid.count + outcome.oversized_spans;
         let mut message = invalid.message();
         if outcome.oversized_spans > 0 {

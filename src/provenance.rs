@@ -105,6 +105,8 @@ mod tests {
             projects: vec!["proj_a".into()],
             expires_at: None,
             revoked_at: None,
+            rate_limit_spans_per_second: None,
+            rate_limit_burst: None,
         }
     }
 

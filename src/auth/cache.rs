@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::source::KeySource;
 use super::{AuthError, KeyRecord};
+use crate::telemetry::metrics;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -89,9 +90,15 @@ impl KeyCache {
 
     /// The record for `lookup_id`, `None` when the source does not know it.
     pub async fn get(&self, lookup_id: &str) -> Result<Option<Arc<KeyRecord>>, AuthError> {
+        if let Some(entry) = self.cache.get(lookup_id).await {
+            metrics().key_cache_hit();
+            return Ok(entry);
+        }
+        metrics().key_cache_miss();
         let source = &self.source;
         self.cache
             .try_get_with_by_ref(lookup_id, async move {
+                metrics().key_source_lookup();
                 source.lookup(lookup_id).await.map(|found| found.map(Arc::new))
             })
             .await

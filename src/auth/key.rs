@@ -69,6 +69,10 @@ pub struct KeyRecord {
     pub projects: Vec<String>,
     pub expires_at: Option<SystemTime>,
     pub revoked_at: Option<SystemTime>,
+    /// Overrides `rate_limits.spans_per_second` for this key (0 = unlimited).
+    pub rate_limit_spans_per_second: Option<u64>,
+    /// Overrides `rate_limits.span_burst` for this key.
+    pub rate_limit_burst: Option<u64>,
 }
 
 impl KeyRecord {
@@ -117,6 +121,10 @@ pub struct KeyEntry {
     pub revoked_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_spans_per_second: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u64>,
 }
 
 fn default_source() -> String {
@@ -154,6 +162,8 @@ impl KeyEntry {
             template: self.template,
             principal_id: self.principal_id,
             permissions: self.permissions,
+            rate_limit_spans_per_second: self.rate_limit_spans_per_second,
+            rate_limit_burst: self.rate_limit_burst,
         })
     }
 }
@@ -177,6 +187,8 @@ mod tests {
             expires_at: Some("2030-01-01T00:00:00Z".into()),
             revoked_at: None,
             description: None,
+            rate_limit_spans_per_second: None,
+            rate_limit_burst: None,
         }
     }
 

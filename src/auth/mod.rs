@@ -34,5 +34,7 @@ pub fn key_entry(minted: &MintedKey, options: &NewKey<'_>) -> KeyEntry {
         expires_at: options.expires_at.clone(),
         revoked_at: None,
         description: options.description.map(str::to_owned),
+        rate_limit_spans_per_second: None,
+        rate_limit_burst: None,
     }
 }

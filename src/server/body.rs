@@ -16,14 +16,15 @@ pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, PipelineErro
     }
 }
 
-/// `Content-Length` over the cap is refused before a byte of the body is read.
-pub fn check_declared_length(headers: &http::HeaderMap, limit: usize) -> Result<(), PipelineError> {
+/// `Content-Length` over the cap is refused before a byte of the body is read. Returns
+/// the declared length, when there is one.
+pub fn check_declared_length(headers: &http::HeaderMap, limit: usize) -> Result<Option<u64>, PipelineError> {
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(length) if length > limit as u64 => Err(PipelineError::TooLarge { limit }),
-        _ => Ok(()),
+        other => Ok(other),
     }
 }

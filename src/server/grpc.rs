@@ -25,6 +25,7 @@ use crate::codec::ContentEncoding;
 use crate::otlp::Encoding;
 use crate::pipeline::{Accepted, PipelineError};
 use crate::rpc_status::RpcStatus;
+use crate::telemetry::metrics;
 
 pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const ACCEPT_ENCODING: &str = "gzip,zstd,deflate,identity";
@@ -63,9 +64,12 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         if state.shutdown.is_cancelled() {
             return Err(PipelineError::ShuttingDown);
         }
-        let key = state.pipeline.authenticate(&parts.headers).await?;
+        let peer = parts.extensions.get::<super::PeerAddr>().map(|p| p.0.ip());
+        let key = state.pipeline.authenticate(&parts.headers, peer).await?;
         let compression = ContentEncoding::parse(parts.headers.get("grpc-encoding").and_then(|v| v.to_str().ok()))?;
         let limit = state.pipeline.limits().max_wire_bytes;
+        let declared = super::body::check_declared_length(&parts.headers, limit.saturating_add(FRAME_HEADER))?;
+        let mut permit = state.pipeline.reserve(declared)?;
         let body = read_capped(body, limit.saturating_add(FRAME_HEADER)).await?;
         let (compressed, message) = unary_message(&body, limit)?;
         let compression = match (compressed, compression) {
@@ -79,14 +83,19 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         };
         state
             .pipeline
-            .ingest(&key, message, compression, Encoding::Protobuf)
+            .ingest(&key, message, compression, Encoding::Protobuf, &mut permit)
             .await
     }
     .await;
-    match result {
-        Ok(accepted) => success(accepted),
-        Err(error) => failure(&error),
-    }
+    let (response, code) = match result {
+        Ok(accepted) => (success(accepted), grpc_code::OK),
+        Err(error) => {
+            let code = super::status::error_reply(&error).grpc;
+            (failure(&error), code)
+        }
+    };
+    metrics().request("grpc", grpc_code::name(code));
+    response
 }
 
 /// A unary request body is exactly one length-prefixed message.

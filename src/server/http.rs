@@ -18,6 +18,7 @@ use crate::codec::ContentEncoding;
 use crate::otlp::{json, Encoding};
 use crate::pipeline::{Accepted, PipelineError};
 use crate::rpc_status::RpcStatus;
+use crate::telemetry::metrics;
 
 pub const TRACES_PATHS: &[&str] = &["/v1/traces", "/api/otel/v1/traces"];
 
@@ -29,6 +30,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, post(export));
     }
     router.with_state(state)
+}
+
+/// The admin port: metrics and probes.
+pub fn admin_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    metrics().set_key_cache_size(state.pipeline.key_cache_size());
+    let mut response = Response::new(Body::from(metrics().render()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }
 
 async fn healthz() -> &'static str {
@@ -70,7 +90,8 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         if state.shutdown.is_cancelled() {
             return Err(PipelineError::ShuttingDown);
         }
-        let key = state.pipeline.authenticate(&parts.headers).await?;
+        let peer = parts.extensions.get::<super::PeerAddr>().map(|p| p.0.ip());
+        let key = state.pipeline.authenticate(&parts.headers, peer).await?;
         let encoding = requested.map_err(PipelineError::UnsupportedContentType)?;
         let compression = ContentEncoding::parse(
             parts
@@ -79,15 +100,21 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
                 .and_then(|v| v.to_str().ok()),
         )?;
         let limit = state.pipeline.limits().max_wire_bytes;
-        check_declared_length(&parts.headers, limit)?;
+        let declared = check_declared_length(&parts.headers, limit)?;
+        let mut permit = state.pipeline.reserve(declared)?;
         let body = read_capped(body, limit).await?;
-        state.pipeline.ingest(&key, &body, compression, encoding).await
+        state
+            .pipeline
+            .ingest(&key, &body, compression, encoding, &mut permit)
+            .await
     }
     .await;
-    match result {
+    let response = match result {
         Ok(accepted) => success(accepted, reply_encoding),
         Err(error) => failure(&error, reply_encoding),
-    }
+    };
+    metrics().request("http", response.status().as_str());
+    response
 }
 
 fn success(accepted: Accepted, encoding: Encoding) -> Response {

@@ -30,6 +30,9 @@ pub struct ServerConfig {
     /// OTLP/HTTP listen address (also serves `/healthz` and `/readyz`).
     #[serde(default = "default_http_listen")]
     pub http_listen: SocketAddr,
+    /// Admin listen address: `/metrics` (Prometheus text), `/healthz`, `/readyz`.
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: SocketAddr,
     /// After SIGTERM: how long in-flight requests may take to finish.
     #[serde(default = "default_shutdown_grace", with = "crate::config::duration")]
     pub shutdown_grace: Duration,
@@ -41,6 +44,9 @@ fn default_grpc_listen() -> SocketAddr {
 fn default_http_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 4318))
 }
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 9464))
+}
 fn default_shutdown_grace() -> Duration {
     Duration::from_secs(20)
 }
@@ -50,6 +56,7 @@ impl Default for ServerConfig {
         Self {
             grpc_listen: default_grpc_listen(),
             http_listen: default_http_listen(),
+            admin_listen: default_admin_listen(),
             shutdown_grace: default_shutdown_grace(),
         }
     }
@@ -67,6 +74,10 @@ impl ServerConfig {
     }
 }
 
+/// The client's address, attached to every request of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// What handlers share.
 pub struct AppState {
     pub pipeline: Arc<Pipeline>,
@@ -77,6 +88,7 @@ pub struct AppState {
 pub struct Server {
     grpc: TcpListener,
     http: TcpListener,
+    admin: TcpListener,
 }
 
 impl Server {
@@ -93,7 +105,13 @@ impl Server {
                 format!("cannot listen on {} (server.http_listen): {e}", config.http_listen),
             )
         })?;
-        Ok(Server { grpc, http })
+        let admin = TcpListener::bind(config.admin_listen).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {} (server.admin_listen): {e}", config.admin_listen),
+            )
+        })?;
+        Ok(Server { grpc, http, admin })
     }
 
     pub fn grpc_addr(&self) -> std::io::Result<SocketAddr> {
@@ -102,6 +120,10 @@ impl Server {
 
     pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
         self.http.local_addr()
+    }
+
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
     }
 
     /// Serves until `shutdown`, then stops accepting and waits up to `grace` for
@@ -115,8 +137,15 @@ impl Server {
             grace,
             "grpc",
         );
+        let admin = serve(
+            self.admin,
+            http::admin_router(Arc::clone(&state)),
+            shutdown.clone(),
+            grace,
+            "admin",
+        );
         let http = serve(self.http, http::router(state), shutdown, grace, "http");
-        tokio::join!(grpc, http);
+        tokio::join!(grpc, http, admin);
     }
 }
 
@@ -134,7 +163,7 @@ async fn serve(
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => accepted,
         };
-        let (stream, _peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(error) => {
                 // Usually EMFILE: back off instead of spinning.
@@ -144,7 +173,7 @@ async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let service = TowerToHyperService::new(router.clone().layer(axum::Extension(PeerAddr(peer))));
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();

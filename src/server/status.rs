@@ -22,6 +22,21 @@ pub mod grpc_code {
     pub const INTERNAL: i32 = 13;
     pub const UNAVAILABLE: i32 = 14;
     pub const UNAUTHENTICATED: i32 = 16;
+
+    /// The code's name, for metric labels.
+    pub fn name(code: i32) -> &'static str {
+        match code {
+            OK => "OK",
+            INVALID_ARGUMENT => "INVALID_ARGUMENT",
+            PERMISSION_DENIED => "PERMISSION_DENIED",
+            RESOURCE_EXHAUSTED => "RESOURCE_EXHAUSTED",
+            UNIMPLEMENTED => "UNIMPLEMENTED",
+            INTERNAL => "INTERNAL",
+            UNAVAILABLE => "UNAVAILABLE",
+            UNAUTHENTICATED => "UNAUTHENTICATED",
+            _ => "OTHER",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +87,7 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
             None,
         ),
         // No RetryInfo: the same body will never fit.
-        PipelineError::TooLarge { .. } => ErrorReply::new(
+        PipelineError::TooLarge { .. } | PipelineError::TooManySpans { .. } => ErrorReply::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             grpc_code::RESOURCE_EXHAUSTED,
             message,
@@ -84,11 +99,17 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
         | PipelineError::Template { .. } => {
             ErrorReply::new(StatusCode::BAD_REQUEST, grpc_code::INVALID_ARGUMENT, message, None)
         }
-        PipelineError::Sink(SinkError::QueueFull) => ErrorReply::new(
+        PipelineError::Sink(SinkError::QueueFull) | PipelineError::Overloaded => ErrorReply::new(
             StatusCode::TOO_MANY_REQUESTS,
             grpc_code::UNAVAILABLE,
             message,
             Some(RETRY_AFTER),
+        ),
+        PipelineError::RateLimited(wait) => ErrorReply::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            grpc_code::UNAVAILABLE,
+            message,
+            Some((*wait).max(Duration::from_secs(1))),
         ),
         PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_)) | PipelineError::ShuttingDown => {
             ErrorReply::new(

@@ -351,6 +351,8 @@ impl TestKey {
             expires_at: None,
             revoked_at: None,
             description: None,
+            rate_limit_spans_per_second: None,
+            rate_limit_burst: None,
         };
         TestKey {
             token: minted.token.expose().to_owned(),
@@ -397,6 +399,7 @@ impl Default for IntakeOptions {
 pub struct Intake {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
+    pub admin: SocketAddr,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
 }
@@ -411,8 +414,9 @@ impl Intake {
         write_keys(&Self::key_file(dir.path()), keys);
         let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+        let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let mut config = format!(
-            "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nshutdown_grace = \"10s\"\n\
+            "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nadmin_listen = \"{admin}\"\nshutdown_grace = \"10s\"\n\
              [auth]\npepper = \"{PEPPER}\"\n[auth.file]\nreload_interval = \"200ms\"\n",
             dir.path().display().to_string()
         );
@@ -441,6 +445,7 @@ impl Intake {
         let intake = Intake {
             grpc,
             http,
+            admin,
             dir,
             child: Some(child),
         };
@@ -461,6 +466,33 @@ impl Intake {
 
     pub fn key_file_path(&self) -> PathBuf {
         Self::key_file(self.dir.path())
+    }
+
+    /// The Prometheus text from the admin port.
+    pub fn metrics_text(&self) -> String {
+        block_on_fresh(async {
+            let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+            let uri = format!("http://{}/metrics", self.admin);
+            match client.get(uri.parse().expect("uri")).await {
+                Ok(response) => {
+                    String::from_utf8_lossy(&response.into_body().collect().await.expect("body").to_bytes())
+                        .into_owned()
+                }
+                Err(_) => String::new(),
+            }
+        })
+    }
+
+    /// One sample's value (`name{labels}` exactly as rendered), 0 when absent.
+    pub fn metric(&self, series: &str) -> f64 {
+        self.metrics_text()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(series)
+                    .and_then(|rest| rest.strip_prefix(' '))
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(0.0)
     }
 
     pub fn readyz(&self) -> u16 {

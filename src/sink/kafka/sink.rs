@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::topic::{check_topic, create_topic, TopicHealth};
 use super::KafkaSinkConfig;
 use crate::sink::{BoxFuture, RecordBatch, RecordHeaders, RecordLayout, Sink, SinkError};
+use crate::telemetry::metrics;
 
 const HEALTH_UNKNOWN: u8 = 0;
 const HEALTH_READY: u8 = 1;
@@ -153,6 +154,22 @@ impl KafkaSink {
     }
 }
 
+/// Counts records handed to the producer until the request is answered.
+struct InFlight(i64);
+
+impl InFlight {
+    fn new(n: i64) -> Self {
+        metrics().kafka_in_flight(n);
+        Self(n)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics().kafka_in_flight(-self.0);
+    }
+}
+
 fn owned_headers(headers: &RecordHeaders) -> OwnedHeaders {
     headers.pairs().fold(OwnedHeaders::new(), |acc, (key, value)| {
         acc.insert(Header {
@@ -177,6 +194,8 @@ impl Sink for KafkaSink {
             }
             let producer = self.producer();
             let headers = owned_headers(&batch.headers);
+            let started = std::time::Instant::now();
+            let in_flight = InFlight::new(batch.records.len() as i64);
             let mut deliveries = Vec::with_capacity(batch.records.len());
             for record in &batch.records {
                 let future_record = FutureRecord::to(&self.config.topic)
@@ -203,6 +222,8 @@ impl Sink for KafkaSink {
                 }
             }
             self.delivered.fetch_add(1, Ordering::Relaxed);
+            metrics().kafka_produce_seconds.observe(started.elapsed());
+            drop(in_flight);
             Ok(())
         })
     }
