@@ -280,16 +280,26 @@ impl KafkaReader {
         out
     }
 
-    /// Reads until `timeout`, collecting every span.
+    /// Reads until `expected_spans` spans arrived (or `timeout`), then a little longer to
+    /// catch strays; returns every span.
     pub fn spans_until(&self, timeout: Duration, expected_spans: usize) -> Vec<(Consumed, Span, Resource)> {
-        let records = self.read_until(timeout, |r| count_spans(r) >= expected_spans);
-        // Anything extra would be a duplicate or stray: read a little longer to see it.
-        let extra = self.read_until(Duration::from_millis(500), |_| false);
-        records
-            .into_iter()
-            .chain(extra)
-            .flat_map(|record| flatten(&record))
-            .collect()
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        let mut linger_until: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if now >= deadline || linger_until.is_some_and(|l| now >= l) {
+                break;
+            }
+            let batch = self.read_until(Duration::from_millis(200), |_| false);
+            for record in &batch {
+                out.extend(flatten(record));
+            }
+            if linger_until.is_none() && out.len() >= expected_spans {
+                linger_until = Some(Instant::now() + Duration::from_millis(500));
+            }
+        }
+        out
     }
 }
 
@@ -519,6 +529,21 @@ impl Intake {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("intake running").id()
+    }
+
+    /// Waits for an already-signalled process to exit; returns whether it exited 0.
+    pub fn terminate_wait(&mut self, timeout: Duration) -> bool {
+        let mut child = self.child.take().expect("intake running");
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited 0.
