@@ -12,7 +12,11 @@ use intake::otlp::{json, ExportTraceServiceResponse};
 use prost::Message;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn spans_in_file(intake: &Intake) -> Vec<intake::otlp::Span> {
@@ -34,7 +38,10 @@ fn spans_in_file(intake: &Intake) -> Vec<intake::otlp::Span> {
 fn a_scan_of_ten_thousand_guessed_keys_is_all_401_and_mostly_served_from_the_negative_cache() {
     let intake = Intake::start(
         &[],
-        IntakeOptions { extra_toml: "[rate_limits]\nauth_failures_per_minute = 0\n".into(), ..Default::default() },
+        IntakeOptions {
+            extra_toml: "[rate_limits]\nauth_failures_per_minute = 0\n".into(),
+            ..Default::default()
+        },
     );
     let rt = runtime();
     let unique = 2_000;
@@ -47,7 +54,13 @@ fn a_scan_of_ten_thousand_guessed_keys_is_all_401_and_mostly_served_from_the_neg
                 for i in (worker..10_000).step_by(16) {
                     let lookup = format!("GUESS{:011}", i % unique);
                     let token = format!("Bearer ik-lw-{lookup}_{}", "s".repeat(48));
-                    let reply = http_post(http, "/v1/traces", &[("authorization", &token), ("content-type", "application/x-protobuf")], Vec::new()).await;
+                    let reply = http_post(
+                        http,
+                        "/v1/traces",
+                        &[("authorization", &token), ("content-type", "application/x-protobuf")],
+                        Vec::new(),
+                    )
+                    .await;
                     statuses.push(reply.status);
                 }
                 statuses
@@ -60,12 +73,25 @@ fn a_scan_of_ten_thousand_guessed_keys_is_all_401_and_mostly_served_from_the_neg
         all
     });
     assert_eq!(statuses.len(), 10_000);
-    assert!(statuses.iter().all(|s| *s == 401), "non-401: {:?}", statuses.iter().filter(|s| **s != 401).take(5).collect::<Vec<_>>());
+    assert!(
+        statuses.iter().all(|s| *s == 401),
+        "non-401: {:?}",
+        statuses.iter().filter(|s| **s != 401).take(5).collect::<Vec<_>>()
+    );
     let lookups = intake.metric("intake_key_source_lookups_total");
-    assert!(lookups <= unique as f64, "{lookups} source lookups for {unique} distinct ids");
+    assert!(
+        lookups <= unique as f64,
+        "{lookups} source lookups for {unique} distinct ids"
+    );
     assert!(lookups >= 1.0);
-    assert_eq!(intake.metric("intake_auth_failures_total{reason=\"unknown\"}"), 10_000.0);
-    assert_eq!(intake.metric("intake_requests_total{transport=\"http\",status=\"401\"}"), 10_000.0);
+    assert_eq!(
+        intake.metric("intake_auth_failures_total{reason=\"unknown\"}"),
+        10_000.0
+    );
+    assert_eq!(
+        intake.metric("intake_requests_total{transport=\"http\",status=\"401\"}"),
+        10_000.0
+    );
 }
 
 #[test]
@@ -82,7 +108,15 @@ fn an_address_that_keeps_failing_authentication_is_refused_with_a_retry_hint() {
     let statuses: Vec<Reply> = rt.block_on(async {
         let mut out = Vec::new();
         for _ in 0..8 {
-            out.push(http_post(intake.http, "/v1/traces", &[("authorization", &bad), ("content-type", "application/x-protobuf")], Vec::new()).await);
+            out.push(
+                http_post(
+                    intake.http,
+                    "/v1/traces",
+                    &[("authorization", &bad), ("content-type", "application/x-protobuf")],
+                    Vec::new(),
+                )
+                .await,
+            );
         }
         out.push(grpc_call(intake.grpc, &[("authorization", &bad)], grpc_frame(&[], false)).await);
         out
@@ -118,12 +152,22 @@ fn a_runaway_key_is_rate_limited_without_starving_another_project() {
     let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry), "retry-after {retry}");
     for i in 0..5 {
-        assert_eq!(send(&quiet, &format!("q{i}"), 150).status, 200, "another project is unaffected");
+        assert_eq!(
+            send(&quiet, &format!("q{i}"), 150).status,
+            200,
+            "another project is unaffected"
+        );
     }
     std::thread::sleep(Duration::from_millis(1600));
     assert_eq!(send(&noisy, "n3", 150).status, 200, "the bucket refills");
-    assert_eq!(intake.metric("intake_rate_limited_requests_total{project=\"proj-noisy\"}"), 1.0);
-    assert_eq!(intake.metric("intake_spans_rejected_total{reason=\"rate_limited\"}"), 150.0);
+    assert_eq!(
+        intake.metric("intake_rate_limited_requests_total{project=\"proj-noisy\"}"),
+        1.0
+    );
+    assert_eq!(
+        intake.metric("intake_spans_rejected_total{reason=\"rate_limited\"}"),
+        150.0
+    );
     assert_eq!(intake.metric("intake_spans_accepted_total"), 150.0 * 7.0);
 }
 
@@ -133,7 +177,8 @@ fn a_spent_in_flight_budget_answers_429_at_once() {
     let intake = Intake::start(
         &[&key],
         IntakeOptions {
-            extra_toml: "[limits]\nmax_wire_bytes = 40000\nmax_decompressed_bytes = 40000\nmax_inflight_bytes = 100000\n".into(),
+            extra_toml:
+                "[limits]\nmax_wire_bytes = 40000\nmax_decompressed_bytes = 40000\nmax_inflight_bytes = 100000\n".into(),
             ..Default::default()
         },
     );
@@ -187,7 +232,12 @@ fn input_limits_truncate_cap_and_trim_and_too_many_spans_is_413() {
       {"key":"deep","value":{"kvlistValue":{"values":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"kvlistValue":{"values":[{"key":"c","value":{"intValue":"1"}}]}}}]}}}]}}},
       {"key":"k3","value":{"boolValue":true}},{"key":"k4","value":{"boolValue":true}},{"key":"k5","value":{"boolValue":true}}]}]}]}]}"#;
     let rt = runtime();
-    let reply = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/json")], body.to_vec()));
+    let reply = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/json")],
+        body.to_vec(),
+    ));
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
     let spans = spans_in_file(&intake);
     let span = &spans[0];
@@ -196,17 +246,32 @@ fn input_limits_truncate_cap_and_trim_and_too_many_spans_is_413() {
     assert_eq!(attr_str(&span.attributes, "long"), Some("abcdefghijklmnop"));
     let deep = json::encode_request(&intake::otlp::ExportTraceServiceRequest {
         resource_spans: vec![intake::otlp::ResourceSpans {
-            resource: Some(intake::otlp::Resource { attributes: span.attributes.clone(), ..Default::default() }),
+            resource: Some(intake::otlp::Resource {
+                attributes: span.attributes.clone(),
+                ..Default::default()
+            }),
             ..Default::default()
         }],
     });
-    assert!(!String::from_utf8_lossy(&deep).contains("\"c\""), "the level past the depth limit is trimmed");
+    assert!(
+        !String::from_utf8_lossy(&deep).contains("\"c\""),
+        "the level past the depth limit is trimmed"
+    );
     assert_eq!(intake.metric("intake_attribute_values_truncated_total"), 2.0);
 
     let many = make_request("many", 1, 51, 1).encode_to_vec();
-    let reply = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/x-protobuf")], many.clone()));
+    let reply = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+        many.clone(),
+    ));
     assert_eq!(reply.status, 413);
-    let reply = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&many, false)));
+    let reply = rt.block_on(grpc_call(
+        intake.grpc,
+        &[("authorization", &bearer)],
+        grpc_frame(&many, false),
+    ));
     assert_eq!(reply.grpc_status, Some(8));
 }
 
@@ -215,29 +280,56 @@ fn hostile_bodies_get_the_right_status_on_both_transports_and_intake_keeps_servi
     let key = TestKey::new("proj-h");
     let intake = Intake::start(
         &[&key],
-        IntakeOptions { extra_toml: "[limits]\nmax_wire_bytes = 262144\nmax_decompressed_bytes = 1048576\n".into(), ..Default::default() },
+        IntakeOptions {
+            extra_toml: "[limits]\nmax_wire_bytes = 262144\nmax_decompressed_bytes = 1048576\n".into(),
+            ..Default::default()
+        },
     );
     let bearer = key.bearer();
     let rt = runtime();
     let zeros = vec![0u8; 32 << 20];
     let mut br = Vec::new();
     brotli::BrotliCompress(&mut &zeros[..], &mut br, &Default::default()).unwrap();
-    let bombs = [("gzip", gzip(&zeros)), ("zstd", zstd::encode_all(&zeros[..], 19).unwrap()), ("br", br)];
+    let bombs = [
+        ("gzip", gzip(&zeros)),
+        ("zstd", zstd::encode_all(&zeros[..], 19).unwrap()),
+        ("br", br),
+    ];
     for (encoding, bomb) in &bombs {
         assert!(bomb.len() < 262_144, "{encoding} bomb is {} bytes", bomb.len());
-        let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/x-protobuf"), ("content-encoding", encoding)], bomb.clone()));
+        let http = rt.block_on(http_post(
+            intake.http,
+            "/v1/traces",
+            &[
+                ("authorization", &bearer),
+                ("content-type", "application/x-protobuf"),
+                ("content-encoding", encoding),
+            ],
+            bomb.clone(),
+        ));
         assert_eq!(http.status, 413, "{encoding}");
         if *encoding != "br" {
-            let grpc = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer), ("grpc-encoding", encoding)], grpc_frame(bomb, true)));
+            let grpc = rt.block_on(grpc_call(
+                intake.grpc,
+                &[("authorization", &bearer), ("grpc-encoding", encoding)],
+                grpc_frame(bomb, true),
+            ));
             assert_eq!(grpc.grpc_status, Some(8), "{encoding}");
         }
     }
     // Deep nesting: JSON past serde's limit and protobuf past prost's.
-    let mut deep_json = String::from(r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","attributes":[{"key":"k","value":"#);
+    let mut deep_json = String::from(
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","attributes":[{"key":"k","value":"#,
+    );
     for _ in 0..5000 {
         deep_json.push_str(r#"{"arrayValue":{"values":["#);
     }
-    let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/json")], deep_json.into_bytes()));
+    let http = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/json")],
+        deep_json.into_bytes(),
+    ));
     assert_eq!(http.status, 400);
     // ArrayValue{values:[AnyValue{array_value: ...}]} nested 5000 deep, as raw protobuf.
     let mut nested: Vec<u8> = Vec::new();
@@ -262,16 +354,29 @@ fn hostile_bodies_get_the_right_status_on_both_transports_and_intake_keeps_servi
     let scope_spans = wrap(0x12, &span, &[]);
     let resource_spans = wrap(0x12, &scope_spans, &[]);
     let request = wrap(0x0a, &resource_spans, &[]);
-    let grpc = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&request, false)));
+    let grpc = rt.block_on(grpc_call(
+        intake.grpc,
+        &[("authorization", &bearer)],
+        grpc_frame(&request, false),
+    ));
     assert_eq!(grpc.grpc_status, Some(3), "{:?}", grpc.grpc_message);
     // Truncated and random bodies.
     let valid = make_request("ok", 1, 5, 10).encode_to_vec();
     let truncated = valid[..valid.len() / 2].to_vec();
-    let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/x-protobuf")], truncated.clone()));
+    let http = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+        truncated.clone(),
+    ));
     assert_eq!(http.status, 400);
     let mut frame = grpc_frame(&valid, false);
     frame.truncate(frame.len() - 3);
-    assert_eq!(rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer)], frame)).grpc_status, Some(3));
+    assert_eq!(
+        rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer)], frame))
+            .grpc_status,
+        Some(3)
+    );
     let mut seed = 0x2545f4914f6cdd1du64;
     for i in 0..50 {
         let random: Vec<u8> = (0..(i * 97 % 4096))
@@ -282,23 +387,53 @@ fn hostile_bodies_get_the_right_status_on_both_transports_and_intake_keeps_servi
                 seed as u8
             })
             .collect();
-        let ct = if i % 2 == 0 { "application/x-protobuf" } else { "application/json" };
-        let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", ct)], random.clone()));
+        let ct = if i % 2 == 0 {
+            "application/x-protobuf"
+        } else {
+            "application/json"
+        };
+        let http = rt.block_on(http_post(
+            intake.http,
+            "/v1/traces",
+            &[("authorization", &bearer), ("content-type", ct)],
+            random.clone(),
+        ));
         assert!(matches!(http.status, 200 | 400), "random body {i}: {}", http.status);
-        let grpc = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bearer)], grpc_frame(&random, false)));
-        assert!(matches!(grpc.grpc_status, Some(0) | Some(3)), "random body {i}: {:?}", grpc.grpc_status);
+        let grpc = rt.block_on(grpc_call(
+            intake.grpc,
+            &[("authorization", &bearer)],
+            grpc_frame(&random, false),
+        ));
+        assert!(
+            matches!(grpc.grpc_status, Some(0) | Some(3)),
+            "random body {i}: {:?}",
+            grpc.grpc_status
+        );
     }
     // Invalid UTF-8 in a protobuf string field.
     let mut bad_utf8 = valid.clone();
     if let Some(pos) = bad_utf8.windows(3).position(|w| w == b"ok-") {
         bad_utf8[pos] = 0xff;
     }
-    let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/x-protobuf")], bad_utf8));
+    let http = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+        bad_utf8,
+    ));
     assert_eq!(http.status, 400);
     // Still serving.
-    let http = rt.block_on(http_post(intake.http, "/v1/traces", &[("authorization", &bearer), ("content-type", "application/x-protobuf")], valid));
+    let http = rt.block_on(http_post(
+        intake.http,
+        "/v1/traces",
+        &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+        valid,
+    ));
     assert_eq!(http.status, 200);
-    assert_eq!(ExportTraceServiceResponse::decode(&http.body[..]).unwrap(), ExportTraceServiceResponse::default());
+    assert_eq!(
+        ExportTraceServiceResponse::decode(&http.body[..]).unwrap(),
+        ExportTraceServiceResponse::default()
+    );
     let rss = rss_kib(intake.pid());
     assert!(rss < 300 * 1024, "RSS {rss} KiB after hostile input");
 }
@@ -317,7 +452,10 @@ fn encode_len(mut n: usize, out: &mut Vec<u8>) {
 
 fn rss_kib(pid: u32) -> u64 {
     let mut status = String::new();
-    std::fs::File::open(format!("/proc/{pid}/status")).unwrap().read_to_string(&mut status).unwrap();
+    std::fs::File::open(format!("/proc/{pid}/status"))
+        .unwrap()
+        .read_to_string(&mut status)
+        .unwrap();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))

@@ -31,15 +31,32 @@ struct LoadResult {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 /// Runs `concurrency` clients for `seconds`, each sending distinct 200-span requests;
 /// `during` runs once, `at` into the load.
-fn load(intake: &Intake, key: &TestKey, seconds: f64, concurrency: usize, at: Duration, during: impl FnOnce() + Send) -> LoadResult {
+fn load(
+    intake: &Intake,
+    key: &TestKey,
+    seconds: f64,
+    concurrency: usize,
+    at: Duration,
+    during: impl FnOnce() + Send,
+) -> LoadResult {
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
-    let (ok, retryable, refused, unexpected) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(Mutex::new(Vec::new())));
+    let (ok, retryable, refused, unexpected) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(Mutex::new(Vec::new())),
+    );
     let stop_sampling = Arc::new(AtomicBool::new(false));
     let max_rss = Arc::new(AtomicU64::new(0));
     let pid = intake.pid();
@@ -57,13 +74,26 @@ fn load(intake: &Intake, key: &TestKey, seconds: f64, concurrency: usize, at: Du
             std::thread::sleep(at);
             during();
         });
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
-            let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(concurrency).build_http::<Full<Bytes>>();
+            let client = Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(concurrency)
+                .build_http::<Full<Bytes>>();
             let deadline = Instant::now() + Duration::from_secs_f64(seconds);
             let mut tasks = Vec::new();
             for worker in 0..concurrency {
-                let (client, acked, ok, retryable, refused, unexpected) = (client.clone(), acked.clone(), ok.clone(), retryable.clone(), refused.clone(), unexpected.clone());
+                let (client, acked, ok, retryable, refused, unexpected) = (
+                    client.clone(),
+                    acked.clone(),
+                    ok.clone(),
+                    retryable.clone(),
+                    refused.clone(),
+                    unexpected.clone(),
+                );
                 let (http, bearer) = (intake.http, key.bearer());
                 tasks.push(tokio::spawn(async move {
                     let mut n = 0;
@@ -109,7 +139,11 @@ fn load(intake: &Intake, key: &TestKey, seconds: f64, concurrency: usize, at: Du
     stop_sampling.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     let unexpected = unexpected.lock().unwrap().clone();
-    assert!(unexpected.is_empty(), "non-retryable answers or hung requests (0 = hung): {unexpected:?}\n{}", intake.logs());
+    assert!(
+        unexpected.is_empty(),
+        "non-retryable answers or hung requests (0 = hung): {unexpected:?}\n{}",
+        intake.logs()
+    );
     let acked = acked.lock().unwrap().clone();
     LoadResult {
         acked,
@@ -125,7 +159,12 @@ fn assert_all_acked_in_kafka(tansu: &Tansu, result: &LoadResult) {
     let spans = reader.spans_until(Duration::from_secs(60), result.acked.len());
     let stored: BTreeSet<String> = spans.iter().map(|(_, s, _)| hex::encode(&s.span_id)).collect();
     let missing: Vec<&String> = result.acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(missing.is_empty(), "{} of {} acknowledged spans missing from Kafka", missing.len(), result.acked.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged spans missing from Kafka",
+        missing.len(),
+        result.acked.len()
+    );
 }
 
 fn setup(extra: &str) -> (Tansu, TestKey, Intake) {
@@ -149,15 +188,28 @@ fn setup(extra: &str) -> (Tansu, TestKey, Intake) {
 fn overload_gets_success_or_retryable_answers_memory_stays_bounded_and_nothing_acked_is_lost() {
     let (tansu, key, intake) = setup("");
     let result = load(&intake, &key, 6.0, 32, Duration::ZERO, || {});
-    println!("overload: {} ok, {} retryable, max RSS {} KiB", result.ok, result.retryable, result.max_rss_kib);
+    println!(
+        "overload: {} ok, {} retryable, max RSS {} KiB",
+        result.ok, result.retryable, result.max_rss_kib
+    );
     assert!(result.ok > 0);
-    assert!(result.retryable > 0, "32 clients against a 2 MiB budget should see backpressure");
+    assert!(
+        result.retryable > 0,
+        "32 clients against a 2 MiB budget should see backpressure"
+    );
     assert!(result.max_rss_kib < RSS_BOUND_KIB, "RSS {} KiB", result.max_rss_kib);
     assert_all_acked_in_kafka(&tansu, &result);
     // The counters agree with what the clients saw.
-    assert_eq!(intake.metric("intake_requests_total{transport=\"http\",status=\"200\"}"), result.ok as f64);
+    assert_eq!(
+        intake.metric("intake_requests_total{transport=\"http\",status=\"200\"}"),
+        result.ok as f64
+    );
     assert_eq!(intake.metric("intake_spans_accepted_total"), result.acked.len() as f64);
-    assert_eq!(intake.metric("intake_requests_total{transport=\"http\",status=\"429\"}") + intake.metric("intake_requests_total{transport=\"http\",status=\"503\"}"), result.retryable as f64);
+    assert_eq!(
+        intake.metric("intake_requests_total{transport=\"http\",status=\"429\"}")
+            + intake.metric("intake_requests_total{transport=\"http\",status=\"503\"}"),
+        result.retryable as f64
+    );
     assert_eq!(intake.metric("intake_kafka_records_in_flight"), 0.0);
     assert_eq!(intake.metric("intake_inflight_request_bytes"), 0.0);
     assert!(intake.metric("intake_kafka_produce_seconds_count") > 0.0);
@@ -171,7 +223,10 @@ fn a_broker_hung_mid_load_costs_retries_never_acknowledged_data() {
         std::thread::sleep(Duration::from_secs(4));
         tansu.resume();
     });
-    println!("broker hang: {} ok, {} retryable, max RSS {} KiB", result.ok, result.retryable, result.max_rss_kib);
+    println!(
+        "broker hang: {} ok, {} retryable, max RSS {} KiB",
+        result.ok, result.retryable, result.max_rss_kib
+    );
     assert!(result.retryable > 0, "the hang must show as retryable answers");
     assert!(result.ok > 0);
     assert!(result.max_rss_kib < RSS_BOUND_KIB, "RSS {} KiB", result.max_rss_kib);
@@ -183,7 +238,10 @@ fn sigterm_mid_load_loses_nothing_that_was_acknowledged() {
     let (tansu, key, mut intake) = setup("");
     let pid = intake.pid();
     let result = load(&intake, &key, 6.0, 16, Duration::from_secs(2), move || {
-        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     });
     println!(
@@ -191,6 +249,10 @@ fn sigterm_mid_load_loses_nothing_that_was_acknowledged() {
         result.ok, result.retryable, result.refused_connections
     );
     assert!(result.refused_connections > 0, "the listener should have closed");
-    assert!(intake.terminate_wait(Duration::from_secs(20)), "intake exited non-zero:\n{}", intake.logs());
+    assert!(
+        intake.terminate_wait(Duration::from_secs(20)),
+        "intake exited non-zero:\n{}",
+        intake.logs()
+    );
     assert_all_acked_in_kafka(&tansu, &result);
 }

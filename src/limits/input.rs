@@ -30,16 +30,13 @@ fn truncate_str(s: &mut String, max: usize) -> bool {
 fn limit_value(value: &mut AnyValue, depth: usize, limits: &LimitsConfig, out: &mut InputLimitOutcome) {
     let Some(kind) = value.value.as_mut() else { return };
     match kind {
-        any_value::Value::StringValue(s) => {
-            if truncate_str(s, limits.max_attribute_value_bytes) {
-                out.values_truncated += 1;
-            }
+        any_value::Value::StringValue(s) if s.len() > limits.max_attribute_value_bytes => {
+            truncate_str(s, limits.max_attribute_value_bytes);
+            out.values_truncated += 1;
         }
-        any_value::Value::BytesValue(b) => {
-            if b.len() > limits.max_attribute_value_bytes {
-                b.truncate(limits.max_attribute_value_bytes);
-                out.values_truncated += 1;
-            }
+        any_value::Value::BytesValue(b) if b.len() > limits.max_attribute_value_bytes => {
+            b.truncate(limits.max_attribute_value_bytes);
+            out.values_truncated += 1;
         }
         any_value::Value::ArrayValue(a) => {
             if depth >= limits.max_attribute_depth {
