@@ -12,6 +12,7 @@ pub mod limits;
 pub mod otlp;
 pub mod ottl;
 pub mod pipeline;
+pub mod poller;
 pub mod provenance;
 pub mod rpc_status;
 pub mod secret;

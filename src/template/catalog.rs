@@ -232,17 +232,8 @@ impl TemplateCatalog {
         shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let catalog = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = ticker.tick() => {}
-                }
-                let c = Arc::clone(&catalog);
-                let _ = tokio::task::spawn_blocking(move || c.reload()).await;
-            }
+        crate::poller::spawn_poller(interval, shutdown, move || {
+            catalog.reload();
         })
     }
 }

@@ -549,17 +549,12 @@ impl Intake {
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited 0.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
         signal(self.pid(), "TERM");
-        let mut child = self.child.take().expect("intake running");
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(status) = child.try_wait().expect("wait") {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("intake did not exit within {timeout:?} of SIGTERM:\n{}", self.logs());
+        let exited = self.terminate_wait(timeout);
+        assert!(
+            exited || self.child.is_none(),
+            "intake did not exit within {timeout:?} of SIGTERM"
+        );
+        exited
     }
 }
 

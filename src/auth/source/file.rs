@@ -176,23 +176,9 @@ impl FileKeySource {
         shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let source = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = ticker.tick() => {}
-                }
-                let s = Arc::clone(&source);
-                match tokio::task::spawn_blocking(move || s.reload_if_changed()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => tracing::error!(
-                        message = "key file reload failed; previous keys keep serving",
-                        %error
-                    ),
-                    Err(error) => tracing::error!(message = "key file reload task failed", %error),
-                }
+        crate::poller::spawn_poller(interval, shutdown, move || {
+            if let Err(error) = source.reload_if_changed() {
+                tracing::error!(message = "key file reload failed; previous keys keep serving", %error);
             }
         })
     }
