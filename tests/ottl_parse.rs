@@ -44,3 +44,21 @@ fn every_upstream_parse_case() {
     );
     println!("{count} parse cases passed");
 }
+
+/// Inputs the fuzzer found that once took seconds (exponential backtracking on unclosed
+/// brackets): they must now be decided well inside the parser's call limit.
+#[test]
+fn fuzzer_slow_units_parse_without_hitting_the_call_limit() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ottl/regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned();
+        for result in [parse_statement(&text).map(|_| ()), parse_condition(&text).map(|_| ())] {
+            if let Err(e) = result {
+                assert!(!e.message.contains("too complex"), "{}", e.message);
+            }
+        }
+        count += 1;
+    }
+    assert!(count >= 2);
+}

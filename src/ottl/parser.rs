@@ -41,7 +41,12 @@ pub fn parse_value(text: &str) -> Result<Value, ParseError> {
     finish(value, errors, text)
 }
 
+/// Most grammar rule calls one parse may make: a backstop against backtracking blowups,
+/// far above what any real statement needs (a long statement takes a few thousand).
+const CALL_LIMIT: usize = 5_000_000;
+
 fn parse_rule<'a>(rule: Rule, text: &'a str, what: &str) -> Result<Pair<'a, Rule>, ParseError> {
+    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
     let mut pairs = OttlGrammar::parse(rule, text).map_err(|e| {
         let offset = match e.location {
             pest::error::InputLocation::Pos(p) => p,
@@ -63,6 +68,9 @@ fn describe(error: &pest::error::Error<Rule>) -> String {
             format!("expected {}", names.join(", "))
         }
         pest::error::ErrorVariant::ParsingError { .. } => "unexpected input".to_owned(),
+        pest::error::ErrorVariant::CustomError { message } if message.contains("call limit") => {
+            "statement too complex to parse".to_owned()
+        }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     }
 }
