@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench load`
 
+mod support;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,25 +19,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use intake::auth::source::KeyFile;
 use intake::auth::{KeyEntry, KeyHasher, KeyPrefix};
-use intake::otlp::{
-    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
-};
+use intake::otlp::{any_value, ExportTraceServiceRequest, Resource, ResourceSpans, ScopeSpans, Span};
 use intake::secret::Secret;
 use prost::Message;
+use support::{kv, s};
 
 const SPANS: usize = 512;
-
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-fn s(v: &str) -> any_value::Value {
-    any_value::Value::StringValue(v.into())
-}
 
 fn request() -> Vec<u8> {
     let spans = (0..SPANS as u64)

@@ -1,27 +1,18 @@
 //! decode -> validate -> stamp -> split/encode for a 512-span request: the per-request
 //! work of the pipeline without the network and the broker.
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use intake::auth::{KeyRecord, SecretHash};
 use intake::otlp::{
-    any_value, drop_invalid_spans, json, AnyValue, Encoding, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
-    Resource, ResourceSpans, ScopeSpans, Span,
+    any_value, drop_invalid_spans, json, Encoding, ExportTraceServiceRequest, InstrumentationScope, Resource,
+    ResourceSpans, ScopeSpans, Span,
 };
 use intake::provenance::Provenance;
 use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
 use prost::Message;
-
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-fn s(v: &str) -> any_value::Value {
-    any_value::Value::StringValue(v.into())
-}
+use support::{kv, s};
 
 /// 512 spans over 16 traces, shaped like an instrumented LLM app: ~15 attributes per
 /// span, a prompt and a completion of a few hundred bytes.

@@ -257,7 +257,7 @@ impl Pipeline {
         if template.is_none() && spec != NO_TEMPLATE {
             tracing::warn!(message = "template not found; request passes untransformed", template = %spec, project_id = %key.project_id);
         }
-        let template_id = template.as_ref().map(|t| t.id());
+        let template_id = template.as_ref().map(|t| t.id().to_owned());
         let provenance = Provenance::new(key, template_id.as_deref());
         // Stamp first so the template sees who sent it; restore after, so whatever the
         // template did to receiver-owned attributes is undone.
@@ -267,15 +267,15 @@ impl Pipeline {
                 .template
                 .apply(&mut request)
                 .map_err(|e| PipelineError::Template {
-                    template: template.id(),
+                    template: template.id().to_owned(),
                     message: e.to_string(),
                 })?;
-            metrics().template_errors(&template.id(), report.failures.len());
+            metrics().template_errors(template.id(), report.failures.len());
             if let Some((statement, error)) = report.failures.first() {
                 tracing::debug!(message = "template statement failed (error_mode ignore)", template = %template.id(), %statement, %error, failures = report.failures.len());
             }
             let violations = guard::restore(&mut request, &provenance);
-            metrics().template_guard_violations(&template.id(), violations);
+            metrics().template_guard_violations(template.id(), violations);
             if violations > 0 {
                 tracing::warn!(message = "template changed receiver-owned attributes; restored", template = %template.id(), violations);
             }

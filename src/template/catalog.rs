@@ -55,12 +55,54 @@ pub struct CatalogEntry {
     /// Where it came from: `builtin:openinference.yaml` or a file path.
     pub origin: String,
     pub template: Arc<CompiledTemplate>,
+    id: String,
 }
 
 impl CatalogEntry {
+    pub fn new(slug: String, version: String, origin: String, template: Arc<CompiledTemplate>) -> Self {
+        let id = format!("{slug}@{version}");
+        Self {
+            slug,
+            version,
+            origin,
+            template,
+            id,
+        }
+    }
+
     /// `slug@version`: stamped as `langwatch.template.id`.
-    pub fn id(&self) -> String {
-        format!("{}@{}", self.slug, self.version)
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// One swap-in set of templates, indexed so a request resolves its template with one
+/// hash lookup.
+#[derive(Default)]
+struct CatalogState {
+    entries: Arc<Vec<Arc<CatalogEntry>>>,
+    by_id: HashMap<String, Arc<CatalogEntry>>,
+    latest: HashMap<String, Arc<CatalogEntry>>,
+}
+
+impl CatalogState {
+    fn new(entries: Vec<Arc<CatalogEntry>>) -> Self {
+        let mut by_id = HashMap::new();
+        let mut latest: HashMap<String, Arc<CatalogEntry>> = HashMap::new();
+        for entry in &entries {
+            by_id.insert(entry.id().to_owned(), Arc::clone(entry));
+            let newer = latest
+                .get(&entry.slug)
+                .is_none_or(|current| compare_versions(&entry.version, &current.version).is_gt());
+            if newer {
+                latest.insert(entry.slug.clone(), Arc::clone(entry));
+            }
+        }
+        Self {
+            entries: Arc::new(entries),
+            by_id,
+            latest,
+        }
     }
 }
 
@@ -73,7 +115,7 @@ pub struct TemplateCatalog {
     dirs: Vec<PathBuf>,
     registry: Registry,
     files: Mutex<HashMap<String, FileState>>,
-    entries: RwLock<Arc<Vec<Arc<CatalogEntry>>>>,
+    state: RwLock<Arc<CatalogState>>,
 }
 
 fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
@@ -88,7 +130,7 @@ impl TemplateCatalog {
             dirs: config.dirs.clone(),
             registry: Registry::standard(),
             files: Mutex::new(HashMap::new()),
-            entries: RwLock::new(Arc::new(Vec::new())),
+            state: RwLock::new(Arc::new(CatalogState::default())),
         };
         let errors = catalog.reload();
         if let Some(first) = errors.into_iter().next() {
@@ -157,12 +199,7 @@ impl TemplateCatalog {
                             .file_stem()
                             .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
                     });
-                    let entry = CatalogEntry {
-                        slug,
-                        version: template.version.clone(),
-                        origin: origin.clone(),
-                        template: Arc::new(template),
-                    };
+                    let entry = CatalogEntry::new(slug, template.version.clone(), origin.clone(), Arc::new(template));
                     tracing::info!(message = "template loaded", template = %entry.id(), origin = %origin);
                     files.insert(
                         origin.clone(),
@@ -196,33 +233,35 @@ impl TemplateCatalog {
                 }
             }
             let composed = compose_includes(base, &mut errors);
-            match self.entries.write() {
-                Ok(mut guard) => *guard = Arc::new(composed),
-                Err(poisoned) => *poisoned.into_inner() = Arc::new(composed),
+            let state = Arc::new(CatalogState::new(composed));
+            match self.state.write() {
+                Ok(mut guard) => *guard = state,
+                Err(poisoned) => *poisoned.into_inner() = state,
             }
         }
         errors
     }
 
-    pub fn entries(&self) -> Arc<Vec<Arc<CatalogEntry>>> {
-        match self.entries.read() {
+    fn state(&self) -> Arc<CatalogState> {
+        match self.state.read() {
             Ok(g) => Arc::clone(&g),
             Err(p) => Arc::clone(&p.into_inner()),
         }
     }
 
+    pub fn entries(&self) -> Arc<Vec<Arc<CatalogEntry>>> {
+        Arc::clone(&self.state().entries)
+    }
+
     /// `slug` (its highest version) or `slug@version`.
     pub fn resolve(&self, spec: &str) -> Option<Arc<CatalogEntry>> {
-        let (slug, version) = match spec.split_once('@') {
-            Some((s, v)) => (s, Some(v)),
-            None => (spec, None),
+        let state = self.state();
+        let index = if spec.contains('@') {
+            &state.by_id
+        } else {
+            &state.latest
         };
-        let entries = self.entries();
-        entries
-            .iter()
-            .filter(|e| e.slug == slug && version.is_none_or(|v| e.version == v))
-            .max_by(|a, b| compare_versions(&a.version, &b.version))
-            .cloned()
+        index.get(spec).cloned()
     }
 
     /// Polls the directories until `shutdown`.
@@ -283,12 +322,12 @@ fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError
             include: entry.template.include.clone(),
             groups,
         };
-        out.push(Arc::new(CatalogEntry {
-            slug: entry.slug.clone(),
-            version: entry.version.clone(),
-            origin: entry.origin.clone(),
-            template: Arc::new(template),
-        }));
+        out.push(Arc::new(CatalogEntry::new(
+            entry.slug.clone(),
+            entry.version.clone(),
+            entry.origin.clone(),
+            Arc::new(template),
+        )));
     }
     out
 }
