@@ -59,7 +59,13 @@ async fn every_auth_case_on_both_transports() {
         },
     );
 
-    let wrong_secret = format!("{}x", &good.token[..good.token.len() - 1]);
+    // Flip the last character to a different one: appending a fixed "x" would equal the real token
+    // whenever the random secret already ended in "x".
+    let wrong_secret = {
+        let (head, last) = good.token.split_at(good.token.len() - 1);
+        format!("{head}{}", if last == "x" { "y" } else { "x" })
+    };
+    assert_ne!(wrong_secret, good.token);
     let basic = |project: &str, token: &str| {
         format!(
             "Basic {}",
