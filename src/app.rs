@@ -11,7 +11,7 @@ use crate::auth::{Authenticator, KeyCache, KeyHasher};
 use crate::config::IntakeConfig;
 use crate::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper};
 use crate::pipeline::Pipeline;
-use crate::server::{AppState, Server};
+use crate::server::{AppState, Server, TrustedProxies};
 use crate::sink::file::FileSink;
 use crate::sink::kafka::KafkaSink;
 use crate::sink::Sink;
@@ -108,6 +108,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     let state = Arc::new(AppState {
         pipeline,
         shutdown: shutdown.clone(),
+        trusted_proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
     });
     server.run(state, config.server.shutdown_grace).await;
     sink.flush(config.server.shutdown_grace).await;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::HeaderMap;
 use thiserror::Error;
 
-use crate::auth::{AuthError, Authenticator, KeyRecord};
+use crate::auth::{AuthError, Authenticator, KeyLookup, KeyRecord};
 use crate::codec::{decompress, ContentEncoding, DecompressError};
 use crate::config::LimitsConfig;
 use crate::limits::{
@@ -172,28 +172,32 @@ impl Pipeline {
         &self.sink
     }
 
-    /// Reads only headers, so bad keys cost no body work. An address that keeps failing
-    /// is refused before any lookup.
+    /// Reads only headers, so bad keys cost no body work. An address that keeps failing is
+    /// served from the key cache alone: keys already in use from behind the same NAT keep
+    /// working, while its guesses are refused without reaching the key source.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
-        peer: Option<IpAddr>,
+        client: Option<IpAddr>,
     ) -> Result<Arc<KeyRecord>, PipelineError> {
         let (rate, burst) = self.auth_failure_rate();
-        let limited = self.rate_limits.auth_failures_per_minute > 0;
-        if let Some(ip) = peer.filter(|_| limited) {
-            if !self.auth_failures.peek(&ip, 1.0, rate, burst) {
-                metrics().auth_failure("address_rate_limited");
-                return Err(PipelineError::RateLimited(Duration::from_secs_f64(
-                    1.0 / rate.max(f64::MIN_POSITIVE),
-                )));
-            }
+        let client = client.filter(|_| self.rate_limits.auth_failures_per_minute > 0);
+        let over_limit = client.is_some_and(|ip| !self.auth_failures.peek(&ip, 1.0, rate, burst));
+        if over_limit {
+            return self
+                .auth
+                .authenticate_with(headers, KeyLookup::CacheOnly)
+                .await
+                .map_err(|_| {
+                    metrics().auth_failure("address_rate_limited");
+                    PipelineError::RateLimited(Duration::from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE)))
+                });
         }
         match self.auth.authenticate(headers).await {
             Ok(key) => Ok(key),
             Err(error) => {
                 metrics().auth_failure(error.reason());
-                if let Some(ip) = peer.filter(|_| limited) {
+                if let Some(ip) = client {
                     if !matches!(error, AuthError::SourceUnavailable(_)) {
                         let _ = self.auth_failures.take(&ip, 1.0, rate, burst);
                     }

@@ -96,37 +96,81 @@ fn a_scan_of_ten_thousand_guessed_keys_is_all_401_and_mostly_served_from_the_neg
 
 #[test]
 fn an_address_that_keeps_failing_authentication_is_refused_with_a_retry_hint() {
+    let in_use = TestKey::new("proj-nat");
+    let not_yet_used = TestKey::new("proj-nat");
     let intake = Intake::start(
-        &[],
+        &[&in_use, &not_yet_used],
         IntakeOptions {
             extra_toml: "[rate_limits]\nauth_failures_per_minute = 60\nauth_failure_burst = 5\n".into(),
             ..Default::default()
         },
     );
     let rt = runtime();
+    let post = |authorization: &str, run: &str| {
+        rt.block_on(http_post(
+            intake.http,
+            "/v1/traces",
+            &[("authorization", authorization), ("content-type", "application/x-protobuf")],
+            make_request(run, 1, 1, 1).encode_to_vec(),
+        ))
+    };
+    assert_eq!(post(&in_use.bearer(), "before").status, 200);
     let bad = format!("Bearer ik-lw-AAAAAAAAAAAAAAAA_{}", "b".repeat(48));
-    let statuses: Vec<Reply> = rt.block_on(async {
-        let mut out = Vec::new();
-        for _ in 0..8 {
-            out.push(
-                http_post(
-                    intake.http,
-                    "/v1/traces",
-                    &[("authorization", &bad), ("content-type", "application/x-protobuf")],
-                    Vec::new(),
-                )
-                .await,
-            );
-        }
-        out.push(grpc_call(intake.grpc, &[("authorization", &bad)], grpc_frame(&[], false)).await);
-        out
-    });
+    let statuses: Vec<Reply> = (0..8).map(|i| post(&bad, &format!("scan{i}"))).collect();
     let codes: Vec<u16> = statuses.iter().map(|r| r.status).collect();
     assert_eq!(&codes[..5], &[401; 5], "{codes:?}");
     assert!(codes[5..8].iter().all(|c| *c == 429), "{codes:?}");
     assert!(statuses[6].headers.contains_key("retry-after"));
-    assert_eq!(statuses[8].grpc_status, Some(14), "gRPC: UNAVAILABLE once limited");
+    let grpc = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bad)], grpc_frame(&[], false)));
+    assert_eq!(grpc.grpc_status, Some(14), "gRPC: UNAVAILABLE once limited");
     assert!(intake.metric("intake_auth_failures_total{reason=\"address_rate_limited\"}") >= 4.0);
+    let lookups = intake.metric("intake_key_source_lookups_total");
+
+    // The same address (think: one NAT) keeps working for a key it already uses, but may not
+    // make the key source look anything up until it has stopped failing.
+    assert_eq!(post(&in_use.bearer(), "after").status, 200, "a cached key keeps working");
+    assert_eq!(post(&not_yet_used.bearer(), "new").status, 429);
+    assert_eq!(intake.metric("intake_key_source_lookups_total"), lookups);
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() {
+    let key = TestKey::new("proj-lb");
+    let intake = Intake::start(
+        &[&key],
+        IntakeOptions {
+            server_toml: "trusted_proxies = [\"127.0.0.0/8\"]".into(),
+            extra_toml: "[rate_limits]\nauth_failures_per_minute = 60\nauth_failure_burst = 3\n".into(),
+            ..Default::default()
+        },
+    );
+    let rt = runtime();
+    let bad = format!("Bearer ik-lw-AAAAAAAAAAAAAAAA_{}", "b".repeat(48));
+    let post = |authorization: &str, forwarded: &str| {
+        rt.block_on(http_post(
+            intake.http,
+            "/v1/traces",
+            &[
+                ("authorization", authorization),
+                ("content-type", "application/x-protobuf"),
+                ("x-forwarded-for", forwarded),
+            ],
+            make_request("lb", 1, 1, 1).encode_to_vec(),
+        ))
+        .status
+    };
+    // The scanner forges a first hop; the balancer appends the address it really saw.
+    let scanner = "10.0.0.1, 198.51.100.66";
+    let scans: Vec<u16> = (0..6).map(|_| post(&bad, scanner)).collect();
+    assert_eq!(scans, [401, 401, 401, 429, 429, 429]);
+    assert_eq!(post(&bad, "198.51.100.7"), 401, "another client behind the balancer is not limited");
+    let grpc = rt.block_on(grpc_call(
+        intake.grpc,
+        &[("authorization", &bad), ("x-forwarded-for", scanner)],
+        grpc_frame(&[], false),
+    ));
+    assert_eq!(grpc.grpc_status, Some(14), "gRPC reads the same header");
+    assert_eq!(post(&key.bearer(), "198.51.100.8"), 200);
 }
 
 #[test]

@@ -24,6 +24,15 @@ pub struct AuthConfig {
     pub file: FileKeySourceConfig,
 }
 
+/// Whether a lookup id missing from the cache may be fetched from the key source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLookup {
+    LoadOnMiss,
+    /// For addresses that keep failing: keys already in use keep working, guesses cost
+    /// the key source nothing.
+    CacheOnly,
+}
+
 pub struct Authenticator {
     cache: KeyCache,
     hasher: KeyHasher,
@@ -40,9 +49,17 @@ impl Authenticator {
 
     /// Reads only headers: this runs before the body is read or decoded.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<KeyRecord>, AuthError> {
+        self.authenticate_with(headers, KeyLookup::LoadOnMiss).await
+    }
+
+    pub async fn authenticate_with(&self, headers: &HeaderMap, lookup: KeyLookup) -> Result<Arc<KeyRecord>, AuthError> {
         let credential = Credential::from_headers(headers)?;
         let secret = credential.secret().expose();
-        let Some(record) = self.cache.get(&credential.lookup_id).await? else {
+        let found = match lookup {
+            KeyLookup::LoadOnMiss => self.cache.get(&credential.lookup_id).await?,
+            KeyLookup::CacheOnly => self.cache.get_cached(&credential.lookup_id).await.flatten(),
+        };
+        let Some(record) = found else {
             self.hasher.verify_decoy(secret);
             return Err(AuthError::UnknownKey);
         };

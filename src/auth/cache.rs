@@ -105,6 +105,16 @@ impl KeyCache {
             .map_err(|e| AuthError::SourceUnavailable(e.to_string()))
     }
 
+    /// What the cache holds for `lookup_id` without asking the source: `None` when it holds
+    /// nothing, `Some(None)` when it remembers the id as unknown.
+    pub async fn get_cached(&self, lookup_id: &str) -> Option<Option<Arc<KeyRecord>>> {
+        let entry = self.cache.get(lookup_id).await;
+        if entry.is_some() {
+            metrics().key_cache_hit();
+        }
+        entry
+    }
+
     pub fn entry_count(&self) -> u64 {
         self.cache.entry_count()
     }

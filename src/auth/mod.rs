@@ -9,7 +9,7 @@ mod hasher;
 mod key;
 pub mod source;
 
-pub use authenticator::{AuthConfig, Authenticator};
+pub use authenticator::{AuthConfig, Authenticator, KeyLookup};
 pub use cache::{KeyCache, KeyCacheConfig};
 pub use credential::{Credential, KeyPrefix};
 pub use error::AuthError;

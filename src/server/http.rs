@@ -90,7 +90,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         if state.shutdown.is_cancelled() {
             return Err(PipelineError::ShuttingDown);
         }
-        let peer = parts.extensions.get::<super::PeerAddr>().map(|p| p.0.ip());
+        let peer = state.client_address(&parts);
         let key = state.pipeline.authenticate(&parts.headers, peer).await?;
         let encoding = requested.map_err(PipelineError::UnsupportedContentType)?;
         let compression = ContentEncoding::parse(

@@ -1,9 +1,12 @@
 //! The two listeners (OTLP/gRPC and OTLP/HTTP) and their graceful shutdown.
 
 mod body;
+mod client_addr;
 pub mod grpc;
 pub mod http;
 pub mod status;
+
+pub use client_addr::TrustedProxies;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +39,11 @@ pub struct ServerConfig {
     /// After SIGTERM: how long in-flight requests may take to finish.
     #[serde(default = "default_shutdown_grace", with = "crate::config::duration")]
     pub shutdown_grace: Duration,
+    /// Load balancers whose `X-Forwarded-For` names the client (CIDRs, e.g. `10.0.0.0/8`).
+    /// Per-address limits then count the forwarded client, not the balancer. Empty: the TCP
+    /// peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 fn default_grpc_listen() -> SocketAddr {
@@ -58,6 +66,7 @@ impl Default for ServerConfig {
             http_listen: default_http_listen(),
             admin_listen: default_admin_listen(),
             shutdown_grace: default_shutdown_grace(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -83,6 +92,15 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     /// Cancelled at SIGTERM: new requests get UNAVAILABLE, `/readyz` turns 503.
     pub shutdown: CancellationToken,
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl AppState {
+    /// The address per-address limits count this request against.
+    pub fn client_address(&self, parts: &::http::request::Parts) -> Option<std::net::IpAddr> {
+        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
+        self.trusted_proxies.client_address(peer, &parts.headers)
+    }
 }
 
 pub struct Server {

@@ -392,6 +392,8 @@ pub struct IntakeOptions {
     pub kafka: Option<String>,
     /// Extra TOML appended to the config file.
     pub extra_toml: String,
+    /// Extra lines for the `[server]` table.
+    pub server_toml: String,
     pub wait_ready: bool,
 }
 
@@ -400,6 +402,7 @@ impl Default for IntakeOptions {
         Self {
             kafka: None,
             extra_toml: String::new(),
+            server_toml: String::new(),
             wait_ready: true,
         }
     }
@@ -426,9 +429,10 @@ impl Intake {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let mut config = format!(
-            "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nadmin_listen = \"{admin}\"\nshutdown_grace = \"10s\"\n\
+            "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nadmin_listen = \"{admin}\"\nshutdown_grace = \"10s\"\n{}\n\
              [auth]\npepper = \"{PEPPER}\"\n[auth.file]\nreload_interval = \"200ms\"\n",
-            dir.path().display().to_string()
+            dir.path().display().to_string(),
+            options.server_toml
         );
         if let Some(brokers) = &options.kafka {
             config.push_str(&format!(
