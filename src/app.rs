@@ -109,6 +109,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         pipeline,
         shutdown: shutdown.clone(),
         trusted_proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
+        request_timeout: config.server.request_timeout,
     });
     server.run(state, config.server.shutdown_grace).await;
     sink.flush(config.server.shutdown_grace).await;

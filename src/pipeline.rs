@@ -41,6 +41,10 @@ pub enum PipelineError {
     Sink(#[from] SinkError),
     #[error("server is shutting down")]
     ShuttingDown,
+    /// The request did not finish within `server.request_timeout` or the client's
+    /// `grpc-timeout`; its work is dropped, though records already queued may still arrive.
+    #[error("request did not finish within its deadline of {0:?}")]
+    DeadlineExceeded(std::time::Duration),
     /// The in-flight byte budget is spent: retry shortly.
     #[error("intake is at capacity; retry shortly")]
     Overloaded,

@@ -110,7 +110,10 @@ fn an_address_that_keeps_failing_authentication_is_refused_with_a_retry_hint() {
         rt.block_on(http_post(
             intake.http,
             "/v1/traces",
-            &[("authorization", authorization), ("content-type", "application/x-protobuf")],
+            &[
+                ("authorization", authorization),
+                ("content-type", "application/x-protobuf"),
+            ],
             make_request(run, 1, 1, 1).encode_to_vec(),
         ))
     };
@@ -121,14 +124,22 @@ fn an_address_that_keeps_failing_authentication_is_refused_with_a_retry_hint() {
     assert_eq!(&codes[..5], &[401; 5], "{codes:?}");
     assert!(codes[5..8].iter().all(|c| *c == 429), "{codes:?}");
     assert!(statuses[6].headers.contains_key("retry-after"));
-    let grpc = rt.block_on(grpc_call(intake.grpc, &[("authorization", &bad)], grpc_frame(&[], false)));
+    let grpc = rt.block_on(grpc_call(
+        intake.grpc,
+        &[("authorization", &bad)],
+        grpc_frame(&[], false),
+    ));
     assert_eq!(grpc.grpc_status, Some(14), "gRPC: UNAVAILABLE once limited");
     assert!(intake.metric("intake_auth_failures_total{reason=\"address_rate_limited\"}") >= 4.0);
     let lookups = intake.metric("intake_key_source_lookups_total");
 
     // The same address (think: one NAT) keeps working for a key it already uses, but may not
     // make the key source look anything up until it has stopped failing.
-    assert_eq!(post(&in_use.bearer(), "after").status, 200, "a cached key keeps working");
+    assert_eq!(
+        post(&in_use.bearer(), "after").status,
+        200,
+        "a cached key keeps working"
+    );
     assert_eq!(post(&not_yet_used.bearer(), "new").status, 429);
     assert_eq!(intake.metric("intake_key_source_lookups_total"), lookups);
 }
@@ -163,7 +174,11 @@ fn behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() {
     let scanner = "10.0.0.1, 198.51.100.66";
     let scans: Vec<u16> = (0..6).map(|_| post(&bad, scanner)).collect();
     assert_eq!(scans, [401, 401, 401, 429, 429, 429]);
-    assert_eq!(post(&bad, "198.51.100.7"), 401, "another client behind the balancer is not limited");
+    assert_eq!(
+        post(&bad, "198.51.100.7"),
+        401,
+        "another client behind the balancer is not limited"
+    );
     let grpc = rt.block_on(grpc_call(
         intake.grpc,
         &[("authorization", &bad), ("x-forwarded-for", scanner)],
@@ -257,6 +272,39 @@ fn a_spent_in_flight_budget_answers_429_at_once() {
         make_request("fourth", 1, 1, 1).encode_to_vec(),
     ));
     assert_eq!(reply.status, 200, "the budget comes back when the held requests end");
+    assert_eq!(intake.metric("intake_inflight_request_bytes"), 0.0);
+}
+
+#[test]
+fn a_body_that_trickles_in_is_cut_off_at_the_request_timeout_and_frees_its_budget() {
+    let key = TestKey::new("proj-slow");
+    let intake = Intake::start(
+        &[&key],
+        IntakeOptions {
+            server_toml: "request_timeout = \"1s\"".into(),
+            ..Default::default()
+        },
+    );
+    let bearer = key.bearer();
+    let mut slow = std::net::TcpStream::connect(intake.http).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(slow, "POST /v1/traces HTTP/1.1\r\nhost: x\r\nauthorization: {bearer}\r\ncontent-type: application/x-protobuf\r\ncontent-length: 40000\r\n\r\n").unwrap();
+    slow.write_all(&[0u8; 100]).unwrap();
+    let started = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(intake.metric("intake_inflight_request_bytes") >= 40_000.0);
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = slow.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let waited = started.elapsed();
+    let head = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(head.starts_with("http/1.1 503"), "{head}");
+    assert!(head.contains("retry-after:"), "{head}");
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
     assert_eq!(intake.metric("intake_inflight_request_bytes"), 0.0);
 }
 

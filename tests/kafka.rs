@@ -155,6 +155,19 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
     // delivery_timeout is 3s: every request is answered within it plus slack.
     assert!(elapsed < Duration::from_secs(8), "outage answers took {elapsed:?}");
 
+    // A gRPC client's own deadline, shorter than delivery_timeout, is honoured.
+    let bearer = key.bearer();
+    let started = Instant::now();
+    let reply = grpc_call(
+        intake.grpc,
+        &[("authorization", &bearer), ("grpc-timeout", "400m")],
+        grpc_frame(&make_request("during-deadline", 1, 2, 10).encode_to_vec(), false),
+    )
+    .await;
+    assert_eq!(reply.grpc_status, Some(4), "DEADLINE_EXCEEDED: {:?}", reply.grpc_message);
+    assert!(reply.headers.contains_key("grpc-status-details-bin"), "a retry hint with it");
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+
     tansu.resume();
     let recovered = Instant::now();
     loop {

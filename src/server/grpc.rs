@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -60,7 +61,8 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return response;
     }
-    let result = async {
+    let deadline = grpc_timeout(&parts.headers);
+    let work = async {
         if state.shutdown.is_cancelled() {
             return Err(PipelineError::ShuttingDown);
         }
@@ -85,8 +87,8 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .pipeline
             .ingest(&key, message, compression, Encoding::Protobuf, &mut permit)
             .await
-    }
-    .await;
+    };
+    let result = state.within_deadline(deadline, work).await;
     let (response, code) = match result {
         Ok(accepted) => (success(accepted), grpc_code::OK),
         Err(error) => {
@@ -96,6 +98,26 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
     };
     metrics().request("grpc", grpc_code::name(code));
     response
+}
+
+/// The client's deadline: `grpc-timeout: <1-8 digits><H|M|S|m|u|n>`. A malformed value is
+/// ignored, leaving `server.request_timeout` in charge.
+fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.saturating_mul(3600)),
+        "M" => Duration::from_secs(value.saturating_mul(60)),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
 }
 
 /// A unary request body is exactly one length-prefixed message.
@@ -178,6 +200,24 @@ fn set_grpc_headers(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grpc_timeout_reads_every_unit_and_ignores_nonsense() {
+        let timeout = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("grpc-timeout", HeaderValue::from_str(value).unwrap());
+            grpc_timeout(&headers)
+        };
+        assert_eq!(timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(timeout("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(timeout("99999999u"), Some(Duration::from_micros(99_999_999)));
+        assert_eq!(timeout("5n"), Some(Duration::from_nanos(5)));
+        for bad in ["", "S", "123456789S", "10s", "-1S", "1.5S", "10"] {
+            assert_eq!(timeout(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn frames_are_checked_for_length_and_count() {

@@ -86,7 +86,7 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
     // Answer in the request's encoding; protobuf when we cannot tell.
     let requested = request_encoding(parts.headers.get(header::CONTENT_TYPE));
     let reply_encoding = requested.clone().unwrap_or(Encoding::Protobuf);
-    let result = async {
+    let work = async {
         if state.shutdown.is_cancelled() {
             return Err(PipelineError::ShuttingDown);
         }
@@ -107,8 +107,8 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .pipeline
             .ingest(&key, &body, compression, encoding, &mut permit)
             .await
-    }
-    .await;
+    };
+    let result = state.within_deadline(None, work).await;
     let response = match result {
         Ok(accepted) => success(accepted, reply_encoding),
         Err(error) => failure(&error, reply_encoding),

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConfigError;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PipelineError};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +39,11 @@ pub struct ServerConfig {
     /// After SIGTERM: how long in-flight requests may take to finish.
     #[serde(default = "default_shutdown_grace", with = "crate::config::duration")]
     pub shutdown_grace: Duration,
+    /// The longest a request may take, from its headers to its answer (a body trickling in
+    /// holds its share of the in-flight budget until then). A gRPC client's shorter
+    /// `grpc-timeout` wins. Keep it above `kafka.delivery_timeout`.
+    #[serde(default = "default_request_timeout", with = "crate::config::duration")]
+    pub request_timeout: Duration,
     /// Load balancers whose `X-Forwarded-For` names the client (CIDRs, e.g. `10.0.0.0/8`).
     /// Per-address limits then count the forwarded client, not the balancer. Empty: the TCP
     /// peer is the client.
@@ -55,6 +60,9 @@ fn default_http_listen() -> SocketAddr {
 fn default_admin_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 9464))
 }
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(30)
+}
 fn default_shutdown_grace() -> Duration {
     Duration::from_secs(20)
 }
@@ -66,6 +74,7 @@ impl Default for ServerConfig {
             http_listen: default_http_listen(),
             admin_listen: default_admin_listen(),
             shutdown_grace: default_shutdown_grace(),
+            request_timeout: default_request_timeout(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -77,6 +86,12 @@ impl ServerConfig {
             return Err(ConfigError::field(
                 "server.grpc_listen",
                 "must differ from server.http_listen",
+            ));
+        }
+        if self.request_timeout.is_zero() {
+            return Err(ConfigError::field(
+                "server.request_timeout",
+                "must be greater than zero",
             ));
         }
         Ok(())
@@ -93,6 +108,7 @@ pub struct AppState {
     /// Cancelled at SIGTERM: new requests get UNAVAILABLE, `/readyz` turns 503.
     pub shutdown: CancellationToken,
     pub trusted_proxies: TrustedProxies,
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -100,6 +116,18 @@ impl AppState {
     pub fn client_address(&self, parts: &::http::request::Parts) -> Option<std::net::IpAddr> {
         let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
         self.trusted_proxies.client_address(peer, &parts.headers)
+    }
+
+    /// Runs a request's work under `deadline` (at most `server.request_timeout`).
+    pub async fn within_deadline<T>(
+        &self,
+        deadline: Option<Duration>,
+        work: impl std::future::Future<Output = Result<T, PipelineError>>,
+    ) -> Result<T, PipelineError> {
+        let deadline = deadline.map_or(self.request_timeout, |d| d.min(self.request_timeout));
+        tokio::time::timeout(deadline, work)
+            .await
+            .unwrap_or(Err(PipelineError::DeadlineExceeded(deadline)))
     }
 }
 

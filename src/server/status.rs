@@ -16,6 +16,7 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(2);
 pub mod grpc_code {
     pub const OK: i32 = 0;
     pub const INVALID_ARGUMENT: i32 = 3;
+    pub const DEADLINE_EXCEEDED: i32 = 4;
     pub const PERMISSION_DENIED: i32 = 7;
     pub const RESOURCE_EXHAUSTED: i32 = 8;
     pub const UNIMPLEMENTED: i32 = 12;
@@ -28,6 +29,7 @@ pub mod grpc_code {
         match code {
             OK => "OK",
             INVALID_ARGUMENT => "INVALID_ARGUMENT",
+            DEADLINE_EXCEEDED => "DEADLINE_EXCEEDED",
             PERMISSION_DENIED => "PERMISSION_DENIED",
             RESOURCE_EXHAUSTED => "RESOURCE_EXHAUSTED",
             UNIMPLEMENTED => "UNIMPLEMENTED",
@@ -119,6 +121,14 @@ pub fn error_reply(error: &PipelineError) -> ErrorReply {
                 Some(RETRY_AFTER),
             )
         }
+        // OTLP lists DEADLINE_EXCEEDED as retryable; HTTP has no such code, so it answers as
+        // any other timeout does.
+        PipelineError::DeadlineExceeded(_) => ErrorReply::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            grpc_code::DEADLINE_EXCEEDED,
+            message,
+            Some(RETRY_AFTER),
+        ),
         PipelineError::Sink(SinkError::Rejected(_)) => {
             ErrorReply::new(StatusCode::INTERNAL_SERVER_ERROR, grpc_code::INTERNAL, message, None)
         }
@@ -144,6 +154,9 @@ mod tests {
             assert_eq!(reply.grpc, grpc_code::UNAVAILABLE, "{error}");
             assert!(reply.retry_after.is_some(), "{error}");
         }
+        let late = error_reply(&PipelineError::DeadlineExceeded(Duration::from_secs(1)));
+        assert_eq!((late.http.as_u16(), late.grpc), (503, grpc_code::DEADLINE_EXCEEDED));
+        assert!(late.retry_after.is_some());
     }
 
     #[test]
