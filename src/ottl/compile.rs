@@ -60,11 +60,10 @@ impl<'r> Compiler<'r> {
             BoolExpr::Or(items) => Cond::Or(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
             BoolExpr::And(items) => Cond::And(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
             BoolExpr::Not(inner) => Cond::Not(Box::new(self.condition(inner)?)),
-            BoolExpr::Compare { op, lhs, rhs } => Cond::Compare {
-                op: *op,
-                lhs: self.expr(lhs)?,
-                rhs: self.expr(rhs)?,
-            },
+            BoolExpr::Compare { op, lhs, rhs } => {
+                let (lhs, rhs) = (self.expr(lhs)?, self.expr(rhs)?);
+                Cond::compare(*op, lhs, rhs)
+            }
             BoolExpr::Const(b) => Cond::Const(*b),
             BoolExpr::Converter(call) => Cond::Converter(self.converter_call(call)?),
         })

@@ -99,6 +99,8 @@ pub enum Cond {
     And(Vec<Cond>),
     Not(Box<Cond>),
     Compare { op: CompareOp, lhs: Expr, rhs: Expr },
+    /// `x == nil` / `x != nil`, the commonest guard in templates: no comparison dispatch.
+    IsNil { expr: Expr, negate: bool },
     Const(bool),
     Converter(Expr),
 }
@@ -202,6 +204,19 @@ fn math<'a>(op: MathOp, lhs: Value<'a>, rhs: Value<'a>) -> EvalResult<Value<'a>>
 // ---------------------------------------------------------------- conditions
 
 impl Cond {
+    /// A comparison, specialised where the semantics allow.
+    pub fn compare(op: CompareOp, lhs: Expr, rhs: Expr) -> Cond {
+        let is_nil_literal = |e: &Expr| matches!(e, Expr::Literal(Value::Nil));
+        if matches!(op, CompareOp::Eq | CompareOp::Ne) && (is_nil_literal(&lhs) || is_nil_literal(&rhs)) {
+            let expr = if is_nil_literal(&rhs) { lhs } else { rhs };
+            return Cond::IsNil {
+                expr,
+                negate: op == CompareOp::Ne,
+            };
+        }
+        Cond::Compare { op, lhs, rhs }
+    }
+
     pub fn eval(&self, target: &Target<'_>) -> EvalResult<bool> {
         match self {
             Cond::Or(items) => {
@@ -222,6 +237,7 @@ impl Cond {
             }
             Cond::Not(inner) => Ok(!inner.eval(target)?),
             Cond::Compare { op, lhs, rhs } => Ok(compare(&lhs.eval(target)?, &rhs.eval(target)?, *op)),
+            Cond::IsNil { expr, negate } => Ok(expr.eval(target)?.is_nil() != *negate),
             Cond::Const(b) => Ok(*b),
             Cond::Converter(expr) => match expr.eval(target)? {
                 Value::Bool(b) => Ok(b),
@@ -344,10 +360,11 @@ pub fn get_in_map<'a>(map: &'a [KeyValue], keys: &[ResolvedKey<'_>]) -> EvalResu
             "unable to resolve a string index in map: invalid key type",
         ));
     };
-    match find(map, name) {
-        None => Ok(Value::Nil),
-        Some(kv) => index_value(Value::from_optional_any(kv.value.as_ref()), rest),
+    let value = find(map, name).map_or(Value::Nil, |kv| Value::from_optional_any(kv.value.as_ref()));
+    if rest.is_empty() {
+        return Ok(value);
     }
+    index_value(value, rest)
 }
 
 /// Indexes into a value already read (a converter result or a map entry).
@@ -858,4 +875,49 @@ fn trace_state_set(state: &str, key: &str, value: &str) -> String {
         .collect();
     members.insert(0, format!("{key}={value}"));
     members.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ottl::ast::CompareOp as Op;
+    use crate::otlp::{InstrumentationScope, Resource, Span};
+
+    fn literal(v: Value<'static>) -> Expr {
+        Expr::Literal(v)
+    }
+
+    /// The `== nil` specialisation must agree with the general comparison for every operand
+    /// order and operator.
+    #[test]
+    fn nil_comparisons_agree_with_the_general_rule() {
+        let mut resource = Resource::default();
+        let mut schema = String::new();
+        let mut scope = InstrumentationScope::default();
+        let mut scope_schema = String::new();
+        let mut span = Span::default();
+        let target = Target {
+            resource: &mut resource,
+            resource_schema_url: &mut schema,
+            scope: Some((&mut scope, &mut scope_schema)),
+            span: Some(&mut span),
+            event_index: None,
+            cache: Vec::new(),
+        };
+        let values = [Value::Nil, Value::Int(1), Value::string("x".into())];
+        let ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
+        for a in &values {
+            for b in &values {
+                for op in ops {
+                    let specialised = Cond::compare(op, literal(a.clone()), literal(b.clone()));
+                    let general = compare(a, b, op);
+                    assert_eq!(specialised.eval(&target).unwrap(), general, "{a:?} {op:?} {b:?}");
+                    if a.is_nil() || b.is_nil() {
+                        let is_nil = matches!(specialised, Cond::IsNil { .. });
+                        assert_eq!(is_nil, matches!(op, Op::Eq | Op::Ne), "{a:?} {op:?} {b:?}");
+                    }
+                }
+            }
+        }
+    }
 }
