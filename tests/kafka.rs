@@ -164,9 +164,21 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
         grpc_frame(&make_request("during-deadline", 1, 2, 10).encode_to_vec(), false),
     )
     .await;
-    assert_eq!(reply.grpc_status, Some(4), "DEADLINE_EXCEEDED: {:?}", reply.grpc_message);
-    assert!(reply.headers.contains_key("grpc-status-details-bin"), "a retry hint with it");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(
+        reply.grpc_status,
+        Some(4),
+        "DEADLINE_EXCEEDED: {:?}",
+        reply.grpc_message
+    );
+    assert!(
+        reply.headers.contains_key("grpc-status-details-bin"),
+        "a retry hint with it"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 
     tansu.resume();
     let recovered = Instant::now();

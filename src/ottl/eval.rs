@@ -98,9 +98,16 @@ pub enum Cond {
     Or(Vec<Cond>),
     And(Vec<Cond>),
     Not(Box<Cond>),
-    Compare { op: CompareOp, lhs: Expr, rhs: Expr },
+    Compare {
+        op: CompareOp,
+        lhs: Expr,
+        rhs: Expr,
+    },
     /// `x == nil` / `x != nil`, the commonest guard in templates: no comparison dispatch.
-    IsNil { expr: Expr, negate: bool },
+    IsNil {
+        expr: Expr,
+        negate: bool,
+    },
     Const(bool),
     Converter(Expr),
 }
@@ -880,8 +887,8 @@ fn trace_state_set(state: &str, key: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ottl::ast::CompareOp as Op;
     use crate::otlp::{InstrumentationScope, Resource, Span};
+    use crate::ottl::ast::CompareOp as Op;
 
     fn literal(v: Value<'static>) -> Expr {
         Expr::Literal(v)

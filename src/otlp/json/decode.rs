@@ -1,5 +1,5 @@
+use super::tree::{Json as Value, Object};
 use base64::Engine;
-use serde_json::{Map, Value};
 
 use crate::otlp::{
     any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest, InstrumentationScope,
@@ -18,7 +18,7 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
         return Ok(ExportTraceServiceRequest::default());
     }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let value = Value::parse(body).map_err(|e| DecodeError::Json(e.to_string()))?;
     let object = as_object(&value).map_err(DecodeError::Json)?;
     let mut request = ExportTraceServiceRequest::default();
     if let Some(list) = field(object, "resourceSpans", "resource_spans") {
@@ -30,11 +30,11 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
 
 /// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
 /// parsers also accept. `null` counts as absent.
-fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+fn field<'a, 'j>(object: &'a Object<'j>, camel: &str, snake: &str) -> Option<&'a Value<'j>> {
     object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
 }
 
-fn as_object(value: &Value) -> Res<&Map<String, Value>> {
+fn as_object<'a, 'j>(value: &'a Value<'j>) -> Res<&'a Object<'j>> {
     value
         .as_object()
         .ok_or_else(|| format!(": expected an object, found {}", kind(value)))
@@ -73,7 +73,7 @@ fn string(value: &Value) -> Res<String> {
         .ok_or_else(|| format!(": expected a string, found {}", kind(value)))
 }
 
-fn opt_string(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<String> {
+fn opt_string(object: &Object<'_>, camel: &str, snake: &str) -> Res<String> {
     field(object, camel, snake).map_or(Ok(String::new()), |v| at(camel, string(v)))
 }
 
@@ -109,11 +109,11 @@ fn i64_value(value: &Value) -> Res<i64> {
     }
 }
 
-fn opt_u64(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<u64> {
+fn opt_u64(object: &Object<'_>, camel: &str, snake: &str) -> Res<u64> {
     field(object, camel, snake).map_or(Ok(0), |v| at(camel, u64_value(v)))
 }
 
-fn opt_u32(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<u32> {
+fn opt_u32(object: &Object<'_>, camel: &str, snake: &str) -> Res<u32> {
     let v = opt_u64(object, camel, snake)?;
     u32::try_from(v).map_err(|_| format!(".{camel}: {v} does not fit in 32 bits"))
 }
@@ -121,7 +121,7 @@ fn opt_u32(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<u32> {
 fn f64_value(value: &Value) -> Res<f64> {
     match value {
         Value::Number(n) => n.as_f64().ok_or_else(|| format!(": {n} is not a number")),
-        Value::String(s) => match s.as_str() {
+        Value::String(s) => match s.as_ref() {
             "NaN" => Ok(f64::NAN),
             "Infinity" => Ok(f64::INFINITY),
             "-Infinity" => Ok(f64::NEG_INFINITY),
@@ -134,7 +134,7 @@ fn f64_value(value: &Value) -> Res<f64> {
 /// Integer enums per OTLP/JSON; the proto enum names are accepted too.
 fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
     match value {
-        Value::String(s) => match names.iter().position(|n| n == s) {
+        Value::String(s) => match names.iter().position(|n| *n == s.as_ref()) {
             Some(i) => Ok(i as i32),
             None => s.parse::<i32>().map_err(|_| format!(": unknown enum value `{s}`")),
         },
@@ -170,28 +170,23 @@ fn id_bytes(value: &Value) -> Res<Vec<u8>> {
     Ok(UNDECODABLE_ID.to_vec())
 }
 
-fn opt_id(object: &Map<String, Value>, camel: &str, snake: &str) -> Res<Vec<u8>> {
+fn opt_id(object: &Object<'_>, camel: &str, snake: &str) -> Res<Vec<u8>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
 }
 
-fn opt_list<T>(object: &Map<String, Value>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
+fn opt_list<T>(object: &Object<'_>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
 }
 
-fn opt_message<T>(
-    object: &Map<String, Value>,
-    camel: &str,
-    snake: &str,
-    decode: impl Fn(&Value) -> Res<T>,
-) -> Res<Option<T>> {
+fn opt_message<T>(object: &Object<'_>, camel: &str, snake: &str, decode: impl Fn(&Value) -> Res<T>) -> Res<Option<T>> {
     field(object, camel, snake).map(|v| at(camel, decode(v))).transpose()
 }
 
-fn dropped_attributes(object: &Map<String, Value>) -> Res<u32> {
+fn dropped_attributes(object: &Object<'_>) -> Res<u32> {
     opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")
 }
 
-fn attributes(object: &Map<String, Value>) -> Res<Vec<KeyValue>> {
+fn attributes(object: &Object<'_>) -> Res<Vec<KeyValue>> {
     field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
 }
 
@@ -207,11 +202,11 @@ fn key_value(value: &Value) -> Res<KeyValue> {
 fn any_value(value: &Value) -> Res<AnyValue> {
     let object = as_object(value)?;
     let mut kind = None;
-    for (name, v) in object {
+    for (name, v) in object.iter() {
         if v.is_null() {
             continue;
         }
-        let decoded = match name.as_str() {
+        let decoded = match name {
             "stringValue" | "string_value" => any_value::Value::StringValue(at(name, string(v))?),
             "boolValue" | "bool_value" => any_value::Value::BoolValue(
                 v.as_bool()

@@ -4,6 +4,7 @@
 
 mod decode;
 mod encode;
+mod tree;
 
 pub use decode::decode_request;
 pub use encode::{encode_request, encode_response, JsonRequest};
