@@ -72,7 +72,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         }
         None => {
             let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
-            let sink = FileSink::open(&dir).map_err(|source| ServeError::FileSink {
+            let sink = FileSink::open(&dir, &config.file_sink).map_err(|source| ServeError::FileSink {
                 path: dir.display().to_string(),
                 source,
             })?;

@@ -120,6 +120,38 @@ async fn grpc_accepts_gzip_zstd_and_identity_and_reports_partial_success() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_sink_rotates_and_keeps_a_bounded_number_of_files() {
+    let key = TestKey::new("proj-rotate");
+    let intake = Intake::start(
+        &[&key],
+        IntakeOptions {
+            extra_toml: "[file_sink]\nmax_file_bytes = 4000\nmax_rotated_files = 2\n".into(),
+            ..Default::default()
+        },
+    );
+    let bearer = key.bearer();
+    for i in 0..12 {
+        let reply = http_post(
+            intake.http,
+            "/v1/traces",
+            &[("authorization", &bearer), ("content-type", "application/x-protobuf")],
+            make_request(&format!("rotate-{i}"), 1, 2, 10).encode_to_vec(),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+    }
+    let dir = intake.dir.path();
+    let sizes: Vec<u64> = ["spans.jsonl", "spans.jsonl.1", "spans.jsonl.2"]
+        .iter()
+        .map(|name| std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0))
+        .collect();
+    assert!(sizes.iter().all(|s| *s > 0 && *s <= 4000), "{sizes:?}");
+    assert!(!dir.join("spans.jsonl.3").exists(), "only two rotated files are kept");
+    // The newest lines are in the live file.
+    assert!(spans_in_file(&intake).iter().any(|name| name.starts_with("rotate-11")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     let key = TestKey::new("proj-t");
     let intake = Intake::start(

@@ -1,5 +1,7 @@
 //! The file sink: the embedded default when no Kafka is configured. Each request becomes
-//! one line of OTLP/JSON (an `ExportTraceServiceRequest`) in `<dir>/spans.jsonl`.
+//! one line of OTLP/JSON (an `ExportTraceServiceRequest`) in `<dir>/spans.jsonl`. The file
+//! rotates at `max_file_bytes` (`spans.jsonl.1` is the newest old one) and at most
+//! `max_rotated_files` are kept, so a forgotten dev instance cannot fill the disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -11,28 +13,113 @@ use serde::{Deserialize, Serialize};
 
 use crate::sink::{BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSinkConfig {
     /// Directory for `spans.jsonl`. Default: `<data_dir>`.
     #[serde(default)]
     pub dir: Option<PathBuf>,
+    /// `spans.jsonl` is rotated before a write would take it past this size.
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
+    /// Rotated files kept (`spans.jsonl.1` … `.N`); older ones are deleted. 0 keeps none.
+    #[serde(default = "default_max_rotated_files")]
+    pub max_rotated_files: u32,
+}
+
+fn default_max_file_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+fn default_max_rotated_files() -> u32 {
+    3
+}
+
+impl Default for FileSinkConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            max_file_bytes: default_max_file_bytes(),
+            max_rotated_files: default_max_rotated_files(),
+        }
+    }
+}
+
+/// The open file and how much it holds.
+struct SpanFile {
+    path: PathBuf,
+    writer: BufWriter<File>,
+    len: u64,
+    max_file_bytes: u64,
+    max_rotated_files: u32,
+}
+
+impl SpanFile {
+    fn open(path: PathBuf, config: &FileSinkConfig) -> std::io::Result<SpanFile> {
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let len = file.metadata()?.len();
+        Ok(SpanFile {
+            path,
+            writer: BufWriter::new(file),
+            len,
+            max_file_bytes: config.max_file_bytes.max(1),
+            max_rotated_files: config.max_rotated_files,
+        })
+    }
+
+    fn rotated(&self, n: u32) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
+    /// A line larger than the limit still goes in, alone in its file: a sink never drops.
+    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let size = line.len() as u64 + 1;
+        if self.len > 0 && self.len + size > self.max_file_bytes {
+            self.rotate()?;
+        }
+        self.writer.write_all(line)?;
+        self.writer.write_all(b"\n")?;
+        self.len += size;
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        self.writer.flush()?;
+        if self.max_rotated_files == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            let _ = std::fs::remove_file(self.rotated(self.max_rotated_files));
+            for n in (1..self.max_rotated_files).rev() {
+                let from = self.rotated(n);
+                if from.exists() {
+                    std::fs::rename(&from, self.rotated(n + 1))?;
+                }
+            }
+            std::fs::rename(&self.path, self.rotated(1))?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.writer = BufWriter::new(file);
+        self.len = 0;
+        tracing::info!(message = "file sink rotated", path = %self.path.display());
+        Ok(())
+    }
 }
 
 pub struct FileSink {
     path: PathBuf,
-    writer: Arc<Mutex<BufWriter<File>>>,
+    file: Arc<Mutex<SpanFile>>,
     layout: RecordLayout,
 }
 
 impl FileSink {
-    pub fn open(dir: &Path) -> std::io::Result<FileSink> {
+    pub fn open(dir: &Path, config: &FileSinkConfig) -> std::io::Result<FileSink> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("spans.jsonl");
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = SpanFile::open(path.clone(), config)?;
         Ok(FileSink {
             path,
-            writer: Arc::new(Mutex::new(BufWriter::new(file))),
+            file: Arc::new(Mutex::new(file)),
             // One line per request; a line has no size limit worth splitting for.
             layout: RecordLayout {
                 key: RecordKey::ProjectId,
@@ -53,17 +140,16 @@ impl Sink for FileSink {
     }
 
     fn publish(&self, batch: RecordBatch) -> BoxFuture<'_, Result<(), SinkError>> {
-        let writer = Arc::clone(&self.writer);
+        let file = Arc::clone(&self.file);
         Box::pin(async move {
             let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                let mut w = writer
+                let mut file = file
                     .lock()
                     .map_err(|_| std::io::Error::other("file sink lock poisoned"))?;
                 for record in &batch.records {
-                    w.write_all(&record.value)?;
-                    w.write_all(b"\n")?;
+                    file.write_line(&record.value)?;
                 }
-                w.flush()
+                file.writer.flush()
             })
             .await;
             match written {
@@ -79,9 +165,52 @@ impl Sink for FileSink {
     }
 
     fn flush(&self, _timeout: Duration) -> BoxFuture<'_, ()> {
-        let writer = Arc::clone(&self.writer);
+        let file = Arc::clone(&self.file);
         Box::pin(async move {
-            let _ = tokio::task::spawn_blocking(move || writer.lock().map(|mut w| w.flush()).is_ok()).await;
+            let _ = tokio::task::spawn_blocking(move || file.lock().map(|mut f| f.writer.flush()).is_ok()).await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn rotates_at_the_size_limit_and_keeps_only_the_newest_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FileSinkConfig {
+            dir: None,
+            max_file_bytes: 25,
+            max_rotated_files: 2,
+        };
+        let path = dir.path().join("spans.jsonl");
+        let mut file = SpanFile::open(path.clone(), &config).unwrap();
+        for i in 0..7 {
+            // 10 bytes a line with its newline: two lines per file.
+            file.write_line(format!("line-{i:04}").as_bytes()).unwrap();
+        }
+        file.writer.flush().unwrap();
+        assert_eq!(lines(&path), ["line-0006"]);
+        assert_eq!(lines(&dir.path().join("spans.jsonl.1")), ["line-0004", "line-0005"]);
+        assert_eq!(lines(&dir.path().join("spans.jsonl.2")), ["line-0002", "line-0003"]);
+        assert!(!dir.path().join("spans.jsonl.3").exists(), "older files are deleted");
+
+        // Reopening counts what the file already holds.
+        drop(file);
+        let mut file = SpanFile::open(path.clone(), &config).unwrap();
+        file.write_line(b"line-0007").unwrap();
+        file.write_line(b"a line longer than the whole limit").unwrap();
+        file.writer.flush().unwrap();
+        assert_eq!(lines(&path), ["a line longer than the whole limit"]);
+        assert_eq!(lines(&dir.path().join("spans.jsonl.1")), ["line-0006", "line-0007"]);
     }
 }
