@@ -108,6 +108,10 @@ fn headers() -> RecordHeaders {
         api_key_id: "key_123".into(),
         template_id: None,
         content_type: "",
+        organization_id: "org-1".into(),
+        source: "otel".into(),
+        principal_id: None,
+        received_time_unix_nano: 1,
     }
 }
 

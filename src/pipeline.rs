@@ -221,6 +221,9 @@ impl Pipeline {
         encoding: Encoding,
         permit: &mut BudgetPermit,
     ) -> Result<Accepted, PipelineError> {
+        let received_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let decompressed;
         let plain = match compression {
             ContentEncoding::Identity => {
@@ -293,6 +296,10 @@ impl Pipeline {
             api_key_id: key.id.clone(),
             template_id,
             content_type: "",
+            organization_id: key.organization_id.clone(),
+            source: key.source.clone(),
+            principal_id: key.principal_id.clone(),
+            received_time_unix_nano: received_at,
         };
         let outcome = self.sink.layout().split(request, headers);
         let accepted_spans = outcome.batch.span_count();

@@ -414,3 +414,47 @@ async fn a_span_too_large_for_any_record_is_reported_and_the_rest_delivered() {
     sent.ack(&request);
     sent.verify(&tansu);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelope_records_carry_provenance_inside_the_value() {
+    use intake::sink::envelope::{TraceEnvelope, CONTENT_TYPE};
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    let mut key = TestKey::new("proj-envelope");
+    key.entry.principal_id = Some("engineer-7".into());
+    key.entry.source = "claude_code".into();
+    let intake = start(&tansu, &key, "encoding = \"envelope\"\n");
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let request = make_request("envelope", 2, 6, 20);
+    assert!(is_success(&send_http(&intake, &key, &request).await));
+
+    let reader = KafkaReader::new(&tansu.brokers(), TOPIC);
+    let records = reader.read_until(Duration::from_secs(20), |r| r.len() >= 2);
+    assert_eq!(records.len(), 2, "one record per trace");
+    let mut spans = 0;
+    for record in &records {
+        assert_eq!(record.headers["content-type"], CONTENT_TYPE);
+        let envelope = TraceEnvelope::decode(&record.value[..]).expect("a TraceEnvelope");
+        assert_eq!(envelope.project_id, "proj-envelope");
+        assert_eq!(envelope.organization_id, "org-of-proj-envelope");
+        assert_eq!(envelope.api_key_id, key.entry.id.clone().unwrap());
+        assert_eq!(envelope.source, "claude_code");
+        assert_eq!(envelope.principal_id, "engineer-7");
+        assert!(envelope.received_time_unix_nano >= before);
+        let inner = envelope.request.expect("the request");
+        for rs in &inner.resource_spans {
+            let attributes = &rs.resource.as_ref().unwrap().attributes;
+            assert_eq!(attr_str(attributes, "langwatch.principal.id"), Some("engineer-7"));
+            for ss in &rs.scope_spans {
+                for span in &ss.spans {
+                    assert_eq!(hex::encode(&span.trace_id), record.key);
+                    spans += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(spans, 6);
+}

@@ -1,6 +1,7 @@
 //! Where accepted telemetry goes. The pipeline builds records with the sink's
 //! `RecordLayout` and awaits `publish`: success means every record is stored.
 
+pub mod envelope;
 pub mod file;
 pub mod kafka;
 mod record;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
+use super::envelope::TraceEnvelope;
 use crate::otlp::{json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub enum ValueEncoding {
     OtlpProto,
     /// The same request as OTLP/JSON.
     OtlpJson,
+    /// A `TraceEnvelope` (`proto/`): the request plus its provenance, for pipelines that
+    /// drop headers.
+    Envelope,
 }
 
 impl ValueEncoding {
@@ -35,6 +39,7 @@ impl ValueEncoding {
         match self {
             ValueEncoding::OtlpProto => "application/x-protobuf",
             ValueEncoding::OtlpJson => "application/json",
+            ValueEncoding::Envelope => super::envelope::CONTENT_TYPE,
         }
     }
 }
@@ -47,13 +52,18 @@ pub struct RecordLayout {
     pub max_record_bytes: usize,
 }
 
-/// Headers every record of one request carries.
+/// Where every record of one request came from: the Kafka headers, and for `envelope`
+/// also the envelope's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHeaders {
     pub project_id: String,
     pub api_key_id: String,
     pub template_id: Option<String>,
     pub content_type: &'static str,
+    pub organization_id: String,
+    pub source: String,
+    pub principal_id: Option<String>,
+    pub received_time_unix_nano: u64,
 }
 
 impl RecordHeaders {
@@ -70,6 +80,19 @@ impl RecordHeaders {
 
     fn encoded_len(&self) -> usize {
         self.pairs().map(|(k, v)| k.len() + v.len() + 8).sum()
+    }
+
+    fn envelope(&self, request: ExportTraceServiceRequest) -> TraceEnvelope {
+        TraceEnvelope {
+            project_id: self.project_id.clone(),
+            organization_id: self.organization_id.clone(),
+            api_key_id: self.api_key_id.clone(),
+            source: self.source.clone(),
+            template_id: self.template_id.clone().unwrap_or_default(),
+            principal_id: self.principal_id.clone().unwrap_or_default(),
+            received_time_unix_nano: self.received_time_unix_nano,
+            request: Some(request),
+        }
     }
 }
 
@@ -128,7 +151,7 @@ impl RecordLayout {
                 .max_record_bytes
                 .saturating_sub(key.len() + headers.encoded_len() + RECORD_OVERHEAD);
             for chunk in self.pack(entries, &skeleton) {
-                oversized_spans += self.encode_fitting(chunk, &skeleton, &key, budget, &mut records);
+                oversized_spans += self.encode_fitting(chunk, &skeleton, (&key, &headers), budget, &mut records);
             }
         }
         SplitOutcome {
@@ -196,7 +219,7 @@ impl RecordLayout {
     fn pack(&self, entries: Vec<Entry>, skeleton: &Skeleton) -> Vec<Vec<Entry>> {
         let budget = self.max_record_bytes;
         let factor = match self.encoding {
-            ValueEncoding::OtlpProto => 1,
+            ValueEncoding::OtlpProto | ValueEncoding::Envelope => 1,
             ValueEncoding::OtlpJson => 2,
         };
         let mut chunks = Vec::new();
@@ -230,15 +253,21 @@ impl RecordLayout {
         &self,
         entries: Vec<Entry>,
         skeleton: &Skeleton,
-        key: &str,
+        (key, headers): (&str, &RecordHeaders),
         budget: usize,
         out: &mut Vec<Record>,
     ) -> usize {
         let count = entries.len();
-        let (request, origin) = skeleton.assemble(entries);
+        let (mut request, origin) = skeleton.assemble(entries);
         let value = match self.encoding {
             ValueEncoding::OtlpProto => request.encode_to_vec(),
             ValueEncoding::OtlpJson => json::encode_request(&request),
+            ValueEncoding::Envelope => {
+                let mut envelope = headers.envelope(request);
+                let value = envelope.encode_to_vec();
+                request = envelope.request.take().unwrap_or_default();
+                value
+            }
         };
         if value.len() <= budget {
             out.push(Record {
@@ -253,8 +282,8 @@ impl RecordLayout {
         }
         let mut entries = Skeleton::disassemble(request, origin);
         let second = entries.split_off(count / 2);
-        self.encode_fitting(entries, skeleton, key, budget, out)
-            + self.encode_fitting(second, skeleton, key, budget, out)
+        self.encode_fitting(entries, skeleton, (key, headers), budget, out)
+            + self.encode_fitting(second, skeleton, (key, headers), budget, out)
     }
 }
 
@@ -358,6 +387,10 @@ mod tests {
             api_key_id: "k".into(),
             template_id: None,
             content_type: "",
+            organization_id: "o".into(),
+            source: "s".into(),
+            principal_id: None,
+            received_time_unix_nano: 7,
         }
     }
 
@@ -368,6 +401,15 @@ mod tests {
             .map(|r| match encoding {
                 ValueEncoding::OtlpProto => ExportTraceServiceRequest::decode(&r.value[..]).unwrap(),
                 ValueEncoding::OtlpJson => json::decode_request(&r.value).unwrap(),
+                ValueEncoding::Envelope => {
+                    let envelope = TraceEnvelope::decode(&r.value[..]).unwrap();
+                    assert_eq!(
+                        (envelope.project_id.as_str(), envelope.organization_id.as_str()),
+                        ("p", "o")
+                    );
+                    assert_eq!(envelope.received_time_unix_nano, 7);
+                    envelope.request.unwrap()
+                }
             })
             .collect()
     }
@@ -398,7 +440,11 @@ mod tests {
 
     #[test]
     fn a_batch_over_the_limit_is_split_with_nothing_lost() {
-        for encoding in [ValueEncoding::OtlpProto, ValueEncoding::OtlpJson] {
+        for encoding in [
+            ValueEncoding::OtlpProto,
+            ValueEncoding::OtlpJson,
+            ValueEncoding::Envelope,
+        ] {
             let layout = RecordLayout {
                 key: RecordKey::ProjectId,
                 encoding,
