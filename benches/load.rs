@@ -2,8 +2,10 @@
 //! sending 512-span OpenInference requests, with the OpenInference template and with no
 //! template, in the same run. Reports spans/s and spans per CPU-second of the receiver
 //! (its utime+stime from /proc), and the ratio. Bounded: LOAD_SECONDS per mode (default 5).
+//! The sink is the file sink, or with `LOAD_SINK=kafka` a tansu broker started here (tansu on
+//! PATH or in ~/.cargo/bin) with `LOAD_KAFKA_COMPRESSION` (default lz4) on the producer.
 //!
-//! `cargo bench --bench load`
+//! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`
 
 mod support;
 
@@ -19,68 +21,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use intake::auth::source::KeyFile;
 use intake::auth::{KeyEntry, KeyHasher, KeyPrefix};
-use intake::otlp::{any_value, ExportTraceServiceRequest, Resource, ResourceSpans, ScopeSpans, Span};
 use intake::secret::Secret;
 use prost::Message;
-use support::{kv, s};
 
 const SPANS: usize = 512;
 
 fn request() -> Vec<u8> {
-    let spans = (0..SPANS as u64)
-        .map(|i| Span {
-            trace_id: [(i % 16) as u8 + 1; 16].to_vec(),
-            span_id: (i + 1).to_be_bytes().to_vec(),
-            name: "ChatCompletion".into(),
-            kind: 3,
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_001_000_000_000,
-            attributes: vec![
-                kv("openinference.span.kind", s("LLM")),
-                kv("llm.model_name", s("gpt-4o-2024-08-06")),
-                kv("llm.provider", s("openai")),
-                kv(
-                    "llm.invocation_parameters",
-                    s("{\"model\":\"gpt-4o\",\"temperature\":0.7,\"max_tokens\":1024}"),
-                ),
-                kv("llm.input_messages.0.message.role", s("system")),
-                kv(
-                    "llm.input_messages.0.message.content",
-                    s("You are a helpful assistant."),
-                ),
-                kv("llm.input_messages.1.message.role", s("user")),
-                kv(
-                    "llm.input_messages.1.message.content",
-                    s("Summarise the design document in three sentences."),
-                ),
-                kv("llm.output_messages.0.message.role", s("assistant")),
-                kv(
-                    "llm.output_messages.0.message.content",
-                    s("It describes an ingest tier that checks keys."),
-                ),
-                kv("llm.token_count.prompt", any_value::Value::IntValue(523)),
-                kv("llm.token_count.completion", any_value::Value::IntValue(211)),
-                kv("llm.token_count.total", any_value::Value::IntValue(734)),
-                kv("session.id", s("sess-0123456789")),
-                kv("user.id", s("user-42")),
-            ],
-            ..Default::default()
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", s("chat-api"))],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    support::openinference_request(SPANS).encode_to_vec()
 }
 
 fn key(template: &str) -> (String, KeyEntry) {
@@ -112,6 +59,36 @@ fn cpu_seconds(pid: u32) -> f64 {
     let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
+}
+
+/// A tansu broker for the Kafka mode; killed on drop.
+struct Broker(std::process::Child);
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_tansu(port: u16) -> Broker {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let installed = std::path::Path::new(&home).join(".cargo/bin/tansu");
+    let binary = if installed.exists() { installed } else { "tansu".into() };
+    let url = format!("tcp://127.0.0.1:{port}");
+    let child = Command::new(binary)
+        .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+        .args(["--storage-engine", "memory://tansu/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tansu (LOAD_SINK=kafka needs it: cargo install tansu)");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "tansu did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Broker(child)
 }
 
 fn free_port() -> u16 {
@@ -176,10 +153,25 @@ fn main() {
     let http: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
     let grpc = free_port();
     let admin = free_port();
-    let config = format!(
+    let mut config = format!(
         "data_dir = {:?}\n[server]\nhttp_listen = \"{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\nadmin_listen = \"127.0.0.1:{admin}\"\n[rate_limits]\nspans_per_second = 0\n[auth]\npepper = \"load-pepper\"\n[log]\nlevel = \"warn\"\n",
         dir.path().display().to_string()
     );
+    let kafka = std::env::var("LOAD_SINK").is_ok_and(|v| v == "kafka");
+    let compression = std::env::var("LOAD_KAFKA_COMPRESSION").unwrap_or_else(|_| "lz4".into());
+    let _broker = kafka.then(|| {
+        let port = free_port();
+        let broker = start_tansu(port);
+        config.push_str(&format!(
+            "[kafka]\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"load\"\ncreate_topic = true\ncompression = \"{compression}\"\n"
+        ));
+        broker
+    });
+    let sink = if kafka {
+        format!("kafka (tansu, {compression})")
+    } else {
+        "file sink".to_owned()
+    };
     std::fs::write(dir.path().join("intake.toml"), config).expect("config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
         .args([
@@ -198,12 +190,26 @@ fn main() {
         .build()
         .expect("runtime");
     let started = Instant::now();
-    while std::net::TcpStream::connect(http).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "intake did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    let ready = format!("http://127.0.0.1:{admin}/readyz");
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "intake did not become ready"
+        );
+        let status = runtime.block_on(async {
+            let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+            let request = http::Request::get(&ready)
+                .body(Full::new(Bytes::new()))
+                .expect("request");
+            client.request(request).await.map(|r| r.status().as_u16()).unwrap_or(0)
+        });
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     let body = Bytes::from(request());
-    println!("load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB), {seconds}s per mode, file sink", body.len() / 1024);
+    println!("load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB), {seconds}s per mode, {sink}", body.len() / 1024);
     let mut results = Vec::new();
     for (mode, token) in [
         ("no template", &none_token),

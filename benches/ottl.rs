@@ -1,5 +1,6 @@
 //! OTTL execution: one `set … where …` statement on a 20-attribute span, and a
-//! 15-statement gen_ai mapping template on a 512-span batch. Parsing and compiling happen
+//! 15-statement gen_ai mapping template on a 512-span batch, and the shipped OpenInference
+//! template on the load bench's 512 spans. Parsing and compiling happen
 //! once, outside the timed loop.
 
 mod support;
@@ -146,6 +147,26 @@ fn bench(c: &mut Criterion) {
             || request.clone(),
             |mut r| {
                 template.apply(&mut r).expect("applies");
+                r
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    // The shipped OpenInference template (about 60 statements, ParseJSON, GenAIMessages,
+    // regex deletes) on the load bench's spans.
+    let catalog = CompiledTemplate::compile(
+        include_str!("../templates/openinference.yaml"),
+        "openinference.yaml",
+        &registry,
+    )
+    .expect("catalog template compiles");
+    let spans = support::openinference_request(512);
+    group.bench_function("openinference_catalog_template_512_spans", |b| {
+        b.iter_batched(
+            || spans.clone(),
+            |mut r| {
+                catalog.apply(&mut r).expect("applies");
                 r
             },
             BatchSize::LargeInput,

@@ -174,9 +174,14 @@ struct DeleteKey {
 
 impl Editor for DeleteKey {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        let key = match self.key.eval(target)? {
-            Value::Str(s) => s.into_owned(),
-            other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
+        // A literal key (the usual case) is lent by the program; a computed one must be
+        // copied before the map is borrowed for writing.
+        let key: Cow<'_, str> = match &self.key {
+            Expr::Literal(Value::Str(s)) => Cow::Borrowed(s.as_ref()),
+            computed => match computed.eval(target)? {
+                Value::Str(s) => Cow::Owned(s.into_owned()),
+                other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
+            },
         };
         edit_map(&self.target, target, |map| {
             map.retain(|kv| kv.key != key);
