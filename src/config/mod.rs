@@ -240,6 +240,14 @@ impl IntakeConfig {
         }
         if let Some(kafka) = &self.kafka {
             kafka.validate()?;
+            // Otherwise a slow delivery is cut off while its records are still queued: the
+            // client retries and the spans arrive twice.
+            if self.server.request_timeout <= kafka.delivery_timeout {
+                return Err(ConfigError::field(
+                    "server.request_timeout",
+                    "must be longer than kafka.delivery_timeout",
+                ));
+            }
         }
         Ok(())
     }
@@ -290,5 +298,21 @@ mod tests {
         let err =
             IntakeConfig::load(None, vec![("INTAKE_AUTH__CACHE__POSITIVE_TTL".into(), "soon".into())]).unwrap_err();
         assert!(err.to_string().contains("auth.cache.positive_ttl"), "{err}");
+
+        let err = IntakeConfig::load(
+            Some(&path),
+            vec![
+                ("INTAKE_SERVER__REQUEST_TIMEOUT".into(), "5s".into()),
+                ("INTAKE_KAFKA__DELIVERY_TIMEOUT".into(), "10s".into()),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("server.request_timeout"), "{err}");
+        let err = IntakeConfig::load(
+            None,
+            vec![("INTAKE_SERVER__TRUSTED_PROXIES".into(), "[\"10.0.0.0/33\"]".into())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("server.trusted_proxies"), "{err}");
     }
 }
