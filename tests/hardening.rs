@@ -101,7 +101,8 @@ fn an_address_that_keeps_failing_authentication_is_refused_with_a_retry_hint() {
     let intake = Intake::start(
         &[&in_use, &not_yet_used],
         IntakeOptions {
-            extra_toml: "[rate_limits]\nauth_failures_per_minute = 60\nauth_failure_burst = 5\n".into(),
+            // One failure a minute refills: no pause in this test can bring the address back under.
+            extra_toml: "[rate_limits]\nauth_failures_per_minute = 1\nauth_failure_burst = 5\n".into(),
             ..Default::default()
         },
     );
@@ -151,7 +152,7 @@ fn behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() {
         &[&key],
         IntakeOptions {
             server_toml: "trusted_proxies = [\"127.0.0.0/8\"]".into(),
-            extra_toml: "[rate_limits]\nauth_failures_per_minute = 60\nauth_failure_burst = 3\n".into(),
+            extra_toml: "[rate_limits]\nauth_failures_per_minute = 1\nauth_failure_burst = 3\n".into(),
             ..Default::default()
         },
     );
