@@ -15,6 +15,17 @@
 //!   as a string list.
 //!
 //! Returns nil when the map has no such keys, so `set(…) where … != nil` style guards work.
+//!
+//! `GenAIMessagesFromJSON(value, scheme, Optional[default_role])`: a JSON string holding a
+//! source's own message list (or one message) in the conventions' structure.
+//! - `scheme` `"gemini"`: Gemini `Content` objects, `{role, parts:[{text, thought},
+//!   {functionCall:{id, name, args}}, {functionResponse:{id, name, response}},
+//!   {inlineData:{mimeType, data}}, {fileData:{mimeType, fileUri}}]}`. Role `model` becomes
+//!   `assistant`; a message of function responses only becomes `tool`; thoughts become
+//!   `reasoning` parts; an unknown part is kept as it was sent. `finishReason` becomes a
+//!   lower-case `finish_reason`. A message without a role takes `default_role`.
+//!
+//! Returns nil when the value is not a string holding a JSON object or list.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -28,11 +39,18 @@ use super::strings::{call, expect_str};
 use super::{converter, FunctionSpec};
 use crate::otlp::KeyValue;
 
-pub const SPECS: &[FunctionSpec] = &[converter(
-    "GenAIMessages",
-    &[req("target"), req("prefix"), req("scheme"), opt("select")],
-    |a| call(a, &["target", "prefix", "scheme", "select"], genai_messages),
-)];
+pub const SPECS: &[FunctionSpec] = &[
+    converter(
+        "GenAIMessages",
+        &[req("target"), req("prefix"), req("scheme"), opt("select")],
+        |a| call(a, &["target", "prefix", "scheme", "select"], genai_messages),
+    ),
+    converter(
+        "GenAIMessagesFromJSON",
+        &[req("target"), req("scheme"), opt("default_role")],
+        |a| call(a, &["target", "scheme", "default_role"], genai_messages_from_json),
+    ),
+];
 
 /// A JSON object whose keys print in the order they were added, whatever serde_json's
 /// map ordering feature is: golden outputs must not depend on a build feature.
@@ -328,4 +346,177 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         }
     };
     Ok(Value::string(out))
+}
+
+fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let scheme = expect_str(&v[1], "GenAIMessagesFromJSON scheme")?;
+    let default_role = match &v[2] {
+        Value::Nil => None,
+        other => Some(expect_str(other, "GenAIMessagesFromJSON default_role")?),
+    };
+    if scheme != "gemini" {
+        return Err(EvalError::new(format!(
+            "GenAIMessagesFromJSON: unknown scheme `{scheme}` (gemini)"
+        )));
+    }
+    let Value::Str(text) = &v[0] else {
+        return Ok(Value::Nil);
+    };
+    let messages = match serde_json::from_str::<Json>(text) {
+        Ok(Json::Array(items)) => items,
+        Ok(one @ Json::Object(_)) => vec![one],
+        _ => return Ok(Value::Nil),
+    };
+    let list: Vec<Out> = messages
+        .iter()
+        .filter_map(|m| m.as_object())
+        .map(|m| gemini_message(m, default_role))
+        .collect();
+    if list.is_empty() {
+        return Ok(Value::Nil);
+    }
+    Ok(Value::string(write_list(&list)))
+}
+
+fn json_str(value: Option<&Json>) -> Option<String> {
+    value.and_then(Json::as_str).map(str::to_owned)
+}
+
+fn modality(mime: Option<&str>) -> Option<Out> {
+    let kind = mime?.split('/').next()?;
+    matches!(kind, "image" | "audio" | "video").then(|| Out::Str(kind.to_owned()))
+}
+
+fn gemini_part(part: &serde_json::Map<String, Json>) -> Out {
+    if let Some(text) = json_str(part.get("text")) {
+        let kind = if part.get("thought").and_then(Json::as_bool) == Some(true) {
+            "reasoning"
+        } else {
+            "text"
+        };
+        return Out::Obj(vec![("type", Out::Str(kind.into())), ("content", Out::Str(text))]);
+    }
+    if let Some(call) = part.get("functionCall").and_then(Json::as_object) {
+        return call_part(
+            json_str(call.get("id")),
+            json_str(call.get("name")).unwrap_or_default(),
+            call.get("args").cloned().map(Out::Raw),
+        );
+    }
+    if let Some(response) = part.get("functionResponse").and_then(Json::as_object) {
+        let mut fields = vec![("type", Out::Str("tool_call_response".into()))];
+        if let Some(id) = json_str(response.get("id")) {
+            fields.push(("id", Out::Str(id)));
+        }
+        if let Some(name) = json_str(response.get("name")) {
+            fields.push(("name", Out::Str(name)));
+        }
+        fields.push((
+            "response",
+            Out::Raw(response.get("response").cloned().unwrap_or(Json::Null)),
+        ));
+        return Out::Obj(fields);
+    }
+    for (key, kind, content) in [("inlineData", "blob", "data"), ("fileData", "uri", "fileUri")] {
+        if let Some(data) = part.get(key).and_then(Json::as_object) {
+            let mime = data.get("mimeType").and_then(Json::as_str);
+            let mut fields = vec![("type", Out::Str(kind.into()))];
+            if let Some(m) = modality(mime) {
+                fields.push(("modality", m));
+            }
+            if let Some(mime) = mime {
+                fields.push(("mime_type", Out::Str(mime.to_owned())));
+            }
+            let name = if kind == "blob" { "content" } else { "uri" };
+            fields.push((name, Out::Str(json_str(data.get(content)).unwrap_or_default())));
+            return Out::Obj(fields);
+        }
+    }
+    Out::Raw(Json::Object(part.clone()))
+}
+
+fn gemini_message(message: &serde_json::Map<String, Json>, default_role: Option<&str>) -> Out {
+    let raw_parts: Vec<&serde_json::Map<String, Json>> = message
+        .get("parts")
+        .and_then(Json::as_array)
+        .map(|parts| parts.iter().filter_map(Json::as_object).collect())
+        .unwrap_or_default();
+    let only_responses = !raw_parts.is_empty() && raw_parts.iter().all(|p| p.contains_key("functionResponse"));
+    let role = match message.get("role").and_then(Json::as_str) {
+        _ if only_responses => "tool".to_owned(),
+        Some("model") => "assistant".to_owned(),
+        Some(role) => role.to_owned(),
+        None => default_role.unwrap_or("user").to_owned(),
+    };
+    let mut fields = vec![
+        ("role", Out::Str(role)),
+        ("parts", Out::List(raw_parts.into_iter().map(gemini_part).collect())),
+    ];
+    if let Some(reason) = json_str(message.get("finishReason")) {
+        fields.push(("finish_reason", Out::Str(reason.to_ascii_lowercase())));
+    }
+    Out::Obj(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(text: &str, role: Option<&str>) -> Option<serde_json::Value> {
+        let args = [
+            Value::string(text.to_owned()),
+            Value::str("gemini"),
+            role.map_or(Value::Nil, Value::str),
+        ];
+        match genai_messages_from_json(&args).unwrap() {
+            Value::Str(s) => Some(serde_json::from_str(&s).unwrap()),
+            Value::Nil => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gemini_contents_become_convention_messages() {
+        let out = convert(
+            r#"[{"role":"user","parts":[{"text":"hi"},{"inlineData":{"mimeType":"image/png","data":"AAA="}}]},
+                {"role":"model","parts":[{"text":"thinking","thought":true},{"functionCall":{"id":"c1","name":"read_file","args":{"path":"a"}}}]},
+                {"role":"user","parts":[{"functionResponse":{"id":"c1","name":"read_file","response":{"output":"x"}}}]},
+                {"role":"user","parts":[{"fileData":{"mimeType":"application/pdf","fileUri":"gs://b/f"}},{"executableCode":{"code":"1"}}]}]"#,
+            None,
+        )
+        .unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            r#"[{"role":"user","parts":[{"type":"text","content":"hi"},{"type":"blob","modality":"image","mime_type":"image/png","content":"AAA="}]},
+                {"role":"assistant","parts":[{"type":"reasoning","content":"thinking"},{"type":"tool_call","id":"c1","name":"read_file","arguments":{"path":"a"}}]},
+                {"role":"tool","parts":[{"type":"tool_call_response","id":"c1","name":"read_file","response":{"output":"x"}}]},
+                {"role":"user","parts":[{"type":"uri","mime_type":"application/pdf","uri":"gs://b/f"},{"executableCode":{"code":"1"}}]}]"#,
+        )
+        .unwrap();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn one_object_without_a_role_takes_the_default_and_keeps_its_finish_reason() {
+        let out = convert(
+            r#"{"parts":[{"text":"PONG"}],"finishReason":"STOP"}"#,
+            Some("assistant"),
+        )
+        .unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"PONG"}],"finish_reason":"stop"}]"#,
+        )
+        .unwrap();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn anything_but_a_json_message_string_is_nil() {
+        assert_eq!(convert("not json", None), None);
+        assert_eq!(convert("42", None), None);
+        assert_eq!(convert("[]", None), None);
+        let args = [Value::Int(1), Value::str("gemini"), Value::Nil];
+        assert_eq!(genai_messages_from_json(&args).unwrap(), Value::Nil);
+        let args = [Value::str("[]"), Value::str("claude"), Value::Nil];
+        assert!(genai_messages_from_json(&args).is_err());
+    }
 }
