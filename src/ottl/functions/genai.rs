@@ -16,14 +16,21 @@
 //!
 //! Returns nil when the map has no such keys, so `set(…) where … != nil` style guards work.
 //!
-//! `GenAIMessagesFromJSON(value, scheme, Optional[default_role])`: a JSON string holding a
-//! source's own message list (or one message) in the conventions' structure.
+//! `GenAIMessagesFromJSON(value, scheme, Optional[default_role], Optional[select])`: a JSON
+//! string holding a source's own message list (or one message), rewritten in the
+//! conventions' structure; `select` as above, and output messages keep their
+//! `finish_reason`.
 //! - `scheme` `"gemini"`: Gemini `Content` objects, `{role, parts:[{text, thought},
 //!   {functionCall:{id, name, args}}, {functionResponse:{id, name, response}},
 //!   {inlineData:{mimeType, data}}, {fileData:{mimeType, fileUri}}]}`. Role `model` becomes
 //!   `assistant`; a message of function responses only becomes `tool`; thoughts become
 //!   `reasoning` parts; an unknown part is kept as it was sent. `finishReason` becomes a
 //!   lower-case `finish_reason`. A message without a role takes `default_role`.
+//! - `scheme` `"langchain"`: `{"messages": [[…]]}` (first batch), `{"messages": […]}`,
+//!   `{"generations": [[{text, message, generation_info.finish_reason}]]}` or a bare list;
+//!   each message plain (`{type: human|ai|system|tool, content, tool_calls, tool_call_id}`)
+//!   or LangChain-serialised (`{lc, id: [… "HumanMessage"], kwargs}`). Content lists keep
+//!   `text` and `image_url` parts; tool messages become `tool_call_response` parts.
 //!
 //! Returns nil when the value is not a string holding a JSON object or list.
 
@@ -47,8 +54,14 @@ pub const SPECS: &[FunctionSpec] = &[
     ),
     converter(
         "GenAIMessagesFromJSON",
-        &[req("target"), req("scheme"), opt("default_role")],
-        |a| call(a, &["target", "scheme", "default_role"], genai_messages_from_json),
+        &[req("target"), req("scheme"), opt("default_role"), opt("select")],
+        |a| {
+            call(
+                a,
+                &["target", "scheme", "default_role", "select"],
+                genai_messages_from_json,
+            )
+        },
     ),
 ];
 
@@ -305,12 +318,29 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             ))),
         })
         .collect::<EvalResult<_>>()?;
+    render(messages, select, false, "GenAIMessages")
+}
+
+/// The selected view of parsed messages: the non-system messages, the parts of the system
+/// ones, or the finish reasons. Nil when the view is empty.
+fn render(
+    messages: Vec<Message>,
+    select: &str,
+    with_finish_reason: bool,
+    function: &str,
+) -> EvalResult<Value<'static>> {
     let out = match select {
         "messages" => {
             let list: Vec<Out> = messages
                 .into_iter()
                 .filter(|m| m.role != "system")
-                .map(|m| Out::Obj(vec![("role", Out::Str(m.role)), ("parts", Out::List(m.parts))]))
+                .map(|m| {
+                    let mut fields = vec![("role", Out::Str(m.role)), ("parts", Out::List(m.parts))];
+                    if let Some(reason) = m.finish_reason.filter(|_| with_finish_reason) {
+                        fields.push(("finish_reason", Out::Str(reason)));
+                    }
+                    Out::Obj(fields)
+                })
                 .collect();
             if list.is_empty() {
                 return Ok(Value::Nil);
@@ -341,7 +371,7 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         }
         other => {
             return Err(EvalError::new(format!(
-                "GenAIMessages: unknown select `{other}` (messages, system, finish_reasons)"
+                "{function}: unknown select `{other}` (messages, system, finish_reasons)"
             )))
         }
     };
@@ -349,33 +379,47 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
 }
 
 fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    const NAME: &str = "GenAIMessagesFromJSON";
     let scheme = expect_str(&v[1], "GenAIMessagesFromJSON scheme")?;
     let default_role = match &v[2] {
         Value::Nil => None,
         other => Some(expect_str(other, "GenAIMessagesFromJSON default_role")?),
     };
-    if scheme != "gemini" {
+    let select = match &v[3] {
+        Value::Nil => "messages",
+        other => expect_str(other, "GenAIMessagesFromJSON select")?,
+    };
+    if !matches!(scheme, "gemini" | "langchain") {
         return Err(EvalError::new(format!(
-            "GenAIMessagesFromJSON: unknown scheme `{scheme}` (gemini)"
+            "{NAME}: unknown scheme `{scheme}` (gemini, langchain)"
         )));
     }
     let Value::Str(text) = &v[0] else {
         return Ok(Value::Nil);
     };
-    let messages = match serde_json::from_str::<Json>(text) {
-        Ok(Json::Array(items)) => items,
-        Ok(one @ Json::Object(_)) => vec![one],
-        _ => return Ok(Value::Nil),
-    };
-    let list: Vec<Out> = messages
-        .iter()
-        .filter_map(|m| m.as_object())
-        .map(|m| gemini_message(m, default_role))
-        .collect();
-    if list.is_empty() {
+    let Ok(document) = serde_json::from_str::<Json>(text) else {
         return Ok(Value::Nil);
+    };
+    let mut messages = if scheme == "gemini" {
+        let items = match &document {
+            Json::Array(items) => items.iter().collect(),
+            one @ Json::Object(_) => vec![one],
+            _ => Vec::new(),
+        };
+        items
+            .into_iter()
+            .filter_map(Json::as_object)
+            .map(gemini_message)
+            .collect()
+    } else {
+        langchain_messages(&document)
+    };
+    for m in &mut messages {
+        if m.role.is_empty() {
+            m.role = default_role.unwrap_or("user").to_owned();
+        }
     }
-    Ok(Value::string(write_list(&list)))
+    render(messages, select, true, NAME)
 }
 
 fn json_str(value: Option<&Json>) -> Option<String> {
@@ -435,7 +479,7 @@ fn gemini_part(part: &serde_json::Map<String, Json>) -> Out {
     Out::Raw(Json::Object(part.clone()))
 }
 
-fn gemini_message(message: &serde_json::Map<String, Json>, default_role: Option<&str>) -> Out {
+fn gemini_message(message: &serde_json::Map<String, Json>) -> Message {
     let raw_parts: Vec<&serde_json::Map<String, Json>> = message
         .get("parts")
         .and_then(Json::as_array)
@@ -446,16 +490,172 @@ fn gemini_message(message: &serde_json::Map<String, Json>, default_role: Option<
         _ if only_responses => "tool".to_owned(),
         Some("model") => "assistant".to_owned(),
         Some(role) => role.to_owned(),
-        None => default_role.unwrap_or("user").to_owned(),
+        None => String::new(),
     };
-    let mut fields = vec![
-        ("role", Out::Str(role)),
-        ("parts", Out::List(raw_parts.into_iter().map(gemini_part).collect())),
-    ];
-    if let Some(reason) = json_str(message.get("finishReason")) {
-        fields.push(("finish_reason", Out::Str(reason.to_ascii_lowercase())));
+    Message {
+        role,
+        parts: raw_parts.into_iter().map(gemini_part).collect(),
+        finish_reason: json_str(message.get("finishReason")).map(|r| r.to_ascii_lowercase()),
     }
-    Out::Obj(fields)
+}
+
+/// LangChain's shapes: `{"messages": [[…]]}` (a batch: the first is taken), `{"messages": […]}`,
+/// `{"generations": [[…]]}` (outputs), or a bare list of messages.
+fn langchain_messages(document: &Json) -> Vec<Message> {
+    let first_batch = |items: &'_ [Json]| -> Vec<Json> {
+        match items.first() {
+            Some(Json::Array(batch)) => batch.clone(),
+            _ => items.to_vec(),
+        }
+    };
+    match document {
+        Json::Object(o) => {
+            if let Some(Json::Array(generations)) = o.get("generations") {
+                return first_batch(generations)
+                    .iter()
+                    .filter_map(langchain_generation)
+                    .collect();
+            }
+            match o.get("messages") {
+                Some(Json::Array(items)) => first_batch(items).iter().filter_map(langchain_message).collect(),
+                _ => langchain_message(document).into_iter().collect(),
+            }
+        }
+        Json::Array(items) => first_batch(items).iter().filter_map(langchain_message).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn langchain_generation(generation: &Json) -> Option<Message> {
+    let object = generation.as_object()?;
+    let finish_reason = object
+        .get("generation_info")
+        .and_then(|info| json_str(info.get("finish_reason")));
+    let mut message = match object.get("message") {
+        Some(m) => langchain_message(m)?,
+        None => Message {
+            role: "assistant".into(),
+            parts: vec![text_part(json_str(object.get("text"))?)],
+            finish_reason: None,
+        },
+    };
+    if message.finish_reason.is_none() {
+        message.finish_reason = finish_reason;
+    }
+    Some(message)
+}
+
+fn langchain_role(name: &str) -> String {
+    match name {
+        "human" | "HumanMessage" | "HumanMessageChunk" => "user",
+        "ai" | "AIMessage" | "AIMessageChunk" => "assistant",
+        "system" | "SystemMessage" | "SystemMessageChunk" => "system",
+        "tool" | "ToolMessage" | "ToolMessageChunk" | "function" | "FunctionMessage" => "tool",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// One message, plain (`{"type": "human", "content": …}`) or in LangChain's serialised form
+/// (`{"lc": 1, "id": [… "HumanMessage"], "kwargs": {…}}`).
+fn langchain_message(message: &Json) -> Option<Message> {
+    let outer = message.as_object()?;
+    let (fields, class) = match outer.get("kwargs").and_then(Json::as_object) {
+        Some(kwargs) if outer.contains_key("lc") => (
+            kwargs,
+            outer
+                .get("id")
+                .and_then(Json::as_array)
+                .and_then(|id| id.last())
+                .and_then(Json::as_str),
+        ),
+        _ => (outer, None),
+    };
+    let role = match fields.get("type").and_then(Json::as_str) {
+        Some("chat") => json_str(fields.get("role")).unwrap_or_default(),
+        Some(kind) => langchain_role(kind),
+        None => fields
+            .get("role")
+            .and_then(Json::as_str)
+            .or(class)
+            .map(langchain_role)
+            .unwrap_or_default(),
+    };
+    let mut parts = Vec::new();
+    let content = fields.get("content");
+    if role == "tool" {
+        let mut response = vec![("type", Out::Str("tool_call_response".into()))];
+        if let Some(id) = json_str(fields.get("tool_call_id")) {
+            response.push(("id", Out::Str(id)));
+        }
+        let value = match content {
+            Some(Json::String(s)) => Out::Str(s.clone()),
+            Some(other) => Out::Raw(other.clone()),
+            None => Out::Str(String::new()),
+        };
+        response.push(("response", value));
+        parts.push(Out::Obj(response));
+    } else {
+        match content {
+            Some(Json::String(s)) if !s.is_empty() => parts.push(text_part(s.clone())),
+            Some(Json::Array(items)) => parts.extend(items.iter().filter_map(langchain_content)),
+            _ => {}
+        }
+    }
+    if let Some(Json::Array(calls)) = fields.get("tool_calls") {
+        for call in calls.iter().filter_map(Json::as_object) {
+            parts.push(call_part(
+                json_str(call.get("id")),
+                json_str(call.get("name")).unwrap_or_default(),
+                call.get("args").cloned().map(Out::Raw),
+            ));
+        }
+    } else if let Some(Json::Array(calls)) = fields.get("additional_kwargs").and_then(|k| k.get("tool_calls")) {
+        // OpenAI's shape, kept by older LangChain versions.
+        for call in calls.iter().filter_map(Json::as_object) {
+            let function = call.get("function");
+            parts.push(call_part(
+                json_str(call.get("id")),
+                json_str(function.and_then(|f| f.get("name"))).unwrap_or_default(),
+                json_str(function.and_then(|f| f.get("arguments"))).map(|a| arguments(&a)),
+            ));
+        }
+    }
+    // A chain's inputs (`{"question": …}`) are not a message.
+    if role.is_empty() && parts.is_empty() {
+        return None;
+    }
+    let finish_reason = fields
+        .get("response_metadata")
+        .and_then(|m| json_str(m.get("finish_reason")));
+    Some(Message {
+        role,
+        parts,
+        finish_reason,
+    })
+}
+
+fn langchain_content(item: &Json) -> Option<Out> {
+    match item {
+        Json::String(s) => Some(text_part(s.clone())),
+        Json::Object(o) => match o.get("type").and_then(Json::as_str) {
+            Some("text") => Some(text_part(json_str(o.get("text"))?)),
+            Some("image_url") => {
+                let url = match o.get("image_url") {
+                    Some(Json::String(s)) => s.clone(),
+                    Some(other) => json_str(other.get("url"))?,
+                    None => return None,
+                };
+                Some(Out::Obj(vec![
+                    ("type", Out::Str("uri".into())),
+                    ("modality", Out::Str("image".into())),
+                    ("uri", Out::Str(url)),
+                ]))
+            }
+            _ => Some(Out::Raw(item.clone())),
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -467,6 +667,7 @@ mod tests {
             Value::string(text.to_owned()),
             Value::str("gemini"),
             role.map_or(Value::Nil, Value::str),
+            Value::Nil,
         ];
         match genai_messages_from_json(&args).unwrap() {
             Value::Str(s) => Some(serde_json::from_str(&s).unwrap()),
@@ -514,9 +715,80 @@ mod tests {
         assert_eq!(convert("not json", None), None);
         assert_eq!(convert("42", None), None);
         assert_eq!(convert("[]", None), None);
-        let args = [Value::Int(1), Value::str("gemini"), Value::Nil];
+        let args = [Value::Int(1), Value::str("gemini"), Value::Nil, Value::Nil];
         assert_eq!(genai_messages_from_json(&args).unwrap(), Value::Nil);
-        let args = [Value::str("[]"), Value::str("claude"), Value::Nil];
+        let args = [Value::str("[]"), Value::str("claude"), Value::Nil, Value::Nil];
         assert!(genai_messages_from_json(&args).is_err());
+    }
+
+    fn langchain(text: &str, select: &str) -> Option<serde_json::Value> {
+        let args = [
+            Value::string(text.to_owned()),
+            Value::str("langchain"),
+            Value::Nil,
+            Value::str(select),
+        ];
+        match genai_messages_from_json(&args).unwrap() {
+            Value::Str(s) => Some(serde_json::from_str(&s).unwrap()),
+            Value::List(l) => Some(serde_json::Value::Array(
+                l.iter()
+                    .map(|v| serde_json::Value::String(Value::from_any(v).as_string_like().unwrap().into_owned()))
+                    .collect(),
+            )),
+            Value::Nil => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn json(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn langchain_inputs_plain_and_serialised_become_convention_messages() {
+        let prompt = r#"{"messages":[[
+            {"lc":1,"type":"constructor","id":["langchain","schema","messages","SystemMessage"],"kwargs":{"content":"Be brief.","type":"system"}},
+            {"lc":1,"type":"constructor","id":["langchain","schema","messages","HumanMessage"],"kwargs":{"content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}},
+            {"type":"ai","content":"","tool_calls":[{"id":"call_1","name":"search","args":{"q":"cat"}}]},
+            {"type":"tool","content":"a cat","tool_call_id":"call_1"}
+        ]]}"#;
+        assert_eq!(
+            langchain(prompt, "messages"),
+            Some(json(
+                r#"[{"role":"user","parts":[{"type":"text","content":"What is this?"},{"type":"uri","modality":"image","uri":"https://x/cat.png"}]},
+                    {"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"search","arguments":{"q":"cat"}}]},
+                    {"role":"tool","parts":[{"type":"tool_call_response","id":"call_1","response":"a cat"}]}]"#
+            ))
+        );
+        assert_eq!(
+            langchain(prompt, "system"),
+            Some(json(r#"[{"type":"text","content":"Be brief."}]"#))
+        );
+    }
+
+    #[test]
+    fn langchain_generations_become_output_messages_with_finish_reasons() {
+        let completion = r#"{"generations":[[{"text":"hello","generation_info":{"finish_reason":"stop"},
+            "message":{"lc":1,"type":"constructor","id":["langchain","schema","messages","AIMessage"],
+              "kwargs":{"content":"hello","additional_kwargs":{"tool_calls":[{"id":"c2","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]}}}}]]}"#;
+        assert_eq!(
+            langchain(completion, "messages"),
+            Some(json(
+                r#"[{"role":"assistant","parts":[{"type":"text","content":"hello"},{"type":"tool_call","id":"c2","name":"f","arguments":{"a":1}}],"finish_reason":"stop"}]"#
+            ))
+        );
+        assert_eq!(langchain(completion, "finish_reasons"), Some(json(r#"["stop"]"#)));
+        assert_eq!(
+            langchain(r#"{"generations":[[{"text":"hi"}]]}"#, "messages"),
+            Some(json(
+                r#"[{"role":"assistant","parts":[{"type":"text","content":"hi"}]}]"#
+            ))
+        );
+        assert_eq!(langchain(r#"{"generations":[]}"#, "messages"), None);
+        assert_eq!(
+            langchain(r#"{"question":"why?"}"#, "messages"),
+            None,
+            "a chain's inputs"
+        );
     }
 }
