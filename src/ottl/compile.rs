@@ -9,7 +9,7 @@ use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Converter, Editor, EvalResult, Expr};
-use super::functions::{Builder, Registry};
+use super::functions::{build_set_skipping_nil, Builder, Registry};
 use super::value::Value;
 use crate::otlp::KeyValue;
 
@@ -32,6 +32,29 @@ impl CompiledStatement {
     }
 }
 
+/// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.
+fn is_set_guarded_by_its_value(ast: &Statement) -> bool {
+    let call = &ast.editor;
+    if call.name != "set" || !call.keys.is_empty() || call.args.len() != 2 {
+        return false;
+    }
+    let value = &call.args[1];
+    if !matches!(value.name.as_deref(), None | Some("value")) || call.args[0].name.as_deref() == Some("value") {
+        return false;
+    }
+    let ArgValue::Value(value) = &value.value else {
+        return false;
+    };
+    match &ast.condition {
+        Some(BoolExpr::Compare {
+            op: ast::CompareOp::Ne,
+            lhs,
+            rhs,
+        }) => (rhs == &ast::Value::Nil && lhs == value) || (lhs == &ast::Value::Nil && rhs == value),
+        _ => false,
+    }
+}
+
 pub struct Compiler<'r> {
     /// The group's explicit context: unprefixed paths belong to it.
     pub default_context: Option<ContextKind>,
@@ -48,6 +71,16 @@ impl<'r> Compiler<'r> {
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
         let editor = self.editor(&ast.editor)?;
         let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
+        if is_set_guarded_by_its_value(ast) {
+            if let Some(spec) = self.registry.get("set") {
+                let mut args = Args::bind(self, &ast.editor, spec.params)?;
+                return Ok(CompiledStatement {
+                    editor: build_set_skipping_nil(&mut args)?,
+                    condition: None,
+                    text: text.to_owned(),
+                });
+            }
+        }
         Ok(CompiledStatement {
             editor,
             condition,
@@ -536,4 +569,87 @@ pub fn converter<C: Converter + 'static>(c: C) -> Result<Box<dyn Converter>, Par
 /// Boxes an editor.
 pub fn editor<E: Editor + 'static>(e: E) -> Result<Box<dyn Editor>, ParseError> {
     Ok(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::otlp::{any_value, AnyValue, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span};
+    use crate::ottl::Registry;
+    use crate::template::CompiledTemplate;
+
+    fn request(attributes: &[(&str, Option<&str>)]) -> ExportTraceServiceRequest {
+        let attributes = attributes
+            .iter()
+            .map(|(k, v)| KeyValue {
+                key: (*k).to_owned(),
+                value: Some(AnyValue {
+                    value: v.map(|v| any_value::Value::StringValue(v.to_owned())),
+                }),
+                ..Default::default()
+            })
+            .collect();
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        attributes,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    fn compiled(statement: &str) -> super::CompiledStatement {
+        let registry = Registry::standard();
+        let compiler = super::Compiler {
+            default_context: Some(crate::ottl::ContextKind::Span),
+            exec_context: crate::ottl::ContextKind::Span,
+            registry: &registry,
+        };
+        compiler
+            .statement(&crate::ottl::parse_statement(statement).unwrap(), statement)
+            .unwrap()
+    }
+
+    fn run(statement: &str, input: &ExportTraceServiceRequest) -> (ExportTraceServiceRequest, usize) {
+        let yaml = format!("trace_statements:\n  - context: span\n    statements:\n      - '{statement}'\n");
+        let template = CompiledTemplate::compile(&yaml, "t.yaml", &Registry::standard()).unwrap();
+        let mut out = input.clone();
+        let report = template.apply(&mut out).unwrap();
+        (out, report.failures.len())
+    }
+
+    /// `set(x, v) where v != nil` is compiled to one step; it must behave exactly like the
+    /// same statement with the condition spelled so that it is not fused.
+    #[test]
+    fn a_set_guarded_by_its_own_value_behaves_as_written() {
+        let values = [
+            r#"attributes["b"]"#,
+            r#"Concat([attributes["b"], "x"], "-")"#,
+            r#"ParseJSON(attributes["b"])["k"]"#,
+            r#"Coalesce([attributes["missing"], attributes["b"]])"#,
+        ];
+        let inputs = [
+            request(&[("a", Some("old")), ("b", Some("new"))]),
+            request(&[("a", Some("old"))]),
+            request(&[("b", None)]),
+            request(&[("b", Some(r#"{"k":"v"}"#))]),
+        ];
+        for value in values {
+            for fused in [
+                format!(r#"set(attributes["a"], {value}) where {value} != nil"#),
+                format!(r#"set(target=attributes["a"], value={value}) where nil != {value}"#),
+            ] {
+                let plain = format!(r#"set(attributes["a"], {value}) where not ({value} == nil)"#);
+                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
+                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
+                for input in &inputs {
+                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
+                }
+            }
+        }
+    }
 }

@@ -148,11 +148,17 @@ fn map_arg(args: &Args<'_>) -> Result<CompiledPath, ParseError> {
 struct Set {
     target: CompiledPath,
     value: Expr,
+    /// `set(x, v) where v != nil` compiled as one step: `v` is evaluated once.
+    skip_nil: bool,
 }
 
 impl Editor for Set {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        let value = self.value.eval(target)?.into_owned();
+        let value = self.value.eval(target)?;
+        if self.skip_nil && value.is_nil() {
+            return Ok(());
+        }
+        let value = value.into_owned();
         self.target.set(target, value)
     }
 }
@@ -161,6 +167,17 @@ fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(Set {
         target: args.path("target")?,
         value: args.expr("value")?,
+        skip_nil: false,
+    })
+}
+
+/// `set` for a statement whose `where` is exactly `value != nil` (the commonest template
+/// idiom): the condition is dropped and the value read once.
+pub fn build_set_skipping_nil(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    boxed(Set {
+        target: args.path("target")?,
+        value: args.expr("value")?,
+        skip_nil: true,
     })
 }
 

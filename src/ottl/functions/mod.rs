@@ -7,6 +7,8 @@ mod genai;
 mod strings;
 mod time;
 
+pub use editors::build_set_skipping_nil;
+
 use super::compile::{closest, Args, Param};
 use super::error::ParseError;
 use super::eval::{Converter, Editor};
