@@ -5,6 +5,10 @@
 
 mod support;
 
+// The binary's allocator, so the numbers are the receiver's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use intake::otlp::{
     any_value, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span,

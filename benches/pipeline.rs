@@ -3,6 +3,10 @@
 
 mod support;
 
+// The binary's allocator, so the numbers are the receiver's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use intake::auth::{KeyRecord, SecretHash};
 use intake::otlp::{
