@@ -69,18 +69,20 @@ fn err(offset: usize, message: impl Into<String>) -> ParseError {
 
 impl<'r> Compiler<'r> {
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
-        let editor = self.editor(&ast.editor)?;
-        let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
-        if is_set_guarded_by_its_value(ast) {
-            if let Some(spec) = self.registry.get("set") {
-                let mut args = Args::bind(self, &ast.editor, spec.params)?;
-                return Ok(CompiledStatement {
-                    editor: build_set_skipping_nil(&mut args)?,
-                    condition: None,
-                    text: text.to_owned(),
-                });
-            }
-        }
+        // The condition is the value itself, so compiling the value checks it too.
+        let fused_set = is_set_guarded_by_its_value(ast)
+            .then(|| self.registry.get("set"))
+            .flatten();
+        let (editor, condition) = match fused_set {
+            Some(spec) => (
+                build_set_skipping_nil(&mut Args::bind(self, &ast.editor, spec.params)?)?,
+                None,
+            ),
+            None => (
+                self.editor(&ast.editor)?,
+                ast.condition.as_ref().map(|c| self.condition(c)).transpose()?,
+            ),
+        };
         Ok(CompiledStatement {
             editor,
             condition,

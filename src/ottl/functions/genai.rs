@@ -502,12 +502,12 @@ fn gemini_message(message: &serde_json::Map<String, Json>) -> Message {
 /// LangChain's shapes: `{"messages": [[…]]}` (a batch: the first is taken), `{"messages": […]}`,
 /// `{"generations": [[…]]}` (outputs), or a bare list of messages.
 fn langchain_messages(document: &Json) -> Vec<Message> {
-    let first_batch = |items: &'_ [Json]| -> Vec<Json> {
+    fn first_batch(items: &[Json]) -> &[Json] {
         match items.first() {
-            Some(Json::Array(batch)) => batch.clone(),
-            _ => items.to_vec(),
+            Some(Json::Array(batch)) => batch,
+            _ => items,
         }
-    };
+    }
     match document {
         Json::Object(o) => {
             if let Some(Json::Array(generations)) = o.get("generations") {
