@@ -138,7 +138,7 @@ fn bench(c: &mut Criterion) {
     };
     let check = {
         let mut r = request.clone();
-        let report = template.apply(&mut r).expect("applies");
+        let report = template.apply_traces(&mut r).expect("applies");
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         r
     };
@@ -150,7 +150,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || request.clone(),
             |mut r| {
-                template.apply(&mut r).expect("applies");
+                template.apply_traces(&mut r).expect("applies");
                 r
             },
             BatchSize::LargeInput,
@@ -170,7 +170,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || spans.clone(),
             |mut r| {
-                catalog.apply(&mut r).expect("applies");
+                catalog.apply_traces(&mut r).expect("applies");
                 r
             },
             BatchSize::LargeInput,

@@ -8,13 +8,12 @@ mod support;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use intake::auth::{KeyRecord, SecretHash};
 use intake::otlp::{
     any_value, drop_invalid_spans, json, Encoding, ExportTraceServiceRequest, InstrumentationScope, Resource,
     ResourceSpans, ScopeSpans, Span,
 };
-use intake::provenance::Provenance;
 use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
+use intake::template::provenance::{Provenance, Sender};
 use prost::Message;
 use support::{kv, s};
 
@@ -87,22 +86,13 @@ fn request() -> ExportTraceServiceRequest {
     }
 }
 
-fn key() -> KeyRecord {
-    KeyRecord {
-        id: "key_123".into(),
-        lookup_id: "AAAAAAAAAAAAAAAA".into(),
-        secret_hash: SecretHash::Sha256([0; 32]),
-        project_id: "proj_abc".into(),
-        organization_id: "org_xyz".into(),
-        source: "python_sdk".into(),
-        template: None,
+fn sender() -> Sender<'static> {
+    Sender {
+        project_id: "proj_abc",
+        api_key_id: "key_123",
+        organization_id: "org_xyz",
+        source: "python_sdk",
         principal_id: None,
-        permissions: vec!["traces:create".into()],
-        projects: vec!["proj_abc".into()],
-        expires_at: None,
-        revoked_at: None,
-        rate_limit_spans_per_second: None,
-        rate_limit_burst: None,
     }
 }
 
@@ -121,8 +111,7 @@ fn headers() -> RecordHeaders {
 
 fn bench(c: &mut Criterion) {
     let request = request();
-    let key = key();
-    let provenance = Provenance::new(&key, None);
+    let provenance = Provenance::new(&sender(), None);
     let inputs = [
         ("protobuf", Encoding::Protobuf, request.encode_to_vec()),
         ("json", Encoding::Json, json::encode_request(&request)),
@@ -143,9 +132,9 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     let mut decoded = encoding.decode_request(body).expect("decode");
                     drop_invalid_spans(&mut decoded);
-                    provenance.stamp(&mut decoded);
-                    let out = layout.split(decoded, headers());
-                    assert_eq!(out.batch.span_count(), 512);
+                    provenance.stamp_traces(&mut decoded);
+                    let out = layout.split_traces(decoded, headers());
+                    assert_eq!(out.batch.item_count(), 512);
                     out
                 })
             });
@@ -159,7 +148,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || request.clone(),
             |mut r| {
-                provenance.stamp(&mut r);
+                provenance.stamp_traces(&mut r);
                 // Returned so the drop is not timed.
                 r
             },

@@ -6,9 +6,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use intake::app::embedded::{append_new_key, exporter_env_lines, resolve_pepper};
+use intake::app::{IntakeConfig, LogFormat};
 use intake::auth::KeyHasher;
-use intake::config::{IntakeConfig, LogFormat};
-use intake::embedded::{append_new_key, exporter_env_lines, resolve_pepper, NewKey};
+use intake::auth::NewKey;
 use intake::ottl::Registry;
 use intake::template::{golden, CompiledTemplate, TemplateCatalog, TemplatesConfig};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use intake::otlp::{json, ExportTraceServiceResponse};
-use intake::rpc_status::{RetryInfo, RpcStatus};
+use intake::server::rpc_status::{RetryInfo, RpcStatus};
 use prost::Message;
 
 fn spans_in_file(intake: &Intake) -> Vec<String> {

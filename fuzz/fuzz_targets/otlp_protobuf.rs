@@ -18,6 +18,6 @@ fuzz_target!(|data: &[u8]| {
             template_id: None,
             content_type: "",
         };
-        let _ = layout.split(request, headers);
+        let _ = layout.split_traces(request, headers);
     }
 });

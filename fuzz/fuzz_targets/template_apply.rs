@@ -18,5 +18,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let auto = catalog().resolve("auto").expect("auto is built in");
-    let _ = auto.template.apply(&mut request);
+    let _ = auto.template.apply_traces(&mut request);
 });

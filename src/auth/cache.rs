@@ -17,10 +17,10 @@ use crate::telemetry::metrics;
 pub struct KeyCacheConfig {
     /// How long a found key is served from memory; revocation reaches every request
     /// within this time (sooner when the source pushes changes).
-    #[serde(default = "default_positive_ttl", with = "crate::config::duration")]
+    #[serde(default = "default_positive_ttl", with = "humantime_serde")]
     pub positive_ttl: Duration,
     /// How long an unknown lookup id is remembered as unknown.
-    #[serde(default = "default_negative_ttl", with = "crate::config::duration")]
+    #[serde(default = "default_negative_ttl", with = "humantime_serde")]
     pub negative_ttl: Duration,
     /// Most entries held, positive and negative together.
     #[serde(default = "default_max_entries")]

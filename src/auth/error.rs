@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+use crate::telemetry::AuthFailureReason;
+
 /// Why a request was not authenticated or not authorized. The transport maps these to
 /// 401/403/503; the message is safe to return to the client (it never echoes the secret).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -26,17 +28,17 @@ pub enum AuthError {
 
 impl AuthError {
     /// A bounded label for logs and metrics.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> AuthFailureReason {
         match self {
-            AuthError::MissingCredential => "missing",
-            AuthError::MalformedCredential(_) => "malformed",
-            AuthError::UnknownKey => "unknown",
-            AuthError::InvalidSecret => "invalid_secret",
-            AuthError::Revoked => "revoked",
-            AuthError::Expired => "expired",
-            AuthError::NotIngestOnly => "not_ingest_only",
-            AuthError::ProjectMismatch { .. } => "project_mismatch",
-            AuthError::SourceUnavailable(_) => "source_unavailable",
+            AuthError::MissingCredential => AuthFailureReason::Missing,
+            AuthError::MalformedCredential(_) => AuthFailureReason::Malformed,
+            AuthError::UnknownKey => AuthFailureReason::Unknown,
+            AuthError::InvalidSecret => AuthFailureReason::InvalidSecret,
+            AuthError::Revoked => AuthFailureReason::Revoked,
+            AuthError::Expired => AuthFailureReason::Expired,
+            AuthError::NotIngestOnly => AuthFailureReason::NotIngestOnly,
+            AuthError::ProjectMismatch { .. } => AuthFailureReason::ProjectMismatch,
+            AuthError::SourceUnavailable(_) => AuthFailureReason::SourceUnavailable,
         }
     }
 }

@@ -168,6 +168,17 @@ impl KeyEntry {
     }
 }
 
+/// Options for a new key row.
+pub struct NewKey<'a> {
+    pub project_id: &'a str,
+    pub organization_id: &'a str,
+    pub source: &'a str,
+    pub template: Option<&'a str>,
+    pub principal_id: Option<&'a str>,
+    pub expires_at: Option<String>,
+    pub description: Option<&'a str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

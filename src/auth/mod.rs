@@ -14,9 +14,7 @@ pub use cache::{KeyCache, KeyCacheConfig};
 pub use credential::{Credential, KeyPrefix};
 pub use error::AuthError;
 pub use hasher::{KeyHasher, MintedKey};
-pub use key::{KeyEntry, KeyRecord, SecretHash, INGEST_PERMISSION};
-
-use crate::embedded::NewKey;
+pub use key::{KeyEntry, KeyRecord, NewKey, SecretHash, INGEST_PERMISSION};
 
 /// The stored row for a freshly minted key.
 pub fn key_entry(minted: &MintedKey, options: &NewKey<'_>) -> KeyEntry {

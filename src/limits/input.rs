@@ -1,8 +1,8 @@
 //! Per-request input limits, applied after decoding: attributes per span, attribute value
 //! size (truncated, counted), value nesting depth (trimmed, counted).
 
-use crate::config::LimitsConfig;
-use crate::otlp::{any_value, AnyValue, ExportTraceServiceRequest, KeyValue};
+use crate::limits::LimitsConfig;
+use crate::otlp::{any_value, AnyValue, ExportRequest, ExportTraceServiceRequest, KeyValue};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct InputLimitOutcome {
@@ -85,7 +85,13 @@ fn limit_attributes(
 
 /// Applies the limits in place. The span count limit is checked by the caller, which
 /// refuses the whole request.
-pub fn enforce_input_limits(request: &mut ExportTraceServiceRequest, limits: &LimitsConfig) -> InputLimitOutcome {
+pub fn enforce_input_limits(request: &mut ExportRequest, limits: &LimitsConfig) -> InputLimitOutcome {
+    match request {
+        ExportRequest::Traces(request) => limit_traces(request, limits),
+    }
+}
+
+fn limit_traces(request: &mut ExportTraceServiceRequest, limits: &LimitsConfig) -> InputLimitOutcome {
     let mut out = InputLimitOutcome::default();
     for rs in &mut request.resource_spans {
         if let Some(resource) = rs.resource.as_mut() {
@@ -183,7 +189,7 @@ mod tests {
                 ..Default::default()
             }],
         };
-        let out = enforce_input_limits(&mut request, &limits());
+        let out = limit_traces(&mut request, &limits());
         let span = &request.resource_spans[0].scope_spans[0].spans[0];
         assert_eq!(
             out,

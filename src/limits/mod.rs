@@ -3,9 +3,11 @@
 //! and the per-request input limits.
 
 mod budget;
+mod config;
 mod input;
 mod rate;
 
 pub use budget::{BudgetPermit, InflightBudget};
+pub use config::LimitsConfig;
 pub use input::{enforce_input_limits, InputLimitOutcome};
 pub use rate::{KeyedRateLimiter, RateDecision, RateLimitsConfig, TokenBucket};

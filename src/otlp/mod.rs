@@ -1,6 +1,7 @@
 //! OTLP trace types (prost, from `opentelemetry-proto`) and their wire forms.
 
 pub mod json;
+mod signal;
 mod validate;
 
 pub use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -11,7 +12,8 @@ pub use opentelemetry_proto::tonic::common::v1::{
 };
 pub use opentelemetry_proto::tonic::resource::v1::Resource;
 pub use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
-pub use validate::{drop_invalid_spans, InvalidSpans};
+pub use signal::{ExportRequest, Signal};
+pub use validate::{drop_invalid_items, drop_invalid_spans, InvalidItems};
 
 use prost::Message;
 use thiserror::Error;

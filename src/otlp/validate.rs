@@ -1,16 +1,16 @@
 //! Drops spans that cannot be stored (bad id lengths), so the rest of a batch is accepted
 //! and the client hears about the rest through `partial_success`.
 
-use super::{ExportTraceServiceRequest, Span};
+use super::{ExportRequest, ExportTraceServiceRequest, Span};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct InvalidSpans {
+pub struct InvalidItems {
     pub count: usize,
     /// The first reason seen, for the `partial_success` message.
     pub first_reason: Option<String>,
 }
 
-impl InvalidSpans {
+impl InvalidItems {
     pub fn message(&self) -> String {
         match &self.first_reason {
             Some(reason) if self.count == 1 => format!("1 span rejected: {reason}"),
@@ -39,9 +39,16 @@ fn check(span: &Span) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Removes items that cannot be stored, in place.
+pub fn drop_invalid_items(request: &mut ExportRequest) -> InvalidItems {
+    match request {
+        ExportRequest::Traces(request) => drop_invalid_spans(request),
+    }
+}
+
 /// Removes invalid spans in place, and scope/resource entries left empty by that.
-pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidSpans {
-    let mut invalid = InvalidSpans::default();
+pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidItems {
+    let mut invalid = InvalidItems::default();
     for rs in &mut request.resource_spans {
         for ss in &mut rs.scope_spans {
             let before = ss.spans.len();

@@ -8,6 +8,7 @@ mod error;
 pub mod eval;
 pub mod functions;
 pub mod parser;
+pub mod signature;
 pub mod value;
 
 pub use compile::{CompiledStatement, Compiler};

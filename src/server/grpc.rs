@@ -19,14 +19,15 @@ use http_body::Frame;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use prost::Message;
 
-use super::body::read_capped;
+use super::error::RequestError;
+use super::export::{export, Framing};
+use super::rpc_status::RpcStatus;
 use super::status::{error_reply, grpc_code};
 use super::AppState;
 use crate::codec::ContentEncoding;
-use crate::otlp::Encoding;
-use crate::pipeline::{Accepted, PipelineError};
-use crate::rpc_status::RpcStatus;
-use crate::telemetry::metrics;
+use crate::otlp::{Encoding, Signal};
+use crate::pipeline::Accepted;
+use crate::telemetry::{metrics, Transport};
 
 pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const ACCEPT_ENCODING: &str = "gzip,zstd,deflate,identity";
@@ -36,7 +37,7 @@ const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(EXPORT_PATH, post(export))
+        .route(EXPORT_PATH, post(export_traces))
         .fallback(unimplemented)
         .with_state(state)
 }
@@ -49,7 +50,11 @@ async fn unimplemented() -> Response {
     )
 }
 
-async fn export(State(state): State<Arc<AppState>>, request: Request) -> Response {
+async fn export_traces(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Traces).await
+}
+
+async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -> Response {
     let (parts, body) = request.into_parts();
     let is_grpc = parts
         .headers
@@ -62,42 +67,50 @@ async fn export(State(state): State<Arc<AppState>>, request: Request) -> Respons
         return response;
     }
     let deadline = grpc_timeout(&parts.headers);
-    let work = async {
-        if state.shutdown.is_cancelled() {
-            return Err(PipelineError::ShuttingDown);
-        }
-        let peer = state.client_address(&parts);
-        let key = state.pipeline.authenticate(&parts.headers, peer).await?;
-        let compression = ContentEncoding::parse(parts.headers.get("grpc-encoding").and_then(|v| v.to_str().ok()))?;
-        let limit = state.pipeline.limits().max_wire_bytes;
-        let declared = super::body::check_declared_length(&parts.headers, limit.saturating_add(FRAME_HEADER))?;
-        let mut permit = state.pipeline.reserve(declared)?;
-        let body = read_capped(body, limit.saturating_add(FRAME_HEADER)).await?;
-        let (compressed, message) = unary_message(&body, limit)?;
-        let compression = match (compressed, compression) {
+    let (response, code) = match export(&state, &parts, body, signal, &GrpcFraming, deadline).await {
+        Ok(accepted) => (success(accepted), grpc_code::OK),
+        Err(error) => failure(&error),
+    };
+    metrics().request(Transport::Grpc, grpc_code::name(code));
+    response
+}
+
+/// gRPC framing: one length-prefixed message, compressed as `grpc-encoding` says.
+struct GrpcFraming;
+
+impl Framing for GrpcFraming {
+    fn encoding(&self, _headers: &HeaderMap) -> Result<Encoding, RequestError> {
+        Ok(Encoding::Protobuf)
+    }
+
+    fn compression(&self, headers: &HeaderMap) -> Result<ContentEncoding, RequestError> {
+        Ok(ContentEncoding::parse(
+            headers.get("grpc-encoding").and_then(|v| v.to_str().ok()),
+        )?)
+    }
+
+    fn overhead(&self) -> usize {
+        FRAME_HEADER
+    }
+
+    fn unframe<'b>(
+        &self,
+        body: &'b [u8],
+        limit: usize,
+        announced: ContentEncoding,
+    ) -> Result<(&'b [u8], ContentEncoding), RequestError> {
+        let (compressed, message) = unary_message(body, limit)?;
+        let compression = match (compressed, announced) {
             (false, _) => ContentEncoding::Identity,
             (true, ContentEncoding::Identity) => {
-                return Err(PipelineError::Malformed(
+                return Err(RequestError::Malformed(
                     "compressed gRPC message without grpc-encoding".to_owned(),
                 ))
             }
             (true, encoding) => encoding,
         };
-        state
-            .pipeline
-            .ingest(&key, message, compression, Encoding::Protobuf, &mut permit)
-            .await
-    };
-    let result = state.within_deadline(deadline, work).await;
-    let (response, code) = match result {
-        Ok(accepted) => (success(accepted), grpc_code::OK),
-        Err(error) => {
-            let code = super::status::error_reply(&error).grpc;
-            (failure(&error), code)
-        }
-    };
-    metrics().request("grpc", grpc_code::name(code));
-    response
+        Ok((message, compression))
+    }
 }
 
 /// The client's deadline: `grpc-timeout: <1-8 digits><H|M|S|m|u|n>`. A malformed value is
@@ -121,27 +134,23 @@ fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// A unary request body is exactly one length-prefixed message.
-fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), PipelineError> {
+fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), RequestError> {
     if body.len() < FRAME_HEADER {
-        return Err(PipelineError::Malformed("truncated gRPC message header".to_owned()));
+        return Err(RequestError::Malformed("truncated gRPC message header".to_owned()));
     }
     let compressed = match body[0] {
         0 => false,
         1 => true,
-        other => {
-            return Err(PipelineError::Malformed(format!(
-                "invalid gRPC compressed flag {other}"
-            )))
-        }
+        other => return Err(RequestError::Malformed(format!("invalid gRPC compressed flag {other}"))),
     };
     let length = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
     if length > limit {
-        return Err(PipelineError::TooLarge { limit });
+        return Err(RequestError::TooLarge { limit });
     }
     let rest = &body[FRAME_HEADER..];
     match rest.len().cmp(&length) {
-        std::cmp::Ordering::Less => Err(PipelineError::Malformed("truncated gRPC message".to_owned())),
-        std::cmp::Ordering::Greater => Err(PipelineError::Malformed(
+        std::cmp::Ordering::Less => Err(RequestError::Malformed("truncated gRPC message".to_owned())),
+        std::cmp::Ordering::Greater => Err(RequestError::Malformed(
             "more than one message in a unary call".to_owned(),
         )),
         std::cmp::Ordering::Equal => Ok((compressed, rest)),
@@ -165,14 +174,13 @@ fn success(accepted: Accepted) -> Response {
     reply
 }
 
-fn failure(error: &PipelineError) -> Response {
+fn failure(error: &RequestError) -> (Response, i32) {
     let mapped = error_reply(error);
-    if mapped.grpc == grpc_code::UNAVAILABLE || mapped.grpc == grpc_code::INTERNAL {
-        tracing::warn!(message = "request failed", transport = "grpc", grpc_status = mapped.grpc, %error);
-    } else {
-        tracing::debug!(message = "request refused", transport = "grpc", grpc_status = mapped.grpc, %error);
-    }
-    trailers_only(mapped.grpc, &mapped.message, mapped.retry_after)
+    error.log("grpc", grpc_code::name(mapped.grpc));
+    (
+        trailers_only(mapped.grpc, &mapped.message, mapped.retry_after),
+        mapped.grpc,
+    )
 }
 
 fn trailers_only(code: i32, message: &str, retry_after: Option<std::time::Duration>) -> Response {
@@ -223,23 +231,23 @@ mod tests {
     fn frames_are_checked_for_length_and_count() {
         assert!(matches!(
             unary_message(&[0, 0, 0], 100),
-            Err(PipelineError::Malformed(_))
+            Err(RequestError::Malformed(_))
         ));
         assert!(matches!(
             unary_message(&[0, 0, 0, 0, 3, 1, 2], 100),
-            Err(PipelineError::Malformed(_))
+            Err(RequestError::Malformed(_))
         ));
         assert!(matches!(
             unary_message(&[0, 0, 0, 0, 1, 1, 2], 100),
-            Err(PipelineError::Malformed(_))
+            Err(RequestError::Malformed(_))
         ));
         assert!(matches!(
             unary_message(&[2, 0, 0, 0, 0], 100),
-            Err(PipelineError::Malformed(_))
+            Err(RequestError::Malformed(_))
         ));
         assert!(matches!(
             unary_message(&[0, 0, 0, 1, 0], 100),
-            Err(PipelineError::TooLarge { limit: 100 })
+            Err(RequestError::TooLarge { limit: 100 })
         ));
         assert_eq!(
             unary_message(&[1, 0, 0, 0, 2, 7, 8], 100).unwrap(),

@@ -8,17 +8,18 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use http::{header, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
 use prost::Message;
 
-use super::body::{check_declared_length, read_capped};
+use super::error::RequestError;
+use super::export::{export, Framing};
+use super::rpc_status::RpcStatus;
 use super::status::error_reply;
 use super::AppState;
 use crate::codec::ContentEncoding;
-use crate::otlp::{json, Encoding};
-use crate::pipeline::{Accepted, PipelineError};
-use crate::rpc_status::RpcStatus;
-use crate::telemetry::metrics;
+use crate::otlp::{json, Encoding, Signal};
+use crate::pipeline::Accepted;
+use crate::telemetry::{metrics, Transport};
 
 pub const TRACES_PATHS: &[&str] = &["/v1/traces", "/api/otel/v1/traces"];
 
@@ -27,7 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     for path in TRACES_PATHS {
-        router = router.route(path, post(export));
+        router = router.route(path, post(export_traces));
     }
     router.with_state(state)
 }
@@ -81,40 +82,48 @@ fn request_encoding(content_type: Option<&HeaderValue>) -> Result<Encoding, Stri
     }
 }
 
-async fn export(State(state): State<Arc<AppState>>, request: Request) -> Response {
+/// OTLP/HTTP framing: the body is the message; the encoding is the content type.
+struct HttpFraming;
+
+impl Framing for HttpFraming {
+    fn encoding(&self, headers: &HeaderMap) -> Result<Encoding, RequestError> {
+        request_encoding(headers.get(header::CONTENT_TYPE)).map_err(RequestError::UnsupportedContentType)
+    }
+
+    fn compression(&self, headers: &HeaderMap) -> Result<ContentEncoding, RequestError> {
+        Ok(ContentEncoding::parse(
+            headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()),
+        )?)
+    }
+
+    fn overhead(&self) -> usize {
+        0
+    }
+
+    fn unframe<'b>(
+        &self,
+        body: &'b [u8],
+        _limit: usize,
+        announced: ContentEncoding,
+    ) -> Result<(&'b [u8], ContentEncoding), RequestError> {
+        Ok((body, announced))
+    }
+}
+
+async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -> Response {
     let (parts, body) = request.into_parts();
     // Answer in the request's encoding; protobuf when we cannot tell.
-    let requested = request_encoding(parts.headers.get(header::CONTENT_TYPE));
-    let reply_encoding = requested.clone().unwrap_or(Encoding::Protobuf);
-    let work = async {
-        if state.shutdown.is_cancelled() {
-            return Err(PipelineError::ShuttingDown);
-        }
-        let peer = state.client_address(&parts);
-        let key = state.pipeline.authenticate(&parts.headers, peer).await?;
-        let encoding = requested.map_err(PipelineError::UnsupportedContentType)?;
-        let compression = ContentEncoding::parse(
-            parts
-                .headers
-                .get(header::CONTENT_ENCODING)
-                .and_then(|v| v.to_str().ok()),
-        )?;
-        let limit = state.pipeline.limits().max_wire_bytes;
-        let declared = check_declared_length(&parts.headers, limit)?;
-        let mut permit = state.pipeline.reserve(declared)?;
-        let body = read_capped(body, limit).await?;
-        state
-            .pipeline
-            .ingest(&key, &body, compression, encoding, &mut permit)
-            .await
-    };
-    let result = state.within_deadline(None, work).await;
-    let response = match result {
+    let reply_encoding = request_encoding(parts.headers.get(header::CONTENT_TYPE)).unwrap_or(Encoding::Protobuf);
+    let response = match export(&state, &parts, body, signal, &HttpFraming, None).await {
         Ok(accepted) => success(accepted, reply_encoding),
         Err(error) => failure(&error, reply_encoding),
     };
-    metrics().request("http", response.status().as_str());
+    metrics().request(Transport::Http, response.status().as_str());
     response
+}
+
+async fn export_traces(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Traces).await
 }
 
 fn success(accepted: Accepted, encoding: Encoding) -> Response {
@@ -126,13 +135,9 @@ fn success(accepted: Accepted, encoding: Encoding) -> Response {
     reply(StatusCode::OK, encoding, body)
 }
 
-fn failure(error: &PipelineError, encoding: Encoding) -> Response {
+fn failure(error: &RequestError, encoding: Encoding) -> Response {
     let mapped = error_reply(error);
-    if mapped.http.is_server_error() || mapped.http == StatusCode::TOO_MANY_REQUESTS {
-        tracing::warn!(message = "request failed", transport = "http", status = mapped.http.as_u16(), %error);
-    } else {
-        tracing::debug!(message = "request refused", transport = "http", status = mapped.http.as_u16(), %error);
-    }
+    error.log("http", mapped.http.as_str());
     let status = RpcStatus::new(mapped.grpc, mapped.message, mapped.retry_after);
     let body = match encoding {
         Encoding::Protobuf => status.encode_to_vec(),

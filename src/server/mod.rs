@@ -2,11 +2,15 @@
 
 mod body;
 mod client_addr;
+mod error;
+mod export;
 pub mod grpc;
 pub mod http;
+pub mod rpc_status;
 pub mod status;
 
 pub use client_addr::TrustedProxies;
+pub use error::RequestError;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::ConfigError;
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::pipeline::Pipeline;
+use crate::setting::InvalidSetting;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -37,12 +41,12 @@ pub struct ServerConfig {
     #[serde(default = "default_admin_listen")]
     pub admin_listen: SocketAddr,
     /// After SIGTERM: how long in-flight requests may take to finish.
-    #[serde(default = "default_shutdown_grace", with = "crate::config::duration")]
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
     pub shutdown_grace: Duration,
     /// The longest a request may take, from its headers to its answer (a body trickling in
     /// holds its share of the in-flight budget until then). A gRPC client's shorter
     /// `grpc-timeout` wins. Keep it above `kafka.delivery_timeout`.
-    #[serde(default = "default_request_timeout", with = "crate::config::duration")]
+    #[serde(default = "default_request_timeout", with = "humantime_serde")]
     pub request_timeout: Duration,
     /// Load balancers whose `X-Forwarded-For` names the client (CIDRs, e.g. `10.0.0.0/8`).
     /// Per-address limits then count the forwarded client, not the balancer. Empty: the TCP
@@ -81,15 +85,15 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
-            return Err(ConfigError::field(
+            return Err(InvalidSetting::new(
                 "server.grpc_listen",
                 "must differ from server.http_listen",
             ));
         }
         if self.request_timeout.is_zero() {
-            return Err(ConfigError::field(
+            return Err(InvalidSetting::new(
                 "server.request_timeout",
                 "must be greater than zero",
             ));
@@ -116,18 +120,6 @@ impl AppState {
     pub fn client_address(&self, parts: &::http::request::Parts) -> Option<std::net::IpAddr> {
         let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
         self.trusted_proxies.client_address(peer, &parts.headers)
-    }
-
-    /// Runs a request's work under `deadline` (at most `server.request_timeout`).
-    pub async fn within_deadline<T>(
-        &self,
-        deadline: Option<Duration>,
-        work: impl std::future::Future<Output = Result<T, PipelineError>>,
-    ) -> Result<T, PipelineError> {
-        let deadline = deadline.map_or(self.request_timeout, |d| d.min(self.request_timeout));
-        tokio::time::timeout(deadline, work)
-            .await
-            .unwrap_or(Err(PipelineError::DeadlineExceeded(deadline)))
     }
 }
 

@@ -1,14 +1,13 @@
-//! The one mapping from pipeline errors to transport status, shared by both transports
+//! The one mapping from an error class to transport status, rendered by both transports
 //! (OTLP retryability: 429/503 and UNAVAILABLE are retried, 4xx and the rest are not).
 
 use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::auth::AuthError;
-use crate::codec::DecompressError;
-use crate::pipeline::PipelineError;
-use crate::sink::SinkError;
+use crate::pipeline::ErrorClass;
+
+use super::error::RequestError;
 
 /// What clients are asked to wait before retrying an overloaded or unavailable intake.
 pub const RETRY_AFTER: Duration = Duration::from_secs(2);
@@ -50,103 +49,60 @@ pub struct ErrorReply {
     pub retry_after: Option<Duration>,
 }
 
-impl ErrorReply {
-    fn new(http: StatusCode, grpc: i32, message: String, retry_after: Option<Duration>) -> Self {
-        Self {
-            http,
-            grpc,
-            message,
-            retry_after,
-        }
+/// HTTP status, gRPC code and retry hint of each class.
+fn codes(class: ErrorClass) -> (StatusCode, i32, Option<Duration>) {
+    use grpc_code::*;
+    match class {
+        ErrorClass::Unauthenticated => (StatusCode::UNAUTHORIZED, UNAUTHENTICATED, None),
+        ErrorClass::PermissionDenied => (StatusCode::FORBIDDEN, PERMISSION_DENIED, None),
+        ErrorClass::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, INVALID_ARGUMENT, None),
+        ErrorClass::UnsupportedEncoding => (StatusCode::UNSUPPORTED_MEDIA_TYPE, UNIMPLEMENTED, None),
+        // No RetryInfo: the same body will never fit.
+        ErrorClass::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, RESOURCE_EXHAUSTED, None),
+        ErrorClass::BadRequest => (StatusCode::BAD_REQUEST, INVALID_ARGUMENT, None),
+        ErrorClass::Overloaded => (StatusCode::TOO_MANY_REQUESTS, UNAVAILABLE, Some(RETRY_AFTER)),
+        ErrorClass::RateLimited(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            UNAVAILABLE,
+            Some(wait.max(Duration::from_secs(1))),
+        ),
+        ErrorClass::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, Some(RETRY_AFTER)),
+        // OTLP lists DEADLINE_EXCEEDED as retryable; HTTP has no such code, so it answers as
+        // any other timeout does.
+        ErrorClass::DeadlineExceeded => (StatusCode::SERVICE_UNAVAILABLE, DEADLINE_EXCEEDED, Some(RETRY_AFTER)),
+        ErrorClass::Internal => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL, None),
     }
 }
 
-pub fn error_reply(error: &PipelineError) -> ErrorReply {
-    let message = error.to_string();
-    match error {
-        PipelineError::Auth(auth) => match auth {
-            AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. } => {
-                ErrorReply::new(StatusCode::FORBIDDEN, grpc_code::PERMISSION_DENIED, message, None)
-            }
-            AuthError::SourceUnavailable(_) => ErrorReply::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                grpc_code::UNAVAILABLE,
-                message,
-                Some(RETRY_AFTER),
-            ),
-            _ => ErrorReply::new(StatusCode::UNAUTHORIZED, grpc_code::UNAUTHENTICATED, message, None),
-        },
-        PipelineError::UnsupportedContentType(_) => ErrorReply::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            grpc_code::INVALID_ARGUMENT,
-            message,
-            None,
-        ),
-        PipelineError::Decompress(DecompressError::Unsupported(_)) => ErrorReply::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            grpc_code::UNIMPLEMENTED,
-            message,
-            None,
-        ),
-        // No RetryInfo: the same body will never fit.
-        PipelineError::TooLarge { .. } | PipelineError::TooManySpans { .. } => ErrorReply::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            grpc_code::RESOURCE_EXHAUSTED,
-            message,
-            None,
-        ),
-        PipelineError::Decompress(_)
-        | PipelineError::Malformed(_)
-        | PipelineError::Decode(_)
-        | PipelineError::Template { .. } => {
-            ErrorReply::new(StatusCode::BAD_REQUEST, grpc_code::INVALID_ARGUMENT, message, None)
-        }
-        PipelineError::Sink(SinkError::QueueFull) | PipelineError::Overloaded => ErrorReply::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            grpc_code::UNAVAILABLE,
-            message,
-            Some(RETRY_AFTER),
-        ),
-        PipelineError::RateLimited(wait) => ErrorReply::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            grpc_code::UNAVAILABLE,
-            message,
-            Some((*wait).max(Duration::from_secs(1))),
-        ),
-        PipelineError::Sink(SinkError::Unavailable(_) | SinkError::Timeout(_)) | PipelineError::ShuttingDown => {
-            ErrorReply::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                grpc_code::UNAVAILABLE,
-                message,
-                Some(RETRY_AFTER),
-            )
-        }
-        // OTLP lists DEADLINE_EXCEEDED as retryable; HTTP has no such code, so it answers as
-        // any other timeout does.
-        PipelineError::DeadlineExceeded(_) => ErrorReply::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            grpc_code::DEADLINE_EXCEEDED,
-            message,
-            Some(RETRY_AFTER),
-        ),
-        PipelineError::Sink(SinkError::Rejected(_)) => {
-            ErrorReply::new(StatusCode::INTERNAL_SERVER_ERROR, grpc_code::INTERNAL, message, None)
-        }
+pub fn error_reply(error: &RequestError) -> ErrorReply {
+    let (http, grpc, retry_after) = codes(error.class());
+    ErrorReply {
+        http,
+        grpc,
+        message: error.to_string(),
+        retry_after,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::AuthError;
+    use crate::pipeline::PipelineError;
+    use crate::sink::SinkError;
+
+    fn reply(error: PipelineError) -> ErrorReply {
+        error_reply(&RequestError::Pipeline(error))
+    }
 
     #[test]
     fn retryable_conditions_are_never_500_and_carry_a_retry_hint() {
         let retryable = [
-            PipelineError::Sink(SinkError::Unavailable("down".into())),
-            PipelineError::Sink(SinkError::Timeout(Duration::from_secs(1))),
-            PipelineError::Sink(SinkError::QueueFull),
-            PipelineError::ShuttingDown,
-            PipelineError::Auth(AuthError::SourceUnavailable("db".into())),
+            RequestError::Pipeline(PipelineError::Sink(SinkError::Unavailable("down".into()))),
+            RequestError::Pipeline(PipelineError::Sink(SinkError::Timeout(Duration::from_secs(1)))),
+            RequestError::Pipeline(PipelineError::Sink(SinkError::QueueFull)),
+            RequestError::ShuttingDown,
+            RequestError::Pipeline(PipelineError::Auth(AuthError::SourceUnavailable("db".into()))),
         ];
         for error in retryable {
             let reply = error_reply(&error);
@@ -154,29 +110,26 @@ mod tests {
             assert_eq!(reply.grpc, grpc_code::UNAVAILABLE, "{error}");
             assert!(reply.retry_after.is_some(), "{error}");
         }
-        let late = error_reply(&PipelineError::DeadlineExceeded(Duration::from_secs(1)));
+        let late = error_reply(&RequestError::DeadlineExceeded(Duration::from_secs(1)));
         assert_eq!((late.http.as_u16(), late.grpc), (503, grpc_code::DEADLINE_EXCEEDED));
         assert!(late.retry_after.is_some());
     }
 
     #[test]
     fn auth_errors_split_into_401_and_403() {
-        assert_eq!(
-            error_reply(&AuthError::UnknownKey.into()).http,
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(error_reply(&AuthError::Expired.into()).grpc, grpc_code::UNAUTHENTICATED);
+        assert_eq!(reply(AuthError::UnknownKey.into()).http, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply(AuthError::Expired.into()).grpc, grpc_code::UNAUTHENTICATED);
         let mismatch = AuthError::ProjectMismatch { claimed: "b".into() };
-        assert_eq!(error_reply(&mismatch.into()).http, StatusCode::FORBIDDEN);
+        assert_eq!(reply(mismatch.into()).http, StatusCode::FORBIDDEN);
         assert_eq!(
-            error_reply(&AuthError::NotIngestOnly.into()).grpc,
+            reply(AuthError::NotIngestOnly.into()).grpc,
             grpc_code::PERMISSION_DENIED
         );
     }
 
     #[test]
     fn oversize_is_413_without_retry_info() {
-        let reply = error_reply(&PipelineError::TooLarge { limit: 10 });
+        let reply = error_reply(&RequestError::TooLarge { limit: 10 });
         assert_eq!(reply.http, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(reply.grpc, grpc_code::RESOURCE_EXHAUSTED);
         assert_eq!(reply.retry_after, None);

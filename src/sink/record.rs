@@ -8,7 +8,9 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::TraceEnvelope;
-use crate::otlp::{json, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span};
+use crate::otlp::{
+    json, ExportRequest, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span,
+};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -100,7 +102,8 @@ impl RecordHeaders {
 pub struct Record {
     pub key: String,
     pub value: Vec<u8>,
-    pub span_count: usize,
+    /// Spans, log records or data points in the record.
+    pub item_count: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -110,16 +113,16 @@ pub struct RecordBatch {
 }
 
 impl RecordBatch {
-    pub fn span_count(&self) -> usize {
-        self.records.iter().map(|r| r.span_count).sum()
+    pub fn item_count(&self) -> usize {
+        self.records.iter().map(|r| r.item_count).sum()
     }
 }
 
-/// What splitting produced, and how many spans could not fit in any record alone.
+/// What splitting produced, and how many items could not fit in any record alone.
 #[derive(Debug)]
 pub struct SplitOutcome {
     pub batch: RecordBatch,
-    pub oversized_spans: usize,
+    pub oversized_items: usize,
 }
 
 /// Room left for Kafka's own per-record framing.
@@ -138,7 +141,13 @@ struct Skeleton {
 }
 
 impl RecordLayout {
-    pub fn split(&self, mut request: ExportTraceServiceRequest, headers: RecordHeaders) -> SplitOutcome {
+    pub fn split(&self, request: ExportRequest, headers: RecordHeaders) -> SplitOutcome {
+        match request {
+            ExportRequest::Traces(request) => self.split_traces(request, headers),
+        }
+    }
+
+    pub fn split_traces(&self, mut request: ExportTraceServiceRequest, headers: RecordHeaders) -> SplitOutcome {
         let headers = Arc::new(RecordHeaders {
             content_type: self.encoding.content_type(),
             ..headers
@@ -156,7 +165,7 @@ impl RecordLayout {
         }
         SplitOutcome {
             batch: RecordBatch { records, headers },
-            oversized_spans,
+            oversized_items: oversized_spans,
         }
     }
 
@@ -273,7 +282,7 @@ impl RecordLayout {
             out.push(Record {
                 key: key.to_owned(),
                 value,
-                span_count: count,
+                item_count: count,
             });
             return 0;
         }
@@ -421,7 +430,7 @@ mod tests {
             encoding: ValueEncoding::OtlpProto,
             max_record_bytes: 1 << 20,
         };
-        let out = layout.split(request(3, 4, 10), headers());
+        let out = layout.split_traces(request(3, 4, 10), headers());
         assert_eq!(out.batch.records.len(), 3);
         assert_eq!(out.batch.records[0].key, hex::encode([1u8; 16]));
         for (record, decoded) in out
@@ -450,8 +459,8 @@ mod tests {
                 encoding,
                 max_record_bytes: 16 * 1024,
             };
-            let out = layout.split(request(2, 200, 500), headers());
-            assert_eq!(out.oversized_spans, 0);
+            let out = layout.split_traces(request(2, 200, 500), headers());
+            assert_eq!(out.oversized_items, 0);
             assert!(
                 out.batch.records.len() > 10,
                 "{encoding:?}: {}",
@@ -487,8 +496,8 @@ mod tests {
         };
         let mut req = request(1, 3, 100);
         req.resource_spans[0].scope_spans[0].spans[1].name = "y".repeat(10_000);
-        let out = layout.split(req, headers());
-        assert_eq!(out.oversized_spans, 1);
-        assert_eq!(out.batch.span_count(), 2);
+        let out = layout.split_traces(req, headers());
+        assert_eq!(out.oversized_items, 1);
+        assert_eq!(out.batch.item_count(), 2);
     }
 }

@@ -1,70 +1,50 @@
-//! Internal metrics, named in one place and rendered as Prometheus text on the admin
-//! port. Every label set is bounded: statuses, reasons and transports are fixed words,
-//! templates come from the catalog, projects are capped (the rest count as `other`).
+//! Internal metrics, registered once in a `prometheus_client` registry and rendered on the
+//! admin port. Every label set is bounded: statuses, reasons and transports are fixed
+//! words, templates come from the catalog, projects are capped (the rest count as
+//! `other`). Request-path increments go to handles resolved once (`CounterSlots`), so an
+//! increment is one atomic add: no lock, no allocation.
 
 mod histogram;
+mod labels;
+mod slots;
+mod throttle;
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
 pub use histogram::Histogram;
+pub use labels::{AuthFailureReason, RejectReason, Transport};
+use labels::{ProjectLabel, ReasonLabel, RequestLabels, TemplateLabel, STATUS_NAMES};
+use slots::CounterSlots;
+pub use throttle::LogThrottle;
 
 /// Distinct projects tracked for rate limiting before the rest fold into `other`.
 const MAX_PROJECT_LABELS: usize = 100;
 
-#[derive(Default)]
-struct Labeled(Mutex<BTreeMap<Vec<String>, u64>>);
-
-impl Labeled {
-    fn add(&self, labels: &[&str], n: u64) {
-        if let Ok(mut map) = self.0.lock() {
-            *map.entry(labels.iter().map(|l| (*l).to_owned()).collect()).or_insert(0) += n;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    fn contains(&self, labels: &[&str]) -> bool {
-        let key: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
-        self.0.lock().map(|m| m.contains_key(&key)).unwrap_or(false)
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str, label_names: &[&str]) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        if let Ok(map) = self.0.lock() {
-            for (values, count) in map.iter() {
-                let labels: Vec<String> = label_names
-                    .iter()
-                    .zip(values)
-                    .map(|(n, v)| format!("{n}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-                    .collect();
-                let _ = writeln!(out, "{name}{{{}}} {count}", labels.join(","));
-            }
-        }
-    }
-}
-
-#[derive(Default)]
 pub struct Metrics {
-    requests: Labeled,
-    spans_received: AtomicU64,
-    spans_accepted: AtomicU64,
-    spans_rejected: Labeled,
-    auth_failures: Labeled,
-    key_cache_hits: AtomicU64,
-    key_cache_misses: AtomicU64,
-    key_source_lookups: AtomicU64,
-    key_cache_size: AtomicU64,
-    template_errors: Labeled,
-    template_guard_violations: Labeled,
-    kafka_records_in_flight: AtomicI64,
-    inflight_bytes: AtomicI64,
-    rate_limited: Labeled,
-    attributes_truncated: AtomicU64,
+    registry: Registry,
+    requests: CounterSlots<RequestLabels>,
+    spans_received: Counter,
+    spans_accepted: Counter,
+    spans_rejected: CounterSlots<ReasonLabel>,
+    auth_failures: CounterSlots<ReasonLabel>,
+    key_cache_hits: Counter,
+    key_cache_misses: Counter,
+    key_source_lookups: Counter,
+    key_cache_size: Gauge<i64, std::sync::atomic::AtomicI64>,
+    template_errors: Family<TemplateLabel, Counter>,
+    template_guard_violations: Family<TemplateLabel, Counter>,
+    kafka_records_in_flight: Gauge,
+    inflight_bytes: Gauge,
+    rate_limited: Family<ProjectLabel, Counter>,
+    rate_limited_projects: AtomicUsize,
+    attributes_truncated: Counter<u64, AtomicU64>,
     pub kafka_produce_seconds: Histogram,
 }
 
@@ -72,191 +52,258 @@ static METRICS: OnceLock<Metrics> = OnceLock::new();
 
 /// The process-wide metrics.
 pub fn metrics() -> &'static Metrics {
-    METRICS.get_or_init(Metrics::default)
+    METRICS.get_or_init(Metrics::new)
 }
 
 impl Metrics {
-    pub fn request(&self, transport: &'static str, status: &str) {
-        self.requests.add(&[transport, status], 1);
-    }
-
-    pub fn spans_received(&self, n: usize) {
-        self.spans_received.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    pub fn spans_accepted(&self, n: usize) {
-        self.spans_accepted.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    pub fn spans_rejected(&self, reason: &'static str, n: usize) {
-        if n > 0 {
-            self.spans_rejected.add(&[reason], n as u64);
+    fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "intake_requests",
+            "Export requests by transport and status",
+            requests.clone(),
+        );
+        let counter = |registry: &mut Registry, name: &str, help: &str| {
+            let counter = Counter::default();
+            registry.register(name, help, counter.clone());
+            counter
+        };
+        let spans_received = counter(&mut registry, "intake_spans_received", "Spans decoded from requests");
+        let spans_accepted = counter(&mut registry, "intake_spans_accepted", "Spans acknowledged to clients");
+        let spans_rejected = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "intake_spans_rejected",
+            "Spans not accepted, by reason",
+            spans_rejected.clone(),
+        );
+        let auth_failures = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "intake_auth_failures",
+            "Failed authentications by reason",
+            auth_failures.clone(),
+        );
+        let key_cache_hits = counter(&mut registry, "intake_key_cache_hits", "Key cache hits");
+        let key_cache_misses = counter(&mut registry, "intake_key_cache_misses", "Key cache misses");
+        let key_source_lookups = counter(
+            &mut registry,
+            "intake_key_source_lookups",
+            "Lookups that reached the key source",
+        );
+        let key_cache_size = Gauge::default();
+        registry.register(
+            "intake_key_cache_entries",
+            "Entries in the key cache",
+            key_cache_size.clone(),
+        );
+        let template_errors = Family::default();
+        registry.register(
+            "intake_template_errors",
+            "Template statement errors, by template",
+            template_errors.clone(),
+        );
+        let template_guard_violations = Family::default();
+        registry.register(
+            "intake_template_guard_violations",
+            "Receiver-owned attributes a template changed (restored), by template",
+            template_guard_violations.clone(),
+        );
+        let kafka_records_in_flight = Gauge::default();
+        registry.register(
+            "intake_kafka_records_in_flight",
+            "Records handed to the producer and not yet acknowledged",
+            kafka_records_in_flight.clone(),
+        );
+        let inflight_bytes = Gauge::default();
+        registry.register(
+            "intake_inflight_request_bytes",
+            "Request bytes held by requests in progress",
+            inflight_bytes.clone(),
+        );
+        let rate_limited = Family::default();
+        registry.register(
+            "intake_rate_limited_requests",
+            "Requests refused by a per-key rate limit, by project",
+            rate_limited.clone(),
+        );
+        let attributes_truncated = counter(
+            &mut registry,
+            "intake_attribute_values_truncated",
+            "Attribute values truncated to limits.max_attribute_value_bytes",
+        );
+        let kafka_produce_seconds = Histogram::default();
+        registry.register(
+            "intake_kafka_produce_seconds",
+            "Time from handing a request's records to the producer to their acknowledgement",
+            kafka_produce_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            requests: CounterSlots::new(requests, Transport::ALL.len() * STATUS_NAMES.len()),
+            spans_received,
+            spans_accepted,
+            spans_rejected: CounterSlots::new(spans_rejected, RejectReason::ALL.len()),
+            auth_failures: CounterSlots::new(auth_failures, AuthFailureReason::ALL.len()),
+            key_cache_hits,
+            key_cache_misses,
+            key_source_lookups,
+            key_cache_size,
+            template_errors,
+            template_guard_violations,
+            kafka_records_in_flight,
+            inflight_bytes,
+            rate_limited,
+            rate_limited_projects: AtomicUsize::new(0),
+            attributes_truncated,
+            kafka_produce_seconds,
         }
     }
 
-    pub fn auth_failure(&self, reason: &'static str) {
-        self.auth_failures.add(&[reason], 1);
+    /// `status` is an HTTP status code or a gRPC code name.
+    pub fn request(&self, transport: Transport, status: &str) {
+        let status_index = STATUS_NAMES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(STATUS_NAMES.len() - 1);
+        let index = transport as usize * STATUS_NAMES.len() + status_index;
+        self.requests.add(index, 1, || RequestLabels {
+            transport: transport.name(),
+            status: STATUS_NAMES[status_index],
+        });
+    }
+
+    pub fn spans_received(&self, n: usize) {
+        self.spans_received.inc_by(n as u64);
+    }
+
+    pub fn spans_accepted(&self, n: usize) {
+        self.spans_accepted.inc_by(n as u64);
+    }
+
+    pub fn spans_rejected(&self, reason: RejectReason, n: usize) {
+        if n > 0 {
+            self.spans_rejected
+                .add(reason as usize, n as u64, || ReasonLabel { reason: reason.name() });
+        }
+    }
+
+    pub fn auth_failure(&self, reason: AuthFailureReason) {
+        self.auth_failures
+            .add(reason as usize, 1, || ReasonLabel { reason: reason.name() });
     }
 
     pub fn key_cache_hit(&self) {
-        self.key_cache_hits.fetch_add(1, Ordering::Relaxed);
+        self.key_cache_hits.inc();
     }
 
     pub fn key_cache_miss(&self) {
-        self.key_cache_misses.fetch_add(1, Ordering::Relaxed);
+        self.key_cache_misses.inc();
     }
 
     pub fn key_source_lookup(&self) {
-        self.key_source_lookups.fetch_add(1, Ordering::Relaxed);
+        self.key_source_lookups.inc();
     }
 
     pub fn set_key_cache_size(&self, n: u64) {
-        self.key_cache_size.store(n, Ordering::Relaxed);
+        self.key_cache_size.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
+    /// Only called when a template failed, so the label lookup stays off the common path.
     pub fn template_errors(&self, template: &str, n: usize) {
         if n > 0 {
-            self.template_errors.add(&[template], n as u64);
+            self.template_errors
+                .get_or_create(&TemplateLabel {
+                    template: template.to_owned(),
+                })
+                .inc_by(n as u64);
         }
     }
 
     pub fn template_guard_violations(&self, template: &str, n: usize) {
         if n > 0 {
-            self.template_guard_violations.add(&[template], n as u64);
+            self.template_guard_violations
+                .get_or_create(&TemplateLabel {
+                    template: template.to_owned(),
+                })
+                .inc_by(n as u64);
         }
     }
 
     pub fn kafka_in_flight(&self, delta: i64) {
-        self.kafka_records_in_flight.fetch_add(delta, Ordering::Relaxed);
+        self.kafka_records_in_flight.inc_by(delta);
     }
 
     pub fn inflight_bytes(&self, delta: i64) {
-        self.inflight_bytes.fetch_add(delta, Ordering::Relaxed);
+        self.inflight_bytes.inc_by(delta);
     }
 
+    /// Only called when a request is refused, so the label lookup stays off the common path.
     pub fn rate_limited(&self, project: &str) {
-        let label = if self.rate_limited.len() < MAX_PROJECT_LABELS || self.rate_limited.contains(&[project]) {
-            project
-        } else {
-            "other"
+        let label = ProjectLabel {
+            project: project.to_owned(),
         };
-        self.rate_limited.add(&[label], 1);
+        let known = self.rate_limited.get(&label).is_some();
+        let tracked = known
+            || self
+                .rate_limited_projects
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < MAX_PROJECT_LABELS).then_some(n + 1)
+                })
+                .is_ok();
+        let label = if tracked {
+            label
+        } else {
+            ProjectLabel {
+                project: "other".to_owned(),
+            }
+        };
+        self.rate_limited.get_or_create(&label).inc();
     }
 
     pub fn attributes_truncated(&self, n: usize) {
-        self.attributes_truncated.fetch_add(n as u64, Ordering::Relaxed);
+        self.attributes_truncated.inc_by(n as u64);
     }
 
-    /// Prometheus text exposition format.
+    /// OpenMetrics text exposition, which Prometheus scrapes natively.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        let scalar = |out: &mut String, name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-        };
-        self.requests.render(
-            &mut out,
-            "intake_requests_total",
-            "Export requests by transport and status.",
-            &["transport", "status"],
-        );
-        scalar(
-            &mut out,
-            "intake_spans_received_total",
-            "counter",
-            "Spans decoded from requests.",
-            self.spans_received.load(Ordering::Relaxed).to_string(),
-        );
-        scalar(
-            &mut out,
-            "intake_spans_accepted_total",
-            "counter",
-            "Spans acknowledged to clients.",
-            self.spans_accepted.load(Ordering::Relaxed).to_string(),
-        );
-        self.spans_rejected.render(
-            &mut out,
-            "intake_spans_rejected_total",
-            "Spans not accepted, by reason.",
-            &["reason"],
-        );
-        self.auth_failures.render(
-            &mut out,
-            "intake_auth_failures_total",
-            "Failed authentications by reason.",
-            &["reason"],
-        );
-        scalar(
-            &mut out,
-            "intake_key_cache_hits_total",
-            "counter",
-            "Key cache hits.",
-            self.key_cache_hits.load(Ordering::Relaxed).to_string(),
-        );
-        scalar(
-            &mut out,
-            "intake_key_cache_misses_total",
-            "counter",
-            "Key cache misses.",
-            self.key_cache_misses.load(Ordering::Relaxed).to_string(),
-        );
-        scalar(
-            &mut out,
-            "intake_key_source_lookups_total",
-            "counter",
-            "Lookups that reached the key source.",
-            self.key_source_lookups.load(Ordering::Relaxed).to_string(),
-        );
-        scalar(
-            &mut out,
-            "intake_key_cache_entries",
-            "gauge",
-            "Entries in the key cache.",
-            self.key_cache_size.load(Ordering::Relaxed).to_string(),
-        );
-        self.template_errors.render(
-            &mut out,
-            "intake_template_errors_total",
-            "Template statement errors, by template.",
-            &["template"],
-        );
-        self.template_guard_violations.render(
-            &mut out,
-            "intake_template_guard_violations_total",
-            "Receiver-owned attributes a template changed (restored), by template.",
-            &["template"],
-        );
-        scalar(
-            &mut out,
-            "intake_kafka_records_in_flight",
-            "gauge",
-            "Records handed to the producer and not yet acknowledged.",
-            self.kafka_records_in_flight.load(Ordering::Relaxed).to_string(),
-        );
-        scalar(
-            &mut out,
-            "intake_inflight_request_bytes",
-            "gauge",
-            "Request bytes held by requests in progress.",
-            self.inflight_bytes.load(Ordering::Relaxed).to_string(),
-        );
-        self.rate_limited.render(
-            &mut out,
-            "intake_rate_limited_requests_total",
-            "Requests refused by a per-key rate limit, by project.",
-            &["project"],
-        );
-        scalar(
-            &mut out,
-            "intake_attribute_values_truncated_total",
-            "counter",
-            "Attribute values truncated to limits.max_attribute_value_bytes.",
-            self.attributes_truncated.load(Ordering::Relaxed).to_string(),
-        );
-        self.kafka_produce_seconds.render(
-            &mut out,
-            "intake_kafka_produce_seconds",
-            "Time from handing a request's records to the producer to their acknowledgement.",
-        );
+        let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_keep_their_names_and_labels() {
+        let metrics = Metrics::new();
+        metrics.request(Transport::Http, "200");
+        metrics.request(Transport::Http, "200");
+        metrics.request(Transport::Grpc, "UNAVAILABLE");
+        metrics.spans_rejected(RejectReason::InvalidId, 3);
+        metrics.auth_failure(AuthFailureReason::Unknown);
+        metrics
+            .kafka_produce_seconds
+            .observe(std::time::Duration::from_millis(3));
+        metrics.template_errors("openinference@1", 2);
+        for i in 0..(MAX_PROJECT_LABELS + 5) {
+            metrics.rate_limited(&format!("p{i}"));
+        }
+        let text = metrics.render();
+        for line in [
+            "intake_requests_total{transport=\"http\",status=\"200\"} 2",
+            "intake_requests_total{transport=\"grpc\",status=\"UNAVAILABLE\"} 1",
+            "intake_spans_rejected_total{reason=\"invalid_id\"} 3",
+            "intake_auth_failures_total{reason=\"unknown\"} 1",
+            "intake_template_errors_total{template=\"openinference@1\"} 2",
+            "intake_rate_limited_requests_total{project=\"other\"} 5",
+            "intake_kafka_produce_seconds_count 1",
+            "intake_kafka_produce_seconds_bucket{le=\"0.005\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
+        assert!(!text.contains("status=\"404\""), "unused series stay absent");
     }
 }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +25,7 @@ pub struct TemplatesConfig {
     #[serde(default)]
     pub dirs: Vec<PathBuf>,
     /// How often the directories are checked for changes.
-    #[serde(default = "default_reload_interval", with = "crate::config::duration")]
+    #[serde(default = "default_reload_interval", with = "humantime_serde")]
     pub reload_interval: Duration,
     /// The template for keys that name none.
     #[serde(default = "default_template")]
@@ -115,7 +117,7 @@ pub struct TemplateCatalog {
     dirs: Vec<PathBuf>,
     registry: Registry,
     files: Mutex<HashMap<String, FileState>>,
-    state: RwLock<Arc<CatalogState>>,
+    state: ArcSwap<CatalogState>,
 }
 
 fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
@@ -130,7 +132,7 @@ impl TemplateCatalog {
             dirs: config.dirs.clone(),
             registry: Registry::standard(),
             files: Mutex::new(HashMap::new()),
-            state: RwLock::new(Arc::new(CatalogState::default())),
+            state: ArcSwap::from_pointee(CatalogState::default()),
         };
         let errors = catalog.reload();
         if let Some(first) = errors.into_iter().next() {
@@ -234,28 +236,18 @@ impl TemplateCatalog {
             }
             let composed = compose_includes(base, &mut errors);
             let state = Arc::new(CatalogState::new(composed));
-            match self.state.write() {
-                Ok(mut guard) => *guard = state,
-                Err(poisoned) => *poisoned.into_inner() = state,
-            }
+            self.state.store(state);
         }
         errors
     }
 
-    fn state(&self) -> Arc<CatalogState> {
-        match self.state.read() {
-            Ok(g) => Arc::clone(&g),
-            Err(p) => Arc::clone(&p.into_inner()),
-        }
-    }
-
     pub fn entries(&self) -> Arc<Vec<Arc<CatalogEntry>>> {
-        Arc::clone(&self.state().entries)
+        Arc::clone(&self.state.load().entries)
     }
 
     /// `slug` (its highest version) or `slug@version`.
     pub fn resolve(&self, spec: &str) -> Option<Arc<CatalogEntry>> {
-        let state = self.state();
+        let state = self.state.load();
         let index = if spec.contains('@') {
             &state.by_id
         } else {

@@ -2,9 +2,9 @@
 //! targets one is rejected at load, and a dynamic write that reaches one at run time is
 //! undone (and counted) by re-stamping.
 
-use crate::otlp::{ExportTraceServiceRequest, KeyValue};
+use super::provenance::{is_protected, Provenance};
+use crate::otlp::{ExportRequest, ExportTraceServiceRequest, KeyValue};
 use crate::ottl::ast::{ArgValue, Key, Statement, Value};
-use crate::provenance::{is_protected, Provenance};
 
 /// The protected key a statement writes or deletes, if it names one literally.
 pub fn static_violation(statement: &Statement) -> Option<String> {
@@ -40,7 +40,13 @@ pub fn static_violation(statement: &Statement) -> Option<String> {
 }
 
 /// Counts protected attributes a template changed, then restores the stamp.
-pub fn restore(request: &mut ExportTraceServiceRequest, provenance: &Provenance) -> usize {
+pub fn restore(request: &mut ExportRequest, provenance: &Provenance) -> usize {
+    match request {
+        ExportRequest::Traces(request) => restore_traces(request, provenance),
+    }
+}
+
+fn restore_traces(request: &mut ExportTraceServiceRequest, provenance: &Provenance) -> usize {
     let mut violations = 0;
     for rs in &mut request.resource_spans {
         let resource = rs.resource.get_or_insert_with(Default::default);
@@ -57,7 +63,7 @@ pub fn restore(request: &mut ExportTraceServiceRequest, provenance: &Provenance)
         }
     }
     if violations > 0 {
-        provenance.stamp(request);
+        provenance.stamp_traces(request);
     }
     violations
 }

@@ -9,7 +9,14 @@ mod group;
 pub mod guard;
 mod infer;
 mod program;
+pub mod provenance;
+mod transform;
 
 pub use catalog::{CatalogEntry, TemplateCatalog, TemplatesConfig};
 pub use file::{ErrorMode, GroupSpec, StatementEntry, TemplateFile};
 pub use program::{ApplyError, ApplyReport, CompiledTemplate, TemplateError};
+pub use provenance::Sender;
+pub use transform::{transform, TransformError};
+
+/// The template name that means "apply no template".
+pub const NO_TEMPLATE: &str = "none";

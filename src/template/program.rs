@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::file::{ErrorMode, StatementEntry, TemplateFile};
 use super::group::{StatementFailure, StatementGroup};
 use super::infer::PathUse;
-use crate::otlp::{json, ExportTraceServiceRequest};
+use crate::otlp::{json, ExportRequest, ExportTraceServiceRequest};
 use crate::ottl::compile::Compiler;
 use crate::ottl::{parse_condition, parse_statement, ContextKind, ParseError, Registry, Target};
 
@@ -131,7 +131,13 @@ impl CompiledTemplate {
     }
 
     /// Applies every group in order to the request.
-    pub fn apply(&self, request: &mut ExportTraceServiceRequest) -> Result<ApplyReport, ApplyError> {
+    pub fn apply(&self, request: &mut ExportRequest) -> Result<ApplyReport, ApplyError> {
+        match request {
+            ExportRequest::Traces(request) => self.apply_traces(request),
+        }
+    }
+
+    pub fn apply_traces(&self, request: &mut ExportTraceServiceRequest) -> Result<ApplyReport, ApplyError> {
         let mut failures: Vec<StatementFailure> = Vec::new();
         for group in &self.groups {
             run_group(group, request, &mut failures).map_err(|f| ApplyError::Statement {
@@ -147,7 +153,7 @@ impl CompiledTemplate {
     /// OTLP/JSON in, OTLP/JSON out: what `intake template apply` does.
     pub fn apply_otlp_json(&self, input: &[u8]) -> Result<(Vec<u8>, ApplyReport), ApplyError> {
         let mut request = json::decode_request(input).map_err(|e| ApplyError::Input(e.to_string()))?;
-        let report = self.apply(&mut request)?;
+        let report = self.apply_traces(&mut request)?;
         Ok((json::encode_request(&request), report))
     }
 }

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ pub struct FileKeySourceConfig {
     #[serde(default)]
     pub path: Option<PathBuf>,
     /// How often the file is checked for changes.
-    #[serde(default = "default_reload_interval", with = "crate::config::duration")]
+    #[serde(default = "default_reload_interval", with = "humantime_serde")]
     pub reload_interval: Duration,
 }
 
@@ -85,8 +87,9 @@ pub type TemplateCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 pub struct FileKeySource {
     path: PathBuf,
     template_check: Option<TemplateCheck>,
-    records: RwLock<Arc<HashMap<String, KeyRecord>>>,
-    content_digest: RwLock<[u8; 32]>,
+    records: ArcSwap<HashMap<String, KeyRecord>>,
+    /// Only the watcher touches it.
+    content_digest: Mutex<[u8; 32]>,
     generation: watch::Sender<u64>,
     lookups: AtomicU64,
 }
@@ -108,8 +111,8 @@ impl FileKeySource {
         Ok(Self {
             path,
             template_check: check,
-            records: RwLock::new(Arc::new(records)),
-            content_digest: RwLock::new(Sha256::digest(text.as_bytes()).into()),
+            records: ArcSwap::from_pointee(records),
+            content_digest: Mutex::new(Sha256::digest(text.as_bytes()).into()),
             generation,
             lookups: AtomicU64::new(0),
         })
@@ -133,10 +136,7 @@ impl FileKeySource {
     }
 
     fn snapshot(&self) -> Arc<HashMap<String, KeyRecord>> {
-        match self.records.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.records.load_full()
     }
 
     /// Re-reads the file; swaps the records in when the content changed and parses.
@@ -144,26 +144,20 @@ impl FileKeySource {
     pub fn reload_if_changed(&self) -> Result<bool, KeySourceError> {
         let text = read_capped(&self.path)?;
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        let unchanged = match self.content_digest.read() {
-            Ok(d) => *d == digest,
-            Err(p) => *p.into_inner() == digest,
-        };
-        if unchanged {
-            return Ok(false);
+        {
+            // A poisoned lock only means a reload panicked; the digest itself is intact.
+            let mut current = self.content_digest.lock().unwrap_or_else(|p| p.into_inner());
+            if *current == digest {
+                return Ok(false);
+            }
+            // Remember the digest even on failure so a broken file is reported once, not
+            // on every poll.
+            *current = digest;
         }
         let records = KeyFile::parse(&text, &self.path);
-        // Remember the digest even on failure so a broken file is reported once, not
-        // on every poll.
-        match self.content_digest.write() {
-            Ok(mut d) => *d = digest,
-            Err(p) => *p.into_inner() = digest,
-        }
         let records = filter_templates(records?, self.template_check.as_ref(), &self.path);
         let count = records.len();
-        match self.records.write() {
-            Ok(mut guard) => *guard = Arc::new(records),
-            Err(p) => *p.into_inner() = Arc::new(records),
-        }
+        self.records.store(Arc::new(records));
         self.generation.send_modify(|g| *g += 1);
         tracing::info!(message = "key file reloaded", path = %self.path.display(), keys = count);
         Ok(true)
@@ -223,7 +217,7 @@ fn read_capped(path: &Path) -> Result<String, KeySourceError> {
 impl KeySource for FileKeySource {
     fn lookup<'a>(&'a self, lookup_id: &'a str) -> BoxFuture<'a, Result<Option<KeyRecord>, KeySourceError>> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let found = self.snapshot().get(lookup_id).cloned();
+        let found = self.records.load().get(lookup_id).cloned();
         Box::pin(async move { Ok(found) })
     }
 

@@ -2,10 +2,10 @@
 
 use std::borrow::Cow;
 
-use super::super::compile::{converter as boxed, opt, req, Args};
 use super::super::context::Target;
 use super::super::error::ParseError;
 use super::super::eval::{any_equal, compare, Converter, EvalError, EvalResult, Expr};
+use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
 use super::{converter, FunctionSpec};

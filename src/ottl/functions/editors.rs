@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use regex::Regex;
 
-use super::super::compile::{editor as boxed, opt, req, Args};
 use super::super::context::{Field, Target};
 use super::super::error::ParseError;
 use super::super::eval::{CompiledPath, Editor, EvalError, EvalResult, Expr};
+use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::strings::{glob_to_regex, hash_by_name, HashFn};
 use super::{editor, FunctionSpec};

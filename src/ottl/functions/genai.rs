@@ -39,8 +39,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::super::compile::{opt, req};
 use super::super::eval::{EvalError, EvalResult};
+use super::super::signature::{opt, req};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
 use super::{converter, FunctionSpec};

@@ -9,9 +9,9 @@ mod time;
 
 pub use editors::build_set_skipping_nil;
 
-use super::compile::{closest, Args, Param};
 use super::error::ParseError;
 use super::eval::{Converter, Editor};
+use super::signature::{closest, Args, Param};
 
 pub type EditorBuild = fn(&mut Args<'_>) -> Result<Box<dyn Editor>, ParseError>;
 pub type ConverterBuild = fn(&mut Args<'_>) -> Result<Box<dyn Converter>, ParseError>;

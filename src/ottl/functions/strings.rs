@@ -8,10 +8,10 @@ use regex::Regex;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::super::compile::{converter as boxed, opt, req, Args};
 use super::super::context::Target;
 use super::super::error::ParseError;
 use super::super::eval::{Converter, EvalError, EvalResult, Expr};
+use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::{converter, FunctionSpec};
 use crate::otlp::KeyValue;

@@ -1,7 +1,7 @@
 //! Time and duration converters.
 
-use super::super::compile::{opt, req};
 use super::super::eval::{EvalError, EvalResult};
+use super::super::signature::{opt, req};
 use super::super::value::Value;
 use super::strings::{call, expect_int, expect_str};
 use super::{converter, FunctionSpec};

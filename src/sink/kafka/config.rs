@@ -4,7 +4,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::ConfigError;
+use crate::setting::InvalidSetting;
 use crate::sink::{RecordKey, RecordLayout, ValueEncoding};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -28,7 +28,7 @@ pub struct KafkaSinkConfig {
     pub compression: String,
     /// How long a record may take to be acknowledged before the request fails with
     /// 503/UNAVAILABLE. Keep it below your clients' export timeout (10 s by default).
-    #[serde(default = "default_delivery_timeout", with = "crate::config::duration")]
+    #[serde(default = "default_delivery_timeout", with = "humantime_serde")]
     pub delivery_timeout: Duration,
     /// Most records waiting in the producer; past it requests get a retryable error.
     #[serde(default = "default_queue_max_messages")]
@@ -43,7 +43,7 @@ pub struct KafkaSinkConfig {
     #[serde(default = "default_replication")]
     pub topic_replication: i32,
     /// How often broker and topic health is checked for `/readyz`.
-    #[serde(default = "default_health_interval", with = "crate::config::duration")]
+    #[serde(default = "default_health_interval", with = "humantime_serde")]
     pub health_interval: Duration,
     /// Any librdkafka property (`sasl.mechanism`, `security.protocol`, ...); these win
     /// over the settings above.
@@ -142,9 +142,9 @@ impl<'de> Deserialize<'de> for LibrdkafkaProperties {
 const COMPRESSIONS: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
 
 impl KafkaSinkConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.brokers.trim().is_empty() {
-            return Err(ConfigError::field("kafka.brokers", "must list at least one host:port"));
+            return Err(InvalidSetting::new("kafka.brokers", "must list at least one host:port"));
         }
         if self.topic.is_empty()
             || self.topic.len() > 249
@@ -153,31 +153,31 @@ impl KafkaSinkConfig {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         {
-            return Err(ConfigError::field(
+            return Err(InvalidSetting::new(
                 "kafka.topic",
                 "must be 1-249 characters of [a-zA-Z0-9._-]",
             ));
         }
         if self.max_message_bytes < 4096 {
-            return Err(ConfigError::field("kafka.max_message_bytes", "must be at least 4096"));
+            return Err(InvalidSetting::new("kafka.max_message_bytes", "must be at least 4096"));
         }
         if !COMPRESSIONS.contains(&self.compression.as_str()) {
-            return Err(ConfigError::field(
+            return Err(InvalidSetting::new(
                 "kafka.compression",
                 format!("must be one of {}", COMPRESSIONS.join(", ")),
             ));
         }
         if self.delivery_timeout < Duration::from_millis(100) {
-            return Err(ConfigError::field("kafka.delivery_timeout", "must be at least 100ms"));
+            return Err(InvalidSetting::new("kafka.delivery_timeout", "must be at least 100ms"));
         }
         if self.topic_partitions < 1 {
-            return Err(ConfigError::field("kafka.topic_partitions", "must be at least 1"));
+            return Err(InvalidSetting::new("kafka.topic_partitions", "must be at least 1"));
         }
         if self.topic_replication < 1 {
-            return Err(ConfigError::field("kafka.topic_replication", "must be at least 1"));
+            return Err(InvalidSetting::new("kafka.topic_replication", "must be at least 1"));
         }
         if self.queue_max_messages < 1 {
-            return Err(ConfigError::field("kafka.queue_max_messages", "must be at least 1"));
+            return Err(InvalidSetting::new("kafka.queue_max_messages", "must be at least 1"));
         }
         Ok(())
     }

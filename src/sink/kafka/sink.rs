@@ -1,5 +1,7 @@
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -22,7 +24,7 @@ pub struct KafkaSink {
     layout: RecordLayout,
     /// Replaced when librdkafka reports a fatal error (an idempotent producer can enter
     /// one after message timeouts); a fatal producer never recovers by itself.
-    producer: RwLock<FutureProducer>,
+    producer: ArcSwap<FutureProducer>,
     health: AtomicU8,
     /// Publishes that succeeded / timed out since the last health check: a producer that
     /// only times out while the brokers answer metadata is stuck, not waiting.
@@ -43,7 +45,7 @@ impl KafkaSink {
         let sink = Arc::new(KafkaSink {
             layout: config.layout(),
             config,
-            producer: RwLock::new(producer),
+            producer: ArcSwap::from_pointee(producer),
             health: AtomicU8::new(HEALTH_UNKNOWN),
             delivered: AtomicU64::new(0),
             timed_out: AtomicU64::new(0),
@@ -63,11 +65,8 @@ impl KafkaSink {
         Ok(sink)
     }
 
-    fn producer(&self) -> FutureProducer {
-        match self.producer.read() {
-            Ok(p) => p.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    fn producer(&self) -> Arc<FutureProducer> {
+        self.producer.load_full()
     }
 
     pub fn topic(&self) -> &str {
@@ -128,10 +127,7 @@ impl KafkaSink {
                 return;
             }
         };
-        let old = match self.producer.write() {
-            Ok(mut guard) => std::mem::replace(&mut *guard, fresh),
-            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
-        };
+        let old = self.producer.swap(Arc::new(fresh));
         // Dropping a producer purges and flushes its queue, which blocks.
         tokio::task::spawn_blocking(move || drop(old));
     }

@@ -1,19 +1,18 @@
 //! The one config file (TOML) plus `INTAKE_*` environment overrides, validated at start
-//! with errors that name the field.
-
-pub mod duration;
-mod env;
+//! with errors that name the field. Each component owns its section's struct; this file
+//! only assembles them.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use env::{apply_env_overrides, ENV_PREFIX};
+use super::env::apply_env_overrides;
 
 use crate::auth::AuthConfig;
-use crate::limits::RateLimitsConfig;
+use crate::limits::{LimitsConfig, RateLimitsConfig};
 use crate::server::ServerConfig;
+use crate::setting::InvalidSetting;
 use crate::sink::file::FileSinkConfig;
 use crate::sink::kafka::KafkaSinkConfig;
 use crate::template::TemplatesConfig;
@@ -32,6 +31,15 @@ pub enum ConfigError {
     Env(String),
     #[error("config field `{field}`: {message}")]
     Field { field: String, message: String },
+}
+
+impl From<InvalidSetting> for ConfigError {
+    fn from(invalid: InvalidSetting) -> Self {
+        ConfigError::Field {
+            field: invalid.field,
+            message: invalid.message,
+        }
+    }
 }
 
 impl ConfigError {
@@ -84,69 +92,6 @@ impl Default for IntakeConfig {
             templates: TemplatesConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             log: LogConfig::default(),
-        }
-    }
-}
-
-/// Input size limits, enforced before and during decoding.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest request body as sent (compressed), in bytes.
-    #[serde(default = "default_max_bytes")]
-    pub max_wire_bytes: usize,
-    /// Largest request body after decompression, in bytes; decompression stops here.
-    #[serde(default = "default_max_bytes")]
-    pub max_decompressed_bytes: usize,
-    /// Request bytes all requests in progress may hold together; past it new requests get
-    /// 429/UNAVAILABLE at once.
-    #[serde(default = "default_max_inflight_bytes")]
-    pub max_inflight_bytes: usize,
-    /// Spans in one request; more is refused (413/RESOURCE_EXHAUSTED).
-    #[serde(default = "default_max_spans_per_request")]
-    pub max_spans_per_request: usize,
-    /// Attributes kept per span (and resource, scope, event, link); the rest are dropped
-    /// and counted in `dropped_attributes_count`.
-    #[serde(default = "default_max_attributes_per_span")]
-    pub max_attributes_per_span: usize,
-    /// Longest string or bytes attribute value; longer ones are truncated.
-    #[serde(default = "default_max_attribute_value_bytes")]
-    pub max_attribute_value_bytes: usize,
-    /// Deepest nesting of map/list attribute values; deeper values become empty.
-    #[serde(default = "default_max_attribute_depth")]
-    pub max_attribute_depth: usize,
-}
-
-fn default_max_inflight_bytes() -> usize {
-    256 * 1024 * 1024
-}
-fn default_max_spans_per_request() -> usize {
-    50_000
-}
-fn default_max_attributes_per_span() -> usize {
-    1_000
-}
-fn default_max_attribute_value_bytes() -> usize {
-    1024 * 1024
-}
-fn default_max_attribute_depth() -> usize {
-    16
-}
-
-fn default_max_bytes() -> usize {
-    10 * 1024 * 1024
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        Self {
-            max_wire_bytes: default_max_bytes(),
-            max_decompressed_bytes: default_max_bytes(),
-            max_inflight_bytes: default_max_inflight_bytes(),
-            max_spans_per_request: default_max_spans_per_request(),
-            max_attributes_per_span: default_max_attributes_per_span(),
-            max_attribute_value_bytes: default_max_attribute_value_bytes(),
-            max_attribute_depth: default_max_attribute_depth(),
         }
     }
 }
@@ -217,27 +162,7 @@ impl IntakeConfig {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
-        if self.limits.max_wire_bytes == 0 {
-            return Err(ConfigError::field("limits.max_wire_bytes", "must be greater than 0"));
-        }
-        if self.limits.max_inflight_bytes < self.limits.max_decompressed_bytes {
-            return Err(ConfigError::field(
-                "limits.max_inflight_bytes",
-                "must be at least limits.max_decompressed_bytes, or no request could ever be served",
-            ));
-        }
-        if self.limits.max_spans_per_request == 0 || self.limits.max_attributes_per_span == 0 {
-            return Err(ConfigError::field(
-                "limits",
-                "max_spans_per_request and max_attributes_per_span must be greater than 0",
-            ));
-        }
-        if self.limits.max_decompressed_bytes == 0 {
-            return Err(ConfigError::field(
-                "limits.max_decompressed_bytes",
-                "must be greater than 0",
-            ));
-        }
+        self.limits.validate()?;
         if let Some(kafka) = &self.kafka {
             kafka.validate()?;
             // Otherwise a slow delivery is cut off while its records are still queued: the

@@ -4,9 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::auth::key_entry;
 use crate::auth::source::KeyFile;
-use crate::auth::{KeyHasher, KeyPrefix, MintedKey};
+use crate::auth::{key_entry, KeyHasher, KeyPrefix, MintedKey, NewKey};
 use crate::secret::Secret;
 
 pub const DEV_PROJECT: &str = "dev-project";
@@ -40,17 +39,6 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(contents)
-}
-
-/// Options for a new key row.
-pub struct NewKey<'a> {
-    pub project_id: &'a str,
-    pub organization_id: &'a str,
-    pub source: &'a str,
-    pub template: Option<&'a str>,
-    pub principal_id: Option<&'a str>,
-    pub expires_at: Option<String>,
-    pub description: Option<&'a str>,
 }
 
 /// Mints a key and appends its row (hash only) to the key file, creating the file when

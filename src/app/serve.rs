@@ -6,10 +6,10 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
+use super::config::IntakeConfig;
+use super::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper, DEV_PROJECT};
 use crate::auth::source::{FileKeySource, KeySourceError, TemplateCheck};
 use crate::auth::{Authenticator, KeyCache, KeyHasher};
-use crate::config::IntakeConfig;
-use crate::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper};
 use crate::pipeline::Pipeline;
 use crate::server::{AppState, Server, TrustedProxies};
 use crate::sink::file::FileSink;
@@ -59,7 +59,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     }
     let check_catalog = Arc::clone(&templates);
     let check: TemplateCheck =
-        Arc::new(move |spec: &str| spec == crate::pipeline::NO_TEMPLATE || check_catalog.resolve(spec).is_some());
+        Arc::new(move |spec: &str| spec == crate::template::NO_TEMPLATE || check_catalog.resolve(spec).is_some());
     let key_source = Arc::new(FileKeySource::open_checked(&key_file, Some(check))?);
     key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
     tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());
@@ -99,7 +99,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         // Printed to stdout once, never logged: this is the only copy of the secret.
         println!(
             "\nintake created a dev ingestion key for project `{}` in {}.\nIt is shown only now. Point an OpenTelemetry SDK at intake with:\n\n{}",
-            crate::embedded::DEV_PROJECT,
+            DEV_PROJECT,
             key_file.display(),
             exporter_env_lines(&format!("http://{}", display_addr(http_addr)), &minted.token)
         );

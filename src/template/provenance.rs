@@ -1,8 +1,7 @@
 //! Who sent it: the attributes intake writes on every resource after any template ran.
 //! The payload can never decide them; a client-sent value is overwritten or removed.
 
-use crate::auth::KeyRecord;
-use crate::otlp::{any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource};
+use crate::otlp::{any_value, AnyValue, ExportRequest, ExportTraceServiceRequest, KeyValue, Resource};
 
 pub const PROJECT_ID: &str = "langwatch.project.id";
 pub const API_KEY_ID: &str = "langwatch.api_key.id";
@@ -41,18 +40,29 @@ fn string_kv(key: &str, value: &str) -> KeyValue {
     }
 }
 
+/// Who sent a request, as its key says.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub project_id: &'a str,
+    pub api_key_id: &'a str,
+    pub organization_id: &'a str,
+    pub source: &'a str,
+    /// Set for a personal key; absent means the claim is removed.
+    pub principal_id: Option<&'a str>,
+}
+
 impl Provenance {
-    pub fn new(record: &KeyRecord, template_id: Option<&str>) -> Self {
+    pub fn new(sender: &Sender<'_>, template_id: Option<&str>) -> Self {
         let mut attributes = vec![
-            string_kv(PROJECT_ID, &record.project_id),
-            string_kv(API_KEY_ID, &record.id),
-            string_kv(ORGANIZATION_ID, &record.organization_id),
-            string_kv(SOURCE, &record.source),
+            string_kv(PROJECT_ID, sender.project_id),
+            string_kv(API_KEY_ID, sender.api_key_id),
+            string_kv(ORGANIZATION_ID, sender.organization_id),
+            string_kv(SOURCE, sender.source),
         ];
         if let Some(template) = template_id {
             attributes.push(string_kv(TEMPLATE_ID, template));
         }
-        if let Some(principal) = &record.principal_id {
+        if let Some(principal) = sender.principal_id {
             attributes.push(string_kv(PRINCIPAL_ID, principal));
         }
         Self { attributes }
@@ -67,9 +77,15 @@ impl Provenance {
                 .all(|want| current.iter().any(|kv| kv.key == want.key && kv.value == want.value))
     }
 
-    /// Removes every protected key the client sent (resource and span level) and writes
+    /// Removes every protected key the client sent (on resources and items) and writes
     /// ours on each resource.
-    pub fn stamp(&self, request: &mut ExportTraceServiceRequest) {
+    pub fn stamp(&self, request: &mut ExportRequest) {
+        match request {
+            ExportRequest::Traces(request) => self.stamp_traces(request),
+        }
+    }
+
+    pub fn stamp_traces(&self, request: &mut ExportTraceServiceRequest) {
         for rs in &mut request.resource_spans {
             let resource = rs.resource.get_or_insert_with(Resource::default);
             resource.attributes.retain(|kv| !is_protected(&kv.key));
@@ -88,25 +104,15 @@ impl Provenance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{KeyRecord, SecretHash};
     use crate::otlp::{ResourceSpans, ScopeSpans, Span};
 
-    fn record(principal: Option<&str>) -> KeyRecord {
-        KeyRecord {
-            id: "key_1".into(),
-            lookup_id: "AAAAAAAAAAAAAAAA".into(),
-            secret_hash: SecretHash::Sha256([0; 32]),
-            project_id: "proj_a".into(),
-            organization_id: "org_1".into(),
-            source: "claude_code".into(),
-            template: None,
-            principal_id: principal.map(str::to_owned),
-            permissions: vec!["traces:create".into()],
-            projects: vec!["proj_a".into()],
-            expires_at: None,
-            revoked_at: None,
-            rate_limit_spans_per_second: None,
-            rate_limit_burst: None,
+    fn record(principal: Option<&str>) -> Sender<'_> {
+        Sender {
+            project_id: "proj_a",
+            api_key_id: "key_1",
+            organization_id: "org_1",
+            source: "claude_code",
+            principal_id: principal,
         }
     }
 
@@ -146,7 +152,7 @@ mod tests {
                 ResourceSpans::default(),
             ],
         };
-        Provenance::new(&record(None), None).stamp(&mut request);
+        Provenance::new(&record(None), None).stamp_traces(&mut request);
         for rs in &request.resource_spans {
             let attrs = &rs.resource.as_ref().unwrap().attributes;
             assert_eq!(get(attrs, PROJECT_ID), vec!["proj_a"]);
@@ -172,7 +178,7 @@ mod tests {
         let mut request = ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans::default()],
         };
-        Provenance::new(&record(Some("eng_7")), Some("openinference@1")).stamp(&mut request);
+        Provenance::new(&record(Some("eng_7")), Some("openinference@1")).stamp_traces(&mut request);
         let attrs = &request.resource_spans[0].resource.as_ref().unwrap().attributes;
         assert_eq!(get(attrs, PRINCIPAL_ID), vec!["eng_7"]);
         assert_eq!(get(attrs, TEMPLATE_ID), vec!["openinference@1"]);

@@ -1,0 +1,12 @@
+//! The top of the crate: the file-wide config assembled from each component's own
+//! section, the embedded defaults, and `serve`, which builds the runtime objects and runs
+//! them until shutdown.
+
+pub mod config;
+pub mod embedded;
+mod env;
+mod serve;
+
+pub use config::{ConfigError, IntakeConfig, LogConfig, LogFormat};
+pub use env::ENV_PREFIX;
+pub use serve::{serve, ServeError};
