@@ -1,6 +1,7 @@
 //! OTTL, the OpenTelemetry Transformation Language: parse (pest) -> syntax tree ->
 //! compiled program -> evaluation over OTLP traces.
 
+mod access;
 pub mod ast;
 pub mod compile;
 pub mod context;

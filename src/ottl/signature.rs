@@ -157,6 +157,11 @@ impl<'c> Args<'c> {
             .and_then(|i| self.bound[i])
     }
 
+    /// The function's parameters, in order.
+    pub fn params(&self) -> &'static [Param] {
+        self.params
+    }
+
     pub fn offset(&self) -> usize {
         self.call.offset.0
     }
@@ -287,6 +292,26 @@ impl<'c> Args<'c> {
                 }
             },
         }
+    }
+
+    /// A string literal given for `name`, checked against `allowed` here so a typo fails
+    /// the template when it loads rather than on every span. A computed value is checked
+    /// when it is evaluated.
+    pub fn check_literal_choice(&self, name: &str, allowed: &[&str]) -> Result<(), ParseError> {
+        match self.value_of(name)? {
+            Some(ast::Value::String(s)) if !allowed.contains(&s.as_str()) => {
+                Err(self.error(format!("unknown {name} `{s}` ({})", allowed.join(", "))))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The string literal given for `name`, when it is one.
+    pub fn literal_string(&self, name: &str) -> Result<Option<&'c str>, ParseError> {
+        Ok(match self.value_of(name)? {
+            Some(ast::Value::String(s)) => Some(s.as_str()),
+            _ => None,
+        })
     }
 
     pub fn is_given(&self, name: &str) -> bool {

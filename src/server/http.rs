@@ -47,7 +47,7 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let mut response = Response::new(Body::from(metrics().render()));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     response
 }

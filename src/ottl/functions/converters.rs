@@ -13,59 +13,55 @@ use crate::otlp::{AnyValue, KeyValue};
 use crate::ottl::ast::CompareOp;
 
 pub const SPECS: &[FunctionSpec] = &[
-    converter("Int", &[req("value")], |a| call(a, &["value"], to_int)),
-    converter("Double", &[req("value")], |a| call(a, &["value"], to_double)),
-    converter("String", &[req("value")], |a| call(a, &["value"], to_string)),
-    converter("Bool", &[req("value")], |a| call(a, &["value"], to_bool)),
-    converter("ParseJSON", &[req("target")], |a| call(a, &["target"], parse_json)),
+    converter("Int", &[req("value")], |a| call(a, to_int)),
+    converter("Double", &[req("value")], |a| call(a, to_double)),
+    converter("String", &[req("value")], |a| call(a, to_string)),
+    converter("Bool", &[req("value")], |a| call(a, to_bool)),
+    converter("ParseJSON", &[req("target")], |a| call(a, parse_json)),
     converter("IsString", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
     }),
     converter("IsInt", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
     }),
     converter("IsDouble", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
     }),
     converter("IsBool", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
     }),
     converter("IsMap", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
     }),
     converter("IsList", &[req("value")], |a| {
-        call(a, &["value"], |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
+        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
     }),
-    converter("IsEmpty", &[req("value")], |a| call(a, &["value"], is_empty)),
+    converter("IsEmpty", &[req("value")], |a| call(a, is_empty)),
     converter("Coalesce", &[req("values")], build_coalesce),
     converter("ContainsValue", &[req("target"), req("item")], |a| {
-        call(a, &["target", "item"], contains_value)
+        call(a, contains_value)
     }),
-    converter("Index", &[req("target"), req("value")], |a| {
-        call(a, &["target", "value"], index_of)
-    }),
-    converter("Keys", &[req("target")], |a| call(a, &["target"], keys)),
-    converter("Values", &[req("target")], |a| call(a, &["target"], values)),
-    converter("Sort", &[req("target"), opt("order")], |a| {
-        call(a, &["target", "order"], sort)
-    }),
+    converter("Index", &[req("target"), req("value")], |a| call(a, index_of)),
+    converter("Keys", &[req("target")], |a| call(a, keys)),
+    converter("Values", &[req("target")], |a| call(a, values)),
+    converter("Sort", &[req("target"), opt("order")], |a| call(a, sort)),
     converter(
         "SliceToMap",
         &[req("target"), opt("key_path"), opt("value_path")],
-        |a| call(a, &["target", "key_path", "value_path"], slice_to_map),
+        |a| call(a, slice_to_map),
     ),
     converter("TraceID", &[req("bytes")], |a| {
-        call(a, &["bytes"], |v| id::<16>(&v[0]).map(Value::TraceId))
+        call(a, |v| id::<16>(&v[0]).map(Value::TraceId))
     }),
     converter("SpanID", &[req("bytes")], |a| {
-        call(a, &["bytes"], |v| id::<8>(&v[0]).map(Value::SpanId))
+        call(a, |v| id::<8>(&v[0]).map(Value::SpanId))
     }),
     converter("UUID", &[], |a| {
-        call(a, &[], |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
+        call(a, |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
     }),
     converter("IsRootSpan", &[], build_is_root_span),
-    converter("Log", &[req("value")], |a| call(a, &["value"], log)),
-    converter("IsValidLuhn", &[req("value")], |a| call(a, &["value"], luhn)),
+    converter("Log", &[req("value")], |a| call(a, log)),
+    converter("IsValidLuhn", &[req("value")], |a| call(a, luhn)),
 ];
 
 fn to_int(v: &[Value<'_>]) -> EvalResult<Value<'static>> {

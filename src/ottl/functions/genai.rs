@@ -46,21 +46,26 @@ use super::strings::{call, expect_str};
 use super::{converter, FunctionSpec};
 use crate::otlp::KeyValue;
 
+/// The views a message extension can return.
+const SELECTS: &[&str] = &["messages", "system", "finish_reasons"];
+
 pub const SPECS: &[FunctionSpec] = &[
     converter(
         "GenAIMessages",
         &[req("target"), req("prefix"), req("scheme"), opt("select")],
-        |a| call(a, &["target", "prefix", "scheme", "select"], genai_messages),
+        |a| {
+            a.check_literal_choice("scheme", &["openinference", "indexed"])?;
+            a.check_literal_choice("select", SELECTS)?;
+            call(a, genai_messages)
+        },
     ),
     converter(
         "GenAIMessagesFromJSON",
         &[req("target"), req("scheme"), opt("default_role"), opt("select")],
         |a| {
-            call(
-                a,
-                &["target", "scheme", "default_role", "select"],
-                genai_messages_from_json,
-            )
+            a.check_literal_choice("scheme", &["gemini", "langchain"])?;
+            a.check_literal_choice("select", SELECTS)?;
+            call(a, genai_messages_from_json)
         },
     ),
 ];

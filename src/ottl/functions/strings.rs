@@ -24,29 +24,25 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("ToSnakeCase", &[req("target")], |a| case_of(a, Case::Snake)),
     converter("ToCamelCase", &[req("target")], |a| case_of(a, Case::Camel)),
     converter("IsMatch", &[req("target"), req("pattern")], build_is_match),
-    converter("Split", &[req("target"), req("delimiter")], |a| {
-        call(a, &["target", "delimiter"], split)
-    }),
+    converter("Split", &[req("target"), req("delimiter")], |a| call(a, split)),
     converter("Substring", &[req("target"), req("start"), req("length")], |a| {
-        call(a, &["target", "start", "length"], substring)
+        call(a, substring)
     }),
     converter("HasPrefix", &[req("target"), req("prefix")], |a| {
-        call(a, &["target", "prefix"], |v| affix(v, true))
+        call(a, |v| affix(v, true))
     }),
     converter("HasSuffix", &[req("target"), req("suffix")], |a| {
-        call(a, &["target", "suffix"], |v| affix(v, false))
+        call(a, |v| affix(v, false))
     }),
     converter("TrimPrefix", &[req("target"), req("prefix")], |a| {
-        call(a, &["target", "prefix"], |v| trim_affix(v, true))
+        call(a, |v| trim_affix(v, true))
     }),
     converter("TrimSuffix", &[req("target"), req("suffix")], |a| {
-        call(a, &["target", "suffix"], |v| trim_affix(v, false))
+        call(a, |v| trim_affix(v, false))
     }),
-    converter("Trim", &[req("target"), opt("replacement")], |a| {
-        call(a, &["target", "replacement"], trim)
-    }),
+    converter("Trim", &[req("target"), opt("replacement")], |a| call(a, trim)),
     converter("Format", &[req("format"), req("vals")], build_format),
-    converter("Len", &[req("target")], |a| call(a, &["target"], len)),
+    converter("Len", &[req("target")], |a| call(a, len)),
     converter(
         "ExtractPatterns",
         &[req("target"), req("pattern")],
@@ -55,7 +51,7 @@ pub const SPECS: &[FunctionSpec] = &[
     converter(
         "ParseKeyValue",
         &[req("target"), opt("delimiter"), opt("pair_delimiter")],
-        |a| call(a, &["target", "delimiter", "pair_delimiter"], parse_key_value),
+        |a| call(a, parse_key_value),
     ),
     converter(
         "ToKeyValueString",
@@ -65,32 +61,29 @@ pub const SPECS: &[FunctionSpec] = &[
             opt("pair_delimiter"),
             opt("sort_output"),
         ],
-        |a| {
-            call(
-                a,
-                &["target", "delimiter", "pair_delimiter", "sort_output"],
-                to_key_value_string,
-            )
-        },
+        |a| call(a, to_key_value_string),
     ),
     converter("SHA1", &[req("value")], |a| hash_call(a, sha1_hex)),
     converter("SHA256", &[req("value")], |a| hash_call(a, sha256_hex)),
     converter("SHA512", &[req("value")], |a| hash_call(a, sha512_hex)),
     converter("MD5", &[req("value")], |a| hash_call(a, md5_hex)),
-    converter("FNV", &[req("value")], |a| call(a, &["value"], fnv)),
-    converter("Hex", &[req("value")], |a| call(a, &["value"], hex_of)),
+    converter("FNV", &[req("value")], |a| call(a, fnv)),
+    converter("Hex", &[req("value")], |a| call(a, hex_of)),
     converter("Base64Encode", &[req("value"), opt("variant")], |a| {
-        call(a, &["value", "variant"], base64_encode)
+        call(a, base64_encode)
     }),
-    converter("Base64Decode", &[req("value")], |a| call(a, &["value"], base64_decode)),
+    converter("Base64Decode", &[req("value")], |a| call(a, base64_decode)),
 ];
 
 // ---------------------------------------------------------------- generic calls
 
 pub type CallFn = fn(&[Value<'_>]) -> EvalResult<Value<'static>>;
 
-/// A converter whose arguments are all getters, evaluated in order (absent optional
-/// arguments read as nil).
+/// The most getters a `call` converter takes; its values live on the stack.
+const MAX_CALL_ARGS: usize = 6;
+
+/// A converter whose arguments are all getters, bound from the function's parameter list
+/// and evaluated in order (absent optional arguments read as nil).
 #[derive(Debug)]
 pub struct Call {
     args: Vec<Option<Expr>>,
@@ -99,19 +92,25 @@ pub struct Call {
 
 impl Converter for Call {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
-        let mut values = Vec::with_capacity(self.args.len());
-        for arg in &self.args {
-            values.push(match arg {
-                Some(expr) => expr.eval(target)?,
-                None => Value::Nil,
-            });
+        let mut values: [Value<'a>; MAX_CALL_ARGS] = std::array::from_fn(|_| Value::Nil);
+        for (slot, arg) in values.iter_mut().zip(&self.args) {
+            if let Some(expr) = arg {
+                *slot = expr.eval(target)?;
+            }
         }
-        (self.f)(&values)
+        (self.f)(&values[..self.args.len()])
     }
 }
 
-pub fn call(args: &Args<'_>, names: &[&str], f: CallFn) -> Result<Box<dyn Converter>, ParseError> {
-    let args = names.iter().map(|n| args.opt_expr(n)).collect::<Result<Vec<_>, _>>()?;
+pub fn call(args: &Args<'_>, f: CallFn) -> Result<Box<dyn Converter>, ParseError> {
+    let params = args.params();
+    if params.len() > MAX_CALL_ARGS {
+        return Err(args.error(format!("takes more than {MAX_CALL_ARGS} getters")));
+    }
+    let args = params
+        .iter()
+        .map(|p| args.opt_expr(p.name))
+        .collect::<Result<Vec<_>, _>>()?;
     boxed(Call { args, f })
 }
 

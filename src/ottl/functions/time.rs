@@ -1,53 +1,64 @@
 //! Time and duration converters.
 
+use super::super::error::ParseError;
 use super::super::eval::{EvalError, EvalResult};
-use super::super::signature::{opt, req};
+use super::super::signature::{opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_int, expect_str};
 use super::{converter, FunctionSpec};
 
 pub const SPECS: &[FunctionSpec] = &[
-    converter("Now", &[], |a| call(a, &[], |_| Ok(Value::Time(now_nanos())))),
+    converter("Now", &[], |a| call(a, |_| Ok(Value::Time(now_nanos())))),
     converter(
         "Time",
         &[req("time"), req("format"), opt("location"), opt("locale")],
-        |a| call(a, &["time", "format", "location"], parse_time),
+        |a| {
+            check_literal_format(a)?;
+            if let Some(name) = a.literal_string("location")? {
+                location(name).map_err(|e| a.error(e.0))?;
+            }
+            call(a, parse_time)
+        },
     ),
-    converter("Unix", &[req("seconds"), opt("nanoseconds")], |a| {
-        call(a, &["seconds", "nanoseconds"], unix)
+    converter("FormatTime", &[req("time"), req("format")], |a| {
+        check_literal_format(a)?;
+        call(a, format_time)
     }),
+    converter("Unix", &[req("seconds"), opt("nanoseconds")], |a| call(a, unix)),
     converter("UnixSeconds", &[req("time")], |a| {
-        call(a, &["time"], |v| time_int(&v[0], 1_000_000_000))
+        call(a, |v| time_int(&v[0], 1_000_000_000))
     }),
-    converter("UnixMilli", &[req("time")], |a| {
-        call(a, &["time"], |v| time_int(&v[0], 1_000_000))
-    }),
-    converter("UnixMicro", &[req("time")], |a| {
-        call(a, &["time"], |v| time_int(&v[0], 1_000))
-    }),
-    converter("UnixNano", &[req("time")], |a| {
-        call(a, &["time"], |v| time_int(&v[0], 1))
-    }),
-    converter("Duration", &[req("duration")], |a| call(a, &["duration"], duration)),
+    converter("UnixMilli", &[req("time")], |a| call(a, |v| time_int(&v[0], 1_000_000))),
+    converter("UnixMicro", &[req("time")], |a| call(a, |v| time_int(&v[0], 1_000))),
+    converter("UnixNano", &[req("time")], |a| call(a, |v| time_int(&v[0], 1))),
+    converter("Duration", &[req("duration")], |a| call(a, duration)),
     converter("Hours", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_float(&v[0], 3.6e12))
+        call(a, |v| duration_float(&v[0], 3.6e12))
     }),
     converter("Minutes", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_float(&v[0], 6e10))
+        call(a, |v| duration_float(&v[0], 6e10))
     }),
     converter("Seconds", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_float(&v[0], 1e9))
+        call(a, |v| duration_float(&v[0], 1e9))
     }),
     converter("Milliseconds", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_int(&v[0], 1_000_000))
+        call(a, |v| duration_int(&v[0], 1_000_000))
     }),
     converter("Microseconds", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_int(&v[0], 1_000))
+        call(a, |v| duration_int(&v[0], 1_000))
     }),
     converter("Nanoseconds", &[req("duration")], |a| {
-        call(a, &["duration"], |v| duration_int(&v[0], 1))
+        call(a, |v| duration_int(&v[0], 1))
     }),
 ];
+
+/// A literal format is checked when the template loads.
+fn check_literal_format(args: &Args<'_>) -> Result<(), ParseError> {
+    match args.literal_string("format")? {
+        Some(format) => strftime_format(format).map(|_| ()).map_err(|e| args.error(e)),
+        None => Ok(()),
+    }
+}
 
 fn now_nanos() -> i64 {
     std::time::SystemTime::now()
@@ -141,123 +152,239 @@ fn duration(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         .ok_or_else(|| EvalError::new(format!("time: invalid duration {text:?}")))
 }
 
-/// `Time(value, format)` with the strptime directives OTTL documents (%Y %m %d %H %M %S
-/// %f %L %z %b %j ...). Missing parts default to Go's zero time (year 0 is clamped to
-/// 1970 here, which only matters for absolute values).
+/// The parts a `Time` format read from its input; what it did not read keeps Go's zero
+/// time, except the year (1970 here, which only matters for absolute values).
+struct Parsed {
+    year: i16,
+    month: i8,
+    day: i8,
+    day_of_year: Option<i16>,
+    hour: i8,
+    minute: i8,
+    second: i8,
+    nanos: i32,
+    pm: Option<bool>,
+    offset_seconds: Option<i32>,
+    zone: Option<String>,
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+fn take_digits(input: &mut &str, max: usize) -> Option<i64> {
+    let n = input.bytes().take(max).take_while(|b| b.is_ascii_digit()).count();
+    if n == 0 {
+        return None;
+    }
+    let value = input[..n].parse().ok();
+    *input = &input[n..];
+    value
+}
+
+fn take_word<'i>(input: &mut &'i str) -> &'i str {
+    let len = input
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+        .count();
+    let (word, rest) = input.split_at(len);
+    *input = rest;
+    word
+}
+
+/// `Z`, `+hh`, `+hhmm` or `+hh:mm`.
+fn take_offset(input: &mut &str) -> Option<i32> {
+    if let Some(rest) = input.strip_prefix('Z') {
+        *input = rest;
+        return Some(0);
+    }
+    let sign = match input.chars().next()? {
+        '+' => 1,
+        '-' => -1,
+        _ => return None,
+    };
+    *input = &input[1..];
+    let hh = take_digits(input, 2)?;
+    *input = input.strip_prefix(':').unwrap_or(input);
+    let mm = take_digits(input, 2).unwrap_or(0);
+    i32::try_from(sign * (hh * 3600 + mm * 60)).ok()
+}
+
+impl Parsed {
+    /// Reads `text` with the OTTL strptime directives (%Y %y %m %d %e %j %H %I %M %S %f %L
+    /// %s %p %b %B %h %a %A %z %Z %%); `None` when the text does not match.
+    fn read(text: &str, format: &str) -> Option<Parsed> {
+        let mut p = Parsed {
+            year: 1970,
+            month: 1,
+            day: 1,
+            day_of_year: None,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+            pm: None,
+            offset_seconds: None,
+            zone: None,
+        };
+        let mut input = text;
+        let mut fmt = format.chars();
+        while let Some(c) = fmt.next() {
+            if c != '%' {
+                input = input.strip_prefix(c)?;
+                continue;
+            }
+            p.directive(fmt.next()?, &mut input)?;
+        }
+        input.is_empty().then_some(p)
+    }
+
+    fn directive(&mut self, directive: char, input: &mut &str) -> Option<()> {
+        let small = |v: i64| i8::try_from(v).ok();
+        match directive {
+            'Y' => self.year = i16::try_from(take_digits(input, 4)?).ok()?,
+            'y' => self.year = i16::try_from(2000 + take_digits(input, 2)?).ok()?,
+            'm' => self.month = small(take_digits(input, 2)?)?,
+            'd' | 'e' => {
+                *input = input.trim_start();
+                self.day = small(take_digits(input, 2)?)?;
+            }
+            'j' => self.day_of_year = Some(i16::try_from(take_digits(input, 3)?).ok()?),
+            'H' | 'I' => self.hour = small(take_digits(input, 2)?)?,
+            'M' => self.minute = small(take_digits(input, 2)?)?,
+            'S' => self.second = small(take_digits(input, 2)?)?,
+            'f' | 'L' | 's' => {
+                let n = input.bytes().take_while(|b| b.is_ascii_digit()).count().min(9);
+                let digits = &input[..n];
+                *input = &input[n..];
+                self.nanos = format!("{digits:0<9}").parse().ok()?;
+            }
+            'p' => {
+                let upper = input.get(..2)?.to_ascii_uppercase();
+                self.pm = Some(upper == "PM");
+                *input = &input[2..];
+            }
+            'b' | 'h' | 'B' => {
+                let lower = input.to_ascii_lowercase();
+                let index = MONTHS.iter().position(|m| lower.starts_with(m))?;
+                self.month = small(index as i64 + 1)?;
+                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+                *input = &input[word_len..];
+            }
+            'a' | 'A' => {
+                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+                *input = &input[word_len..];
+            }
+            'z' => self.offset_seconds = Some(take_offset(input)?),
+            'Z' => self.zone = Some(take_word(input).to_owned()),
+            '%' => *input = input.strip_prefix('%')?,
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// The instant, in `location` unless the text carried an offset or a known zone.
+    fn timestamp(&self, location: Option<&jiff::tz::TimeZone>) -> Result<jiff::Timestamp, jiff::Error> {
+        let hour = match (self.hour, self.pm) {
+            (12, Some(false)) => 0,
+            (h, Some(true)) if h < 12 => h + 12,
+            (h, _) => h,
+        };
+        let date = match self.day_of_year {
+            Some(day) => jiff::civil::Date::new(self.year, 1, 1)?
+                .with()
+                .day_of_year(day)
+                .build()?,
+            None => jiff::civil::Date::new(self.year, self.month, self.day)?,
+        };
+        let datetime = date.to_datetime(jiff::civil::Time::new(hour, self.minute, self.second, self.nanos)?);
+        if let Some(seconds) = self.offset_seconds {
+            return jiff::tz::Offset::from_seconds(seconds)?.to_timestamp(datetime);
+        }
+        // Abbreviations such as `MST` are ambiguous: only IANA names and UTC count.
+        let named = self.zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
+        let zone = named.as_ref().or(location);
+        match zone {
+            Some(zone) => zone.to_timestamp(datetime),
+            None => jiff::tz::Offset::UTC.to_timestamp(datetime),
+        }
+    }
+}
+
+/// `Time(value, format, Optional[location])`: `location` is an IANA zone name for inputs
+/// that carry no offset.
 fn parse_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let text = expect_str(&v[0], "Time")?;
     let format = expect_str(&v[1], "Time format")?;
     if text.is_empty() {
         return Err(EvalError::new("time cannot be empty"));
     }
-    let mut year = 1970i64;
-    let mut month = 1u32;
-    let mut day = 1u32;
-    let (mut hour, mut minute, mut second, mut nanos) = (0i64, 0i64, 0i64, 0i64);
-    let mut offset_seconds = 0i64;
-    let mut pm: Option<bool> = None;
-    let mut input = text;
-    let mut fmt = format.chars();
-    let bad = || EvalError::new(format!("cannot parse {text:?} as {format:?}"));
-    let take_digits = |input: &mut &str, max: usize| -> Option<i64> {
-        let n = input.bytes().take(max).take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 {
-            return None;
-        }
-        let value = input[..n].parse().ok();
-        *input = &input[n..];
-        value
+    let location = match v.get(2) {
+        None | Some(Value::Nil) => None,
+        Some(other) => Some(location(expect_str(other, "Time location")?)?),
     };
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    while let Some(c) = fmt.next() {
-        if c != '%' {
-            input = input.strip_prefix(c).ok_or_else(bad)?;
-            continue;
-        }
-        match fmt.next().ok_or_else(bad)? {
-            'Y' => year = take_digits(&mut input, 4).ok_or_else(bad)?,
-            'y' => year = 2000 + take_digits(&mut input, 2).ok_or_else(bad)?,
-            'm' => month = take_digits(&mut input, 2).ok_or_else(bad)? as u32,
-            'd' | 'e' => {
-                input = input.trim_start();
-                day = take_digits(&mut input, 2).ok_or_else(bad)? as u32
-            }
-            'H' | 'I' => hour = take_digits(&mut input, 2).ok_or_else(bad)?,
-            'M' => minute = take_digits(&mut input, 2).ok_or_else(bad)?,
-            'S' => second = take_digits(&mut input, 2).ok_or_else(bad)?,
-            'f' | 'L' | 's' => {
-                let n = input.bytes().take_while(|b| b.is_ascii_digit()).count();
-                let digits = &input[..n];
-                input = &input[n..];
-                let padded = format!("{digits:0<9}");
-                nanos = padded[..9].parse().map_err(|_| bad())?;
-            }
-            'p' => {
-                let upper = input.get(..2).map(str::to_ascii_uppercase).ok_or_else(bad)?;
-                pm = Some(upper == "PM");
-                input = &input[2..];
-            }
-            'b' | 'h' | 'B' => {
-                let lower = input.to_ascii_lowercase();
-                let index = MONTHS.iter().position(|m| lower.starts_with(m)).ok_or_else(bad)?;
-                month = index as u32 + 1;
-                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-                input = &input[word_len..];
-            }
-            'a' | 'A' => {
-                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-                input = &input[word_len..];
-            }
-            'z' => {
-                if let Some(rest) = input.strip_prefix('Z') {
-                    input = rest;
-                } else {
-                    let sign = match input.chars().next() {
-                        Some('+') => 1,
-                        Some('-') => -1,
-                        _ => return Err(bad()),
-                    };
-                    input = &input[1..];
-                    let hh = take_digits(&mut input, 2).ok_or_else(bad)?;
-                    input = input.strip_prefix(':').unwrap_or(input);
-                    let mm = take_digits(&mut input, 2).unwrap_or(0);
-                    offset_seconds = sign * (hh * 3600 + mm * 60);
-                }
-            }
-            'Z' => {
-                let word_len = input.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-                input = &input[word_len..];
-            }
-            '%' => input = input.strip_prefix('%').ok_or_else(bad)?,
-            _ => return Err(bad()),
-        }
-    }
-    if !input.is_empty() {
-        return Err(bad());
-    }
-    if let Some(is_pm) = pm {
-        hour = match (hour, is_pm) {
-            (12, false) => 0,
-            (h, true) if h < 12 => h + 12,
-            (h, _) => h,
-        };
-    }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    Ok(Value::Time(seconds * 1_000_000_000 + nanos))
+    let bad = || EvalError::new(format!("cannot parse {text:?} as {format:?}"));
+    let parsed = Parsed::read(text, format).ok_or_else(bad)?;
+    let timestamp = parsed
+        .timestamp(location.as_ref())
+        .map_err(|e| EvalError::new(format!("cannot parse {text:?} as {format:?}: {e}")))?;
+    i64::try_from(timestamp.as_nanosecond())
+        .map(Value::Time)
+        .map_err(|_| bad())
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+fn location(name: &str) -> EvalResult<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name).map_err(|e| EvalError::new(format!("unknown location `{name}`: {e}")))
+}
+
+/// The OTTL directives as jiff's strftime spells them.
+pub fn strftime_format(format: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(format.len() + 8);
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let directive = chars.next().ok_or("format ends with `%`")?;
+        out.push_str(match directive {
+            'L' => "%3f",
+            'f' => "%6f",
+            's' => "%9f",
+            'o' | 'q' => "%-m",
+            'g' => "%-d",
+            'l' => "%-I",
+            'w' => "%:z",
+            'i' => "%:::z",
+            'c' => "%a %b %e %H:%M:%S %Y",
+            'x' | 'D' => "%m/%d/%y",
+            'X' | 'T' => "%H:%M:%S",
+            'Y' | 'y' | 'm' | 'b' | 'h' | 'B' | 'd' | 'e' | 'a' | 'A' | 'H' | 'I' | 'p' | 'M' | 'S' | 'Z' | 'z'
+            | 'j' | 'F' | 'R' | 'r' | 'n' | 't' | '%' | 'u' | 'U' | 'W' | 'V' => {
+                out.push('%');
+                out.push(directive);
+                continue;
+            }
+            other => return Err(format!("unsupported directive `%{other}`")),
+        });
+    }
+    Ok(out)
+}
+
+/// `FormatTime(time, format)` with the same directives as `Time`, in UTC.
+fn format_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::Time(nanos) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "FormatTime: expected time.Time but got {}",
+            v[0].type_name()
+        )));
+    };
+    let format = strftime_format(expect_str(&v[1], "FormatTime format")?).map_err(EvalError::new)?;
+    let timestamp = jiff::Timestamp::from_nanosecond(i128::from(*nanos)).map_err(|e| EvalError::new(e.to_string()))?;
+    let zoned = timestamp.to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    jiff::fmt::strtime::format(&format, &zoned)
+        .map(Value::string)
+        .map_err(|e| EvalError::new(format!("FormatTime: {e}")))
 }
 
 #[cfg(test)]
@@ -281,5 +408,24 @@ mod tests {
         .unwrap();
         // 2023-05-26T10:34:56.789Z
         assert_eq!(v, Value::Time(1_685_097_296_789_000_000));
+    }
+
+    #[test]
+    fn locations_day_of_year_and_formatting() {
+        let in_berlin = parse_time(&[
+            Value::str("2024-07-01 12:00"),
+            Value::str("%Y-%m-%d %H:%M"),
+            Value::str("Europe/Berlin"),
+        ])
+        .unwrap();
+        // 10:00 UTC: Berlin is two hours ahead in summer.
+        assert_eq!(in_berlin, Value::Time(1_719_828_000_000_000_000));
+        let day_60 = parse_time(&[Value::str("2024 060"), Value::str("%Y %j"), Value::Nil]).unwrap();
+        // 2024 is a leap year: day 60 is February 29th.
+        assert_eq!(day_60, Value::Time(1_709_164_800_000_000_000));
+        let text = format_time(&[day_60, Value::str("%Y-%m-%dT%H:%M:%S.%L %j")]).unwrap();
+        assert_eq!(text, Value::str("2024-02-29T00:00:00.000 060"));
+        assert!(parse_time(&[Value::str("1"), Value::str("%M"), Value::str("Mars/Olympus")]).is_err());
+        assert!(strftime_format("%Q").is_err());
     }
 }
