@@ -171,129 +171,140 @@ fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::syn
 fn template_command(command: &TemplateCommand) -> i32 {
     let registry = Registry::standard();
     match command {
-        TemplateCommand::Test { dir } => {
-            let config = TemplatesConfig {
-                dirs: vec![dir.clone()],
-                ..Default::default()
-            };
-            let catalog = match TemplateCatalog::load(&config) {
-                Ok(c) => c,
-                Err(error) => {
-                    eprintln!("{error}");
-                    return 2;
-                }
-            };
-            let cases = golden::discover(&dir.join("tests"));
-            let mut failed = 0;
-            for case in &cases {
-                match golden::run(&catalog, case) {
-                    Ok(()) => println!("ok     {}/{}", case.slug, case.name),
-                    Err(diff) => {
-                        failed += 1;
-                        println!("FAILED {}/{}\n{diff}", case.slug, case.name);
-                    }
-                }
-            }
-            println!("{} passed, {failed} failed", cases.len() - failed);
-            i32::from(failed > 0 || cases.is_empty())
-        }
-        TemplateCommand::List { dir } => {
-            let config = TemplatesConfig {
-                dirs: dir.iter().cloned().collect(),
-                ..Default::default()
-            };
-            match TemplateCatalog::load(&config) {
-                Ok(catalog) => {
-                    for entry in catalog.entries().iter() {
-                        let t = &entry.template;
-                        println!(
-                            "{:<16} {:<6} {:<16} {}",
-                            entry.slug,
-                            entry.version,
-                            t.source_type.as_deref().unwrap_or("-"),
-                            t.display_name.as_deref().unwrap_or("")
-                        );
-                    }
-                    0
-                }
-                Err(error) => {
-                    eprintln!("{error}");
-                    2
-                }
-            }
-        }
-        TemplateCommand::Check { templates } => {
-            let mut status = 0;
-            for path in templates {
-                match load_template(path, &registry) {
-                    Ok(template) => {
-                        let statements: usize = template.groups.iter().map(|g| g.statements.len()).sum();
-                        println!(
-                            "{}: ok ({} groups, {statements} statements)",
-                            path.display(),
-                            template.groups.len()
-                        );
-                    }
-                    Err(error) => {
-                        eprintln!("{error}");
-                        status = 2;
-                    }
-                }
-            }
-            status
-        }
+        TemplateCommand::Test { dir } => template_test(dir),
+        TemplateCommand::List { dir } => template_list(dir.as_deref()),
+        TemplateCommand::Check { templates } => template_check(templates, &registry),
         TemplateCommand::Apply {
             template,
             input,
             output,
-        } => {
-            let compiled = match load_template(template, &registry) {
-                Ok(t) => t,
-                Err(error) => {
-                    eprintln!("{error}");
-                    return 2;
-                }
+        } => template_apply(template, input.as_deref(), output.as_deref(), &registry),
+    }
+}
+
+fn template_test(dir: &std::path::Path) -> i32 {
+    let config = TemplatesConfig {
+        dirs: vec![dir.to_path_buf()],
+        ..Default::default()
+    };
+    let catalog = match TemplateCatalog::load(&config) {
+        Ok(c) => c,
+        Err(error) => {
+            eprintln!("{error}");
+            return 2;
+        }
+    };
+    let cases = golden::discover(&dir.join("tests"));
+    let mut failed = 0;
+    for case in &cases {
+        match golden::run(&catalog, case) {
+            Ok(()) => println!("ok     {}/{}", case.slug, case.name),
+            Err(diff) => {
+                failed += 1;
+                println!("FAILED {}/{}\n{diff}", case.slug, case.name);
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", cases.len() - failed);
+    i32::from(failed > 0 || cases.is_empty())
+}
+
+fn template_list(dir: Option<&std::path::Path>) -> i32 {
+    let config = TemplatesConfig {
+        dirs: dir.iter().map(|d| d.to_path_buf()).collect(),
+        ..Default::default()
+    };
+    match TemplateCatalog::load(&config) {
+        Ok(catalog) => {
+            for entry in catalog.entries().iter() {
+                let t = &entry.template;
+                println!(
+                    "{:<16} {:<6} {:<16} {}",
+                    entry.slug,
+                    entry.version,
+                    t.source_type.as_deref().unwrap_or("-"),
+                    t.display_name.as_deref().unwrap_or("")
+                );
+            }
+            0
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            2
+        }
+    }
+}
+
+fn template_check(templates: &[PathBuf], registry: &Registry) -> i32 {
+    let mut status = 0;
+    for path in templates {
+        match load_template(path, registry) {
+            Ok(template) => {
+                let statements: usize = template.groups.iter().map(|g| g.statements.len()).sum();
+                println!(
+                    "{}: ok ({} groups, {statements} statements)",
+                    path.display(),
+                    template.groups.len()
+                );
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                status = 2;
+            }
+        }
+    }
+    status
+}
+
+fn template_apply(
+    template: &std::path::Path,
+    input: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+    registry: &Registry,
+) -> i32 {
+    let compiled = match load_template(template, registry) {
+        Ok(t) => t,
+        Err(error) => {
+            eprintln!("{error}");
+            return 2;
+        }
+    };
+    let data = match input {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map(|_| buf)
+                .map_err(|e| format!("stdin: {e}"))
+        }
+    };
+    let data = match data {
+        Ok(d) => d,
+        Err(error) => {
+            eprintln!("{error}");
+            return 1;
+        }
+    };
+    match compiled.apply_otlp_json(&data) {
+        Ok((out, report)) => {
+            for (statement, error) in &report.failures {
+                eprintln!("warning: statement `{statement}` failed (error_mode ignore): {error}");
+            }
+            let written = match output {
+                Some(path) => std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display())),
+                None => std::io::Write::write_all(&mut std::io::stdout(), &out).map_err(|e| format!("stdout: {e}")),
             };
-            let data = match input {
-                Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
-                None => {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                        .map(|_| buf)
-                        .map_err(|e| format!("stdin: {e}"))
-                }
-            };
-            let data = match data {
-                Ok(d) => d,
-                Err(error) => {
-                    eprintln!("{error}");
-                    return 1;
-                }
-            };
-            match compiled.apply_otlp_json(&data) {
-                Ok((out, report)) => {
-                    for (statement, error) in &report.failures {
-                        eprintln!("warning: statement `{statement}` failed (error_mode ignore): {error}");
-                    }
-                    let written = match output {
-                        Some(path) => std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display())),
-                        None => {
-                            std::io::Write::write_all(&mut std::io::stdout(), &out).map_err(|e| format!("stdout: {e}"))
-                        }
-                    };
-                    match written {
-                        Ok(()) => 0,
-                        Err(error) => {
-                            eprintln!("{error}");
-                            1
-                        }
-                    }
-                }
+            match written {
+                Ok(()) => 0,
                 Err(error) => {
                     eprintln!("{error}");
                     1
                 }
             }
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            1
         }
     }
 }

@@ -149,39 +149,14 @@ impl CompiledPath {
             ))
         };
         match field {
-            Field::TraceId => match value {
-                Value::TraceId(id) => span_mut(target)?.trace_id = id.to_vec(),
-                Value::Bytes(b) if b.len() == 16 => span_mut(target)?.trace_id = b.into_owned(),
-                other => return Err(wrong(&other, "pcommon.TraceID")),
-            },
-            Field::SpanId | Field::ParentSpanId => {
-                let id = match value {
-                    Value::SpanId(id) => id.to_vec(),
-                    Value::Bytes(b) if b.len() == 8 => b.into_owned(),
-                    other => return Err(wrong(&other, "pcommon.SpanID")),
-                };
+            Field::TraceId
+            | Field::SpanId
+            | Field::ParentSpanId
+            | Field::TraceIdString
+            | Field::SpanIdString
+            | Field::ParentSpanIdString => {
                 let span = span_mut(target)?;
-                if field == Field::SpanId {
-                    span.span_id = id;
-                } else {
-                    span.parent_span_id = id;
-                }
-            }
-            Field::TraceIdString | Field::SpanIdString | Field::ParentSpanIdString => {
-                let Value::Str(s) = value else {
-                    return Err(wrong(&value, "string"));
-                };
-                let want = if field == Field::TraceIdString { 16 } else { 8 };
-                let bytes = hex::decode(s.as_ref())
-                    .ok()
-                    .filter(|b| b.len() == want)
-                    .ok_or_else(|| EvalError::new(format!("`{s}` is not a {}-character hex id", want * 2)))?;
-                let span = span_mut(target)?;
-                match field {
-                    Field::TraceIdString => span.trace_id = bytes,
-                    Field::SpanIdString => span.span_id = bytes,
-                    _ => span.parent_span_id = bytes,
-                }
+                return self.set_span_id(field, span, value);
             }
             Field::TraceState => {
                 let Value::Str(s) = value else {
@@ -222,30 +197,14 @@ impl CompiledPath {
                     .ok_or_else(|| EvalError::new(format!("unknown span kind `{s}`")))?;
                 span_mut(target)?.kind = kind as i32;
             }
-            Field::StartTimeUnixNano | Field::EndTimeUnixNano | Field::StartTime | Field::EndTime => {
-                let nanos = match (field, value) {
-                    (Field::StartTimeUnixNano | Field::EndTimeUnixNano, Value::Int(n)) => n,
-                    (Field::StartTime | Field::EndTime, Value::Time(t)) => t,
-                    (_, other) => return Err(wrong(&other, "a time")),
-                };
+            Field::StartTimeUnixNano
+            | Field::EndTimeUnixNano
+            | Field::StartTime
+            | Field::EndTime
+            | Field::DroppedEventsCount
+            | Field::DroppedLinksCount => {
                 let span = span_mut(target)?;
-                if matches!(field, Field::StartTimeUnixNano | Field::StartTime) {
-                    span.start_time_unix_nano = nanos as u64;
-                } else {
-                    span.end_time_unix_nano = nanos as u64;
-                }
-            }
-            Field::DroppedEventsCount | Field::DroppedLinksCount => {
-                let Value::Int(n) = value else {
-                    return Err(wrong(&value, "int64"));
-                };
-                let n = u32::try_from(n).map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
-                let span = span_mut(target)?;
-                if field == Field::DroppedEventsCount {
-                    span.dropped_events_count = n;
-                } else {
-                    span.dropped_links_count = n;
-                }
+                return self.set_span_number(field, span, value);
             }
             Field::StatusCode => {
                 let Value::Int(c) = value else {
@@ -260,6 +219,90 @@ impl CompiledPath {
                 span_mut(target)?.status.get_or_insert_with(Default::default).message = s.into_owned();
             }
             _ => return Err(EvalError::new(format!("path {} cannot be set", self.text))),
+        }
+        Ok(())
+    }
+
+    fn set_span_id(&self, field: Field, span: &mut Span, value: Value<'static>) -> EvalResult<()> {
+        let wrong = |value: &Value<'_>, want: &str| {
+            EvalError::new(format!(
+                "path {}: expected {want} but got {}",
+                self.text,
+                value.type_name()
+            ))
+        };
+        match field {
+            Field::TraceId => match value {
+                Value::TraceId(id) => span.trace_id = id.to_vec(),
+                Value::Bytes(b) if b.len() == 16 => span.trace_id = b.into_owned(),
+                other => return Err(wrong(&other, "pcommon.TraceID")),
+            },
+            Field::SpanId | Field::ParentSpanId => {
+                let id = match value {
+                    Value::SpanId(id) => id.to_vec(),
+                    Value::Bytes(b) if b.len() == 8 => b.into_owned(),
+                    other => return Err(wrong(&other, "pcommon.SpanID")),
+                };
+                if field == Field::SpanId {
+                    span.span_id = id;
+                } else {
+                    span.parent_span_id = id;
+                }
+            }
+            Field::TraceIdString | Field::SpanIdString | Field::ParentSpanIdString => {
+                let Value::Str(s) = value else {
+                    return Err(wrong(&value, "string"));
+                };
+                let want = if field == Field::TraceIdString { 16 } else { 8 };
+                let bytes = hex::decode(s.as_ref())
+                    .ok()
+                    .filter(|b| b.len() == want)
+                    .ok_or_else(|| EvalError::new(format!("`{s}` is not a {}-character hex id", want * 2)))?;
+                match field {
+                    Field::TraceIdString => span.trace_id = bytes,
+                    Field::SpanIdString => span.span_id = bytes,
+                    _ => span.parent_span_id = bytes,
+                }
+            }
+            _ => return Err(EvalError::new(format!("path {} is not an id", self.text))),
+        }
+        Ok(())
+    }
+
+    /// Span times and counts.
+    fn set_span_number(&self, field: Field, span: &mut Span, value: Value<'static>) -> EvalResult<()> {
+        let wrong = |value: &Value<'_>, want: &str| {
+            EvalError::new(format!(
+                "path {}: expected {want} but got {}",
+                self.text,
+                value.type_name()
+            ))
+        };
+        match field {
+            Field::StartTimeUnixNano | Field::EndTimeUnixNano | Field::StartTime | Field::EndTime => {
+                let nanos = match (field, value) {
+                    (Field::StartTimeUnixNano | Field::EndTimeUnixNano, Value::Int(n)) => n,
+                    (Field::StartTime | Field::EndTime, Value::Time(t)) => t,
+                    (_, other) => return Err(wrong(&other, "a time")),
+                };
+                if matches!(field, Field::StartTimeUnixNano | Field::StartTime) {
+                    span.start_time_unix_nano = nanos as u64;
+                } else {
+                    span.end_time_unix_nano = nanos as u64;
+                }
+            }
+            Field::DroppedEventsCount | Field::DroppedLinksCount => {
+                let Value::Int(n) = value else {
+                    return Err(wrong(&value, "int64"));
+                };
+                let n = u32::try_from(n).map_err(|_| EvalError::new(format!("{n} is out of range for a count")))?;
+                if field == Field::DroppedEventsCount {
+                    span.dropped_events_count = n;
+                } else {
+                    span.dropped_links_count = n;
+                }
+            }
+            _ => return Err(EvalError::new(format!("path {} is not a number", self.text))),
         }
         Ok(())
     }

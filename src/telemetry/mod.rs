@@ -34,21 +34,58 @@ pub struct Metrics {
     spans_accepted: Counter,
     spans_rejected: CounterSlots<ReasonLabel>,
     auth_failures: CounterSlots<ReasonLabel>,
-    key_cache_hits: Counter,
-    key_cache_misses: Counter,
-    key_source_lookups: Counter,
-    key_cache_size: Gauge<i64, std::sync::atomic::AtomicI64>,
+    keys: KeyMetrics,
     template_errors: Family<TemplateLabel, Counter>,
     template_guard_violations: Family<TemplateLabel, Counter>,
-    kafka_records_in_flight: Gauge,
     inflight_bytes: Gauge,
     rate_limited: Family<ProjectLabel, Counter>,
     rate_limited_projects: AtomicUsize,
     attributes_truncated: Counter<u64, AtomicU64>,
-    pub kafka_produce_seconds: Histogram,
+    kafka_records_in_flight: Gauge,
+    kafka_produce_seconds: Histogram,
+}
+
+/// The key cache and the source behind it.
+struct KeyMetrics {
+    hits: Counter,
+    misses: Counter,
+    source_lookups: Counter,
+    entries: Gauge,
+}
+
+impl KeyMetrics {
+    fn register(r: &mut Registry) -> KeyMetrics {
+        KeyMetrics {
+            hits: register(r, "intake_key_cache_hits", "Key cache hits", Counter::default()),
+            misses: register(r, "intake_key_cache_misses", "Key cache misses", Counter::default()),
+            source_lookups: register(
+                r,
+                "intake_key_source_lookups",
+                "Lookups that reached the key source",
+                Counter::default(),
+            ),
+            entries: register(
+                r,
+                "intake_key_cache_entries",
+                "Entries in the key cache",
+                Gauge::default(),
+            ),
+        }
+    }
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
+
+/// Registers `metric` (a handle sharing its cells with the registry) and returns it.
+fn register<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
 
 /// The process-wide metrics.
 pub fn metrics() -> &'static Metrics {
@@ -57,105 +94,86 @@ pub fn metrics() -> &'static Metrics {
 
 impl Metrics {
     fn new() -> Metrics {
-        let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let mut r = Registry::default();
+        let requests = register(
+            &mut r,
             "intake_requests",
             "Export requests by transport and status",
-            requests.clone(),
+            Family::default(),
         );
-        let counter = |registry: &mut Registry, name: &str, help: &str| {
-            let counter = Counter::default();
-            registry.register(name, help, counter.clone());
-            counter
-        };
-        let spans_received = counter(&mut registry, "intake_spans_received", "Spans decoded from requests");
-        let spans_accepted = counter(&mut registry, "intake_spans_accepted", "Spans acknowledged to clients");
-        let spans_rejected = Family::<ReasonLabel, Counter>::default();
-        registry.register(
+        let spans_rejected = register(
+            &mut r,
             "intake_spans_rejected",
             "Spans not accepted, by reason",
-            spans_rejected.clone(),
+            Family::default(),
         );
-        let auth_failures = Family::<ReasonLabel, Counter>::default();
-        registry.register(
+        let auth_failures = register(
+            &mut r,
             "intake_auth_failures",
             "Failed authentications by reason",
-            auth_failures.clone(),
-        );
-        let key_cache_hits = counter(&mut registry, "intake_key_cache_hits", "Key cache hits");
-        let key_cache_misses = counter(&mut registry, "intake_key_cache_misses", "Key cache misses");
-        let key_source_lookups = counter(
-            &mut registry,
-            "intake_key_source_lookups",
-            "Lookups that reached the key source",
-        );
-        let key_cache_size = Gauge::default();
-        registry.register(
-            "intake_key_cache_entries",
-            "Entries in the key cache",
-            key_cache_size.clone(),
-        );
-        let template_errors = Family::default();
-        registry.register(
-            "intake_template_errors",
-            "Template statement errors, by template",
-            template_errors.clone(),
-        );
-        let template_guard_violations = Family::default();
-        registry.register(
-            "intake_template_guard_violations",
-            "Receiver-owned attributes a template changed (restored), by template",
-            template_guard_violations.clone(),
-        );
-        let kafka_records_in_flight = Gauge::default();
-        registry.register(
-            "intake_kafka_records_in_flight",
-            "Records handed to the producer and not yet acknowledged",
-            kafka_records_in_flight.clone(),
-        );
-        let inflight_bytes = Gauge::default();
-        registry.register(
-            "intake_inflight_request_bytes",
-            "Request bytes held by requests in progress",
-            inflight_bytes.clone(),
-        );
-        let rate_limited = Family::default();
-        registry.register(
-            "intake_rate_limited_requests",
-            "Requests refused by a per-key rate limit, by project",
-            rate_limited.clone(),
-        );
-        let attributes_truncated = counter(
-            &mut registry,
-            "intake_attribute_values_truncated",
-            "Attribute values truncated to limits.max_attribute_value_bytes",
-        );
-        let kafka_produce_seconds = Histogram::default();
-        registry.register(
-            "intake_kafka_produce_seconds",
-            "Time from handing a request's records to the producer to their acknowledgement",
-            kafka_produce_seconds.clone(),
+            Family::default(),
         );
         Metrics {
-            registry,
             requests: CounterSlots::new(requests, Transport::ALL.len() * STATUS_NAMES.len()),
-            spans_received,
-            spans_accepted,
+            spans_received: register(
+                &mut r,
+                "intake_spans_received",
+                "Spans decoded from requests",
+                Counter::default(),
+            ),
+            spans_accepted: register(
+                &mut r,
+                "intake_spans_accepted",
+                "Spans acknowledged to clients",
+                Counter::default(),
+            ),
             spans_rejected: CounterSlots::new(spans_rejected, RejectReason::ALL.len()),
             auth_failures: CounterSlots::new(auth_failures, AuthFailureReason::ALL.len()),
-            key_cache_hits,
-            key_cache_misses,
-            key_source_lookups,
-            key_cache_size,
-            template_errors,
-            template_guard_violations,
-            kafka_records_in_flight,
-            inflight_bytes,
-            rate_limited,
+            keys: KeyMetrics::register(&mut r),
+            template_errors: register(
+                &mut r,
+                "intake_template_errors",
+                "Template statement errors, by template",
+                Family::default(),
+            ),
+            template_guard_violations: register(
+                &mut r,
+                "intake_template_guard_violations",
+                "Receiver-owned attributes a template changed (restored), by template",
+                Family::default(),
+            ),
+            kafka_records_in_flight: register(
+                &mut r,
+                "intake_kafka_records_in_flight",
+                "Records handed to the producer and not yet acknowledged",
+                Gauge::default(),
+            ),
+            inflight_bytes: register(
+                &mut r,
+                "intake_inflight_request_bytes",
+                "Request bytes held by requests in progress",
+                Gauge::default(),
+            ),
+            rate_limited: register(
+                &mut r,
+                "intake_rate_limited_requests",
+                "Requests refused by a per-key rate limit, by project",
+                Family::default(),
+            ),
             rate_limited_projects: AtomicUsize::new(0),
-            attributes_truncated,
-            kafka_produce_seconds,
+            attributes_truncated: register(
+                &mut r,
+                "intake_attribute_values_truncated",
+                "Attribute values truncated to limits.max_attribute_value_bytes",
+                Counter::default(),
+            ),
+            kafka_produce_seconds: register(
+                &mut r,
+                "intake_kafka_produce_seconds",
+                "Time from handing a request's records to the producer to their acknowledgement",
+                Histogram::default(),
+            ),
+            registry: r,
         }
     }
 
@@ -193,19 +211,19 @@ impl Metrics {
     }
 
     pub fn key_cache_hit(&self) {
-        self.key_cache_hits.inc();
+        self.keys.hits.inc();
     }
 
     pub fn key_cache_miss(&self) {
-        self.key_cache_misses.inc();
+        self.keys.misses.inc();
     }
 
     pub fn key_source_lookup(&self) {
-        self.key_source_lookups.inc();
+        self.keys.source_lookups.inc();
     }
 
     pub fn set_key_cache_size(&self, n: u64) {
-        self.key_cache_size.set(i64::try_from(n).unwrap_or(i64::MAX));
+        self.keys.entries.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// Only called when a template failed, so the label lookup stays off the common path.
@@ -227,6 +245,10 @@ impl Metrics {
                 })
                 .inc_by(n as u64);
         }
+    }
+
+    pub fn kafka_produce_time(&self, elapsed: std::time::Duration) {
+        self.kafka_produce_seconds.observe(elapsed);
     }
 
     pub fn kafka_in_flight(&self, delta: i64) {
@@ -284,9 +306,7 @@ mod tests {
         metrics.request(Transport::Grpc, "UNAVAILABLE");
         metrics.spans_rejected(RejectReason::InvalidId, 3);
         metrics.auth_failure(AuthFailureReason::Unknown);
-        metrics
-            .kafka_produce_seconds
-            .observe(std::time::Duration::from_millis(3));
+        metrics.kafka_produce_time(std::time::Duration::from_millis(3));
         metrics.template_errors("openinference@1", 2);
         for i in 0..(MAX_PROJECT_LABELS + 5) {
             metrics.rate_limited(&format!("p{i}"));

@@ -198,44 +198,11 @@ fn compile_group(
             Err(e) => errors.push(render(&e, text, at)),
         }
     }
-    let explicit = match &group.context {
-        Some(name) => match ContextKind::parse(name) {
-            Some(ctx) => Some(ctx),
-            None => {
-                errors.push(format!(
-                    "{origin}: unknown context `{name}`; use resource, scope, span or spanevent"
-                ));
-                return Err(errors);
-            }
-        },
-        None => None,
-    };
-    let exec_context = match explicit {
-        Some(ctx) => ctx,
-        None => {
-            let mut uses = PathUse::default();
-            parsed.iter().for_each(|(_, _, s)| uses.statement(s));
-            conditions.iter().for_each(|(_, _, c)| uses.condition(c));
-            match uses.inferred() {
-                Some(ctx) => ctx,
-                None => {
-                    let (text, at) = parsed
-                        .first()
-                        .map(|(t, at, _)| (t.as_str(), *at))
-                        .unwrap_or(("", (1, 1)));
-                    errors.push(render(
-                        &ParseError::new(
-                            0,
-                            "unable to infer context from statements: prefix paths with resource., scope., span. or \
-                             spanevent., or give the group a `context:`"
-                                .to_owned(),
-                        ),
-                        text,
-                        at,
-                    ));
-                    return Err(errors);
-                }
-            }
+    let (explicit, exec_context) = match group_context(&group, &parsed, &conditions, origin, &render) {
+        Ok(found) => found,
+        Err(error) => {
+            errors.push(error);
+            return Err(errors);
         }
     };
     let compiler = Compiler {
@@ -266,6 +233,52 @@ fn compile_group(
         statements,
         error_mode: group.error_mode.unwrap_or(default_mode),
     })
+}
+
+/// Renders an error at a statement's file position.
+type Render<'r> = &'r dyn Fn(&ParseError, &str, (usize, usize)) -> String;
+type Parsed<'g> = Vec<(&'g String, (usize, usize), crate::ottl::ast::Statement)>;
+type ParsedConditions<'g> = Vec<(&'g String, (usize, usize), crate::ottl::ast::BoolExpr)>;
+
+/// The group's explicit context, and where it runs: the explicit one, or the one its
+/// paths imply.
+fn group_context(
+    group: &GroupSource,
+    parsed: &Parsed<'_>,
+    conditions: &ParsedConditions<'_>,
+    origin: &str,
+    render: Render<'_>,
+) -> Result<(Option<ContextKind>, ContextKind), String> {
+    if let Some(name) = &group.context {
+        return match ContextKind::parse(name) {
+            Some(ctx) => Ok((Some(ctx), ctx)),
+            None => Err(format!(
+                "{origin}: unknown context `{name}`; use resource, scope, span or spanevent"
+            )),
+        };
+    }
+    let mut uses = PathUse::default();
+    parsed.iter().for_each(|(_, _, s)| uses.statement(s));
+    conditions.iter().for_each(|(_, _, c)| uses.condition(c));
+    match uses.inferred() {
+        Some(ctx) => Ok((None, ctx)),
+        None => {
+            let (text, at) = parsed
+                .first()
+                .map(|(t, at, _)| (t.as_str(), *at))
+                .unwrap_or(("", (1, 1)));
+            Err(render(
+                &ParseError::new(
+                    0,
+                    "unable to infer context from statements: prefix paths with resource., scope., span. or \
+                     spanevent., or give the group a `context:`"
+                        .to_owned(),
+                ),
+                text,
+                at,
+            ))
+        }
+    }
 }
 
 fn run_group(

@@ -218,7 +218,7 @@ impl Sink for KafkaSink {
                 }
             }
             self.delivered.fetch_add(1, Ordering::Relaxed);
-            metrics().kafka_produce_seconds.observe(started.elapsed());
+            metrics().kafka_produce_time(started.elapsed());
             drop(in_flight);
             Ok(())
         })
