@@ -2,12 +2,10 @@
 //! configured only through OTEL_EXPORTER_OTLP_* variables, through intake into a real
 //! Kafka-protocol broker, read back with a real consumer.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use intake::otlp::any_value;
 
 struct Setup {

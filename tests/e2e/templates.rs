@@ -2,11 +2,9 @@
 //! end to end through a real exporter and a real broker; templates edited on disk take
 //! effect without a restart, and a broken edit keeps the old version serving.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use intake::otlp::any_value;
 use prost::Message;
 

@@ -1,12 +1,10 @@
 //! The Kafka contract against a real broker: outages give retryable errors and never
 //! success; every acknowledged span is in Kafka exactly once; big batches are split.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use intake::otlp::{ExportTraceServiceRequest, Span};
 use prost::Message;
 

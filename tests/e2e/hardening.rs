@@ -2,12 +2,10 @@
 //! limits per address, per-key span rate limits, the in-flight byte budget, input limits,
 //! hostile bodies on both transports, and /metrics agreeing with what was sent.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use intake::otlp::{json, ExportTraceServiceResponse};
 use prost::Message;
 

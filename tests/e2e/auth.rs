@@ -1,11 +1,9 @@
 //! Every authentication case on both transports, against the real binary and broker.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use prost::Message;
 
 const UNAUTHENTICATED: i32 = 16;

@@ -1,12 +1,10 @@
 //! OTLP/HTTP and OTLP/gRPC edges against the real binary (file sink): encodings,
 //! compressions, content types, size caps, malformed bodies, health and shutdown.
 
-mod common;
-
 use std::io::Write;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use intake::otlp::{json, ExportTraceServiceResponse};
 use intake::server::rpc_status::{RetryInfo, RpcStatus};
 use prost::Message;

@@ -3,15 +3,13 @@
 //! every span that got success is in Kafka (counted by span id). Then the same with the
 //! broker hung mid-load, and with SIGTERM mid-load. Each run is bounded in time.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;

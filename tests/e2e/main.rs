@@ -1,0 +1,13 @@
+//! End-to-end tests against the real binary, a real tansu broker, a real Kafka consumer
+//! and real OpenTelemetry exporters, in one test binary so rdkafka is linked once.
+//! `common/` holds what they start, one module per real part.
+
+mod common;
+
+mod auth;
+mod clients;
+mod hardening;
+mod kafka;
+mod load_invariants;
+mod templates;
+mod transport;
