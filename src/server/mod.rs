@@ -205,7 +205,10 @@ async fn serve(
             Ok(pair) => pair,
             Err(error) => {
                 // Usually EMFILE: back off instead of spinning.
-                tracing::warn!(message = "accept failed", transport, %error);
+                static ACCEPT_WARNINGS: crate::telemetry::LogThrottle = crate::telemetry::LogThrottle::new();
+                if ACCEPT_WARNINGS.allow() {
+                    tracing::warn!(message = "accept failed", transport, %error, similar_suppressed = ACCEPT_WARNINGS.take_suppressed());
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
