@@ -10,7 +10,7 @@ use crate::otlp::{
 /// accepts, so the span is dropped by validation rather than failing the whole request.
 const UNDECODABLE_ID: [u8; 1] = [0xff];
 
-type Res<T> = Result<T, String>;
+pub(super) type Res<T> = Result<T, String>;
 
 pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
     // An empty body is an empty request, as it is in protobuf.
@@ -30,17 +30,17 @@ pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeEr
 
 /// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
 /// parsers also accept. `null` counts as absent.
-fn field<'a, 'j>(object: &'a Object<'j>, camel: &str, snake: &str) -> Option<&'a Value<'j>> {
+pub(super) fn field<'a, 'j>(object: &'a Object<'j>, camel: &str, snake: &str) -> Option<&'a Value<'j>> {
     object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
 }
 
-fn as_object<'a, 'j>(value: &'a Value<'j>) -> Res<&'a Object<'j>> {
+pub(super) fn as_object<'a, 'j>(value: &'a Value<'j>) -> Res<&'a Object<'j>> {
     value
         .as_object()
         .ok_or_else(|| format!(": expected an object, found {}", kind(value)))
 }
 
-fn kind(value: &Value) -> &'static str {
+pub(super) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -51,7 +51,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
+pub(super) fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
     let items = value
         .as_array()
         .ok_or_else(|| format!(": expected an array, found {}", kind(value)))?;
@@ -62,22 +62,22 @@ fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
         .collect()
 }
 
-fn at<T>(name: &str, result: Res<T>) -> Res<T> {
+pub(super) fn at<T>(name: &str, result: Res<T>) -> Res<T> {
     result.map_err(|e| format!(".{name}{e}"))
 }
 
-fn string(value: &Value) -> Res<String> {
+pub(super) fn string(value: &Value) -> Res<String> {
     value
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!(": expected a string, found {}", kind(value)))
 }
 
-fn opt_string(object: &Object<'_>, camel: &str, snake: &str) -> Res<String> {
+pub(super) fn opt_string(object: &Object<'_>, camel: &str, snake: &str) -> Res<String> {
     field(object, camel, snake).map_or(Ok(String::new()), |v| at(camel, string(v)))
 }
 
-fn u64_value(value: &Value) -> Res<u64> {
+pub(super) fn u64_value(value: &Value) -> Res<u64> {
     match value {
         Value::Number(n) => n
             .as_u64()
@@ -94,7 +94,7 @@ fn u64_value(value: &Value) -> Res<u64> {
     }
 }
 
-fn i64_value(value: &Value) -> Res<i64> {
+pub(super) fn i64_value(value: &Value) -> Res<i64> {
     match value {
         Value::Number(n) => n
             .as_i64()
@@ -109,16 +109,16 @@ fn i64_value(value: &Value) -> Res<i64> {
     }
 }
 
-fn opt_u64(object: &Object<'_>, camel: &str, snake: &str) -> Res<u64> {
+pub(super) fn opt_u64(object: &Object<'_>, camel: &str, snake: &str) -> Res<u64> {
     field(object, camel, snake).map_or(Ok(0), |v| at(camel, u64_value(v)))
 }
 
-fn opt_u32(object: &Object<'_>, camel: &str, snake: &str) -> Res<u32> {
+pub(super) fn opt_u32(object: &Object<'_>, camel: &str, snake: &str) -> Res<u32> {
     let v = opt_u64(object, camel, snake)?;
     u32::try_from(v).map_err(|_| format!(".{camel}: {v} does not fit in 32 bits"))
 }
 
-fn f64_value(value: &Value) -> Res<f64> {
+pub(super) fn f64_value(value: &Value) -> Res<f64> {
     match value {
         Value::Number(n) => n.as_f64().ok_or_else(|| format!(": {n} is not a number")),
         Value::String(s) => match s.as_ref() {
@@ -132,7 +132,7 @@ fn f64_value(value: &Value) -> Res<f64> {
 }
 
 /// Integer enums per OTLP/JSON; the proto enum names are accepted too.
-fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
+pub(super) fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
     match value {
         Value::String(s) => match names.iter().position(|n| *n == s.as_ref()) {
             Some(i) => Ok(i as i32),
@@ -170,27 +170,27 @@ fn id_bytes(value: &Value) -> Res<Vec<u8>> {
     Ok(UNDECODABLE_ID.to_vec())
 }
 
-fn opt_id(object: &Object<'_>, camel: &str, snake: &str) -> Res<Vec<u8>> {
+pub(super) fn opt_id(object: &Object<'_>, camel: &str, snake: &str) -> Res<Vec<u8>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
 }
 
-fn opt_list<T>(object: &Object<'_>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
+pub(super) fn opt_list<T>(object: &Object<'_>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
 }
 
-fn opt_message<T>(object: &Object<'_>, camel: &str, snake: &str, decode: impl Fn(&Value) -> Res<T>) -> Res<Option<T>> {
+pub(super) fn opt_message<T>(object: &Object<'_>, camel: &str, snake: &str, decode: impl Fn(&Value) -> Res<T>) -> Res<Option<T>> {
     field(object, camel, snake).map(|v| at(camel, decode(v))).transpose()
 }
 
-fn dropped_attributes(object: &Object<'_>) -> Res<u32> {
+pub(super) fn dropped_attributes(object: &Object<'_>) -> Res<u32> {
     opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")
 }
 
-fn attributes(object: &Object<'_>) -> Res<Vec<KeyValue>> {
+pub(super) fn attributes(object: &Object<'_>) -> Res<Vec<KeyValue>> {
     field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
 }
 
-fn key_value(value: &Value) -> Res<KeyValue> {
+pub(super) fn key_value(value: &Value) -> Res<KeyValue> {
     let object = as_object(value)?;
     Ok(KeyValue {
         key: opt_string(object, "key", "key")?,
@@ -199,7 +199,7 @@ fn key_value(value: &Value) -> Res<KeyValue> {
     })
 }
 
-fn any_value(value: &Value) -> Res<AnyValue> {
+pub(super) fn any_value(value: &Value) -> Res<AnyValue> {
     let object = as_object(value)?;
     let mut kind = None;
     for (name, v) in object.iter() {
@@ -251,7 +251,7 @@ fn resource_spans(value: &Value) -> Res<ResourceSpans> {
     })
 }
 
-fn resource(value: &Value) -> Res<Resource> {
+pub(super) fn resource(value: &Value) -> Res<Resource> {
     let object = as_object(value)?;
     Ok(Resource {
         attributes: attributes(object)?,
@@ -282,7 +282,7 @@ fn scope_spans(value: &Value) -> Res<ScopeSpans> {
     })
 }
 
-fn scope(value: &Value) -> Res<InstrumentationScope> {
+pub(super) fn scope(value: &Value) -> Res<InstrumentationScope> {
     let object = as_object(value)?;
     Ok(InstrumentationScope {
         name: opt_string(object, "name", "name")?,

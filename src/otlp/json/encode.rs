@@ -17,21 +17,30 @@ pub fn encode_request(request: &ExportTraceServiceRequest) -> Vec<u8> {
 }
 
 pub fn encode_response(response: &ExportTraceServiceResponse) -> Vec<u8> {
+    let partial = response.partial_success.as_ref();
+    partial_success_response(
+        "rejectedSpans",
+        partial.map(|p| (p.rejected_spans, p.error_message.as_str())),
+    )
+}
+
+/// `{}` or `{"partialSuccess":{"<rejected>":"n","errorMessage":"…"}}`, for any signal.
+pub(super) fn partial_success_response(rejected_name: &str, partial: Option<(i64, &str)>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.push(b'{');
-    if let Some(partial) = &response.partial_success {
+    if let Some((rejected, message)) = partial {
         out.extend_from_slice(b"\"partialSuccess\":{");
         let mut first = true;
-        if partial.rejected_spans != 0 {
-            out.extend_from_slice(format!("\"rejectedSpans\":\"{}\"", partial.rejected_spans).as_bytes());
+        if rejected != 0 {
+            out.extend_from_slice(format!("\"{rejected_name}\":\"{rejected}\"").as_bytes());
             first = false;
         }
-        if !partial.error_message.is_empty() {
+        if !message.is_empty() {
             if !first {
                 out.push(b',');
             }
             out.extend_from_slice(b"\"errorMessage\":");
-            write_into(&mut out, &partial.error_message);
+            write_into(&mut out, &message);
         }
         out.push(b'}');
     }
@@ -39,7 +48,7 @@ pub fn encode_response(response: &ExportTraceServiceResponse) -> Vec<u8> {
     out
 }
 
-fn write_into<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+pub(super) fn write_into<T: Serialize>(out: &mut Vec<u8>, value: &T) {
     // Serializing our own types into a Vec cannot fail: every map key is a string and
     // no Serialize impl here returns an error.
     if let Err(error) = serde_json::to_writer(out, value) {
@@ -56,7 +65,7 @@ impl Serialize for JsonRequest<'_> {
 }
 
 /// Serializes a slice through a wrapper constructor.
-struct Seq<'a, T, W>(&'a [T], fn(&'a T) -> W);
+pub(super) struct Seq<'a, T, W>(pub(super) &'a [T], pub(super) fn(&'a T) -> W);
 
 impl<'a, T, W: Serialize> Serialize for Seq<'a, T, W> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -68,7 +77,7 @@ impl<'a, T, W: Serialize> Serialize for Seq<'a, T, W> {
     }
 }
 
-struct Hex<'a>(&'a [u8]);
+pub(super) struct Hex<'a>(pub(super) &'a [u8]);
 impl Serialize for Hex<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(self.0))
@@ -76,14 +85,14 @@ impl Serialize for Hex<'_> {
 }
 
 /// 64-bit integers are strings in proto3 JSON.
-struct Int64Str<T>(T);
+pub(super) struct Int64Str<T>(pub(super) T);
 impl<T: itoa_like::Display64> Serialize for Int64Str<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0.display())
     }
 }
 
-mod itoa_like {
+pub(super) mod itoa_like {
     pub trait Display64 {
         fn display(&self) -> impl std::fmt::Display;
     }
@@ -115,7 +124,7 @@ impl Serialize for JsResourceSpans<'_> {
     }
 }
 
-struct JsResource<'a>(&'a Resource);
+pub(super) struct JsResource<'a>(pub(super) &'a Resource);
 impl Serialize for JsResource<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
@@ -164,7 +173,7 @@ impl Serialize for JsScopeSpans<'_> {
     }
 }
 
-struct JsScope<'a>(&'a InstrumentationScope);
+pub(super) struct JsScope<'a>(pub(super) &'a InstrumentationScope);
 impl Serialize for JsScope<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let sc = self.0;
@@ -287,7 +296,7 @@ impl Serialize for JsStatus<'_> {
     }
 }
 
-struct JsKeyValue<'a>(&'a KeyValue);
+pub(super) struct JsKeyValue<'a>(pub(super) &'a KeyValue);
 impl Serialize for JsKeyValue<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;

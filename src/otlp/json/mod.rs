@@ -4,7 +4,11 @@
 
 mod decode;
 mod encode;
+mod logs;
+mod metrics;
 mod tree;
 
 pub use decode::decode_request;
 pub use encode::{encode_request, encode_response, JsonRequest};
+pub use logs::{decode_logs_request, encode_logs_request, encode_logs_response};
+pub use metrics::{decode_metrics_request, encode_metrics_request, encode_metrics_response};

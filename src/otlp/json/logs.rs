@@ -1,0 +1,214 @@
+//! OTLP/JSON for logs: `ExportLogsServiceRequest` and its response.
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use super::decode::{
+    any_value, array, as_object, at, attributes, dropped_attributes, enum_value, field, opt_id, opt_list,
+    opt_message, opt_string, opt_u32, opt_u64, resource, scope, Res,
+};
+use super::encode::{partial_success_response, write_into, Hex, Int64Str, JsAnyValue, JsKeyValue, JsResource, JsScope, Seq};
+use super::tree::Json as Value;
+use crate::otlp::{DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs};
+
+const SEVERITY_NUMBERS: &[&str] = &[
+    "SEVERITY_NUMBER_UNSPECIFIED",
+    "SEVERITY_NUMBER_TRACE",
+    "SEVERITY_NUMBER_TRACE2",
+    "SEVERITY_NUMBER_TRACE3",
+    "SEVERITY_NUMBER_TRACE4",
+    "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",
+    "SEVERITY_NUMBER_DEBUG3",
+    "SEVERITY_NUMBER_DEBUG4",
+    "SEVERITY_NUMBER_INFO",
+    "SEVERITY_NUMBER_INFO2",
+    "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",
+    "SEVERITY_NUMBER_WARN",
+    "SEVERITY_NUMBER_WARN2",
+    "SEVERITY_NUMBER_WARN3",
+    "SEVERITY_NUMBER_WARN4",
+    "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",
+    "SEVERITY_NUMBER_ERROR3",
+    "SEVERITY_NUMBER_ERROR4",
+    "SEVERITY_NUMBER_FATAL",
+    "SEVERITY_NUMBER_FATAL2",
+    "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4",
+];
+
+pub fn decode_logs_request(body: &[u8]) -> Result<ExportLogsServiceRequest, DecodeError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ExportLogsServiceRequest::default());
+    }
+    let value = Value::parse(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let object = as_object(&value).map_err(DecodeError::Json)?;
+    let mut request = ExportLogsServiceRequest::default();
+    if let Some(list) = field(object, "resourceLogs", "resource_logs") {
+        request.resource_logs =
+            array(list, resource_logs).map_err(|e| DecodeError::Json(format!("resourceLogs{e}")))?;
+    }
+    Ok(request)
+}
+
+fn resource_logs(value: &Value) -> Res<ResourceLogs> {
+    let object = as_object(value)?;
+    Ok(ResourceLogs {
+        resource: opt_message(object, "resource", "resource", resource)?,
+        scope_logs: opt_list(object, "scopeLogs", "scope_logs", scope_logs)?,
+        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope_logs(value: &Value) -> Res<ScopeLogs> {
+    let object = as_object(value)?;
+    Ok(ScopeLogs {
+        scope: opt_message(object, "scope", "scope", scope)?,
+        log_records: opt_list(object, "logRecords", "log_records", log_record)?,
+        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn log_record(value: &Value) -> Res<LogRecord> {
+    let object = as_object(value)?;
+    Ok(LogRecord {
+        time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
+        observed_time_unix_nano: opt_u64(object, "observedTimeUnixNano", "observed_time_unix_nano")?,
+        severity_number: field(object, "severityNumber", "severity_number")
+            .map_or(Ok(0), |v| at("severityNumber", enum_value(v, SEVERITY_NUMBERS)))?,
+        severity_text: opt_string(object, "severityText", "severity_text")?,
+        body: opt_message(object, "body", "body", any_value)?,
+        attributes: attributes(object)?,
+        dropped_attributes_count: dropped_attributes(object)?,
+        flags: opt_u32(object, "flags", "flags")?,
+        trace_id: opt_id(object, "traceId", "trace_id")?,
+        span_id: opt_id(object, "spanId", "span_id")?,
+        event_name: opt_string(object, "eventName", "event_name")?,
+    })
+}
+
+pub fn encode_logs_request(request: &ExportLogsServiceRequest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    write_into(&mut out, &JsLogsRequest(request));
+    out
+}
+
+pub fn encode_logs_response(response: &ExportLogsServiceResponse) -> Vec<u8> {
+    let partial = response.partial_success.as_ref();
+    partial_success_response(
+        "rejectedLogRecords",
+        partial.map(|p| (p.rejected_log_records, p.error_message.as_str())),
+    )
+}
+
+struct JsLogsRequest<'a>(&'a ExportLogsServiceRequest);
+impl Serialize for JsLogsRequest<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("resourceLogs", &Seq(&self.0.resource_logs, JsResourceLogs))?;
+        map.end()
+    }
+}
+
+struct JsResourceLogs<'a>(&'a ResourceLogs);
+impl Serialize for JsResourceLogs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let rl = self.0;
+        let mut map = s.serialize_map(None)?;
+        if let Some(resource) = &rl.resource {
+            map.serialize_entry("resource", &JsResource(resource))?;
+        }
+        map.serialize_entry("scopeLogs", &Seq(&rl.scope_logs, JsScopeLogs))?;
+        if !rl.schema_url.is_empty() {
+            map.serialize_entry("schemaUrl", &rl.schema_url)?;
+        }
+        map.end()
+    }
+}
+
+struct JsScopeLogs<'a>(&'a ScopeLogs);
+impl Serialize for JsScopeLogs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sl = self.0;
+        let mut map = s.serialize_map(None)?;
+        if let Some(scope) = &sl.scope {
+            map.serialize_entry("scope", &JsScope(scope))?;
+        }
+        map.serialize_entry("logRecords", &Seq(&sl.log_records, JsLogRecord))?;
+        if !sl.schema_url.is_empty() {
+            map.serialize_entry("schemaUrl", &sl.schema_url)?;
+        }
+        map.end()
+    }
+}
+
+struct JsLogRecord<'a>(&'a LogRecord);
+impl Serialize for JsLogRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut map = s.serialize_map(None)?;
+        if r.time_unix_nano != 0 {
+            map.serialize_entry("timeUnixNano", &Int64Str(r.time_unix_nano))?;
+        }
+        if r.observed_time_unix_nano != 0 {
+            map.serialize_entry("observedTimeUnixNano", &Int64Str(r.observed_time_unix_nano))?;
+        }
+        if r.severity_number != 0 {
+            map.serialize_entry("severityNumber", &r.severity_number)?;
+        }
+        if !r.severity_text.is_empty() {
+            map.serialize_entry("severityText", &r.severity_text)?;
+        }
+        if let Some(body) = &r.body {
+            map.serialize_entry("body", &JsAnyValue(body))?;
+        }
+        if !r.attributes.is_empty() {
+            map.serialize_entry("attributes", &Seq(&r.attributes, JsKeyValue))?;
+        }
+        if r.dropped_attributes_count != 0 {
+            map.serialize_entry("droppedAttributesCount", &r.dropped_attributes_count)?;
+        }
+        if r.flags != 0 {
+            map.serialize_entry("flags", &r.flags)?;
+        }
+        if !r.trace_id.is_empty() {
+            map.serialize_entry("traceId", &Hex(&r.trace_id))?;
+        }
+        if !r.span_id.is_empty() {
+            map.serialize_entry("spanId", &Hex(&r.span_id))?;
+        }
+        if !r.event_name.is_empty() {
+            map.serialize_entry("eventName", &r.event_name)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::any_value;
+
+    #[test]
+    fn gemini_cli_shapes_decode_and_round_trip() {
+        // Integers as JSON numbers, an empty value `{}`, severity by name, hex ids.
+        let body = br#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"gemini-cli"}}]},
+          "scopeLogs":[{"scope":{"name":"gemini-cli"},"logRecords":[{"timeUnixNano":1760000000000000000,
+            "severityNumber":"SEVERITY_NUMBER_INFO","body":{"stringValue":"API response"},
+            "attributes":[{"key":"input_token_count","value":{"intValue":1234}},{"key":"empty","value":{}}],
+            "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","eventName":"x"}]}]}]}"#;
+        let request = decode_logs_request(body).unwrap();
+        let record = &request.resource_logs[0].scope_logs[0].log_records[0];
+        assert_eq!(record.time_unix_nano, 1_760_000_000_000_000_000);
+        assert_eq!(record.severity_number, 9);
+        assert_eq!(
+            record.attributes[0].value.as_ref().unwrap().value,
+            Some(any_value::Value::IntValue(1234))
+        );
+        assert_eq!(record.attributes[1].value.as_ref().unwrap().value, None);
+        let again = decode_logs_request(&encode_logs_request(&request)).unwrap();
+        assert_eq!(again, request);
+    }
+}
