@@ -98,6 +98,7 @@ fn sender() -> Sender<'static> {
 
 fn headers() -> RecordHeaders {
     RecordHeaders {
+        signal: intake::otlp::Signal::Traces,
         project_id: "proj_abc".into(),
         api_key_id: "key_123".into(),
         template_id: None,

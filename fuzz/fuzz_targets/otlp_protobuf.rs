@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
             max_record_bytes: 4096,
         };
         let headers = intake::sink::RecordHeaders {
+            signal: intake::otlp::Signal::Traces,
             project_id: "p".into(),
             api_key_id: "k".into(),
             template_id: None,

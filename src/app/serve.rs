@@ -10,6 +10,7 @@ use super::config::IntakeConfig;
 use super::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper, DEV_PROJECT};
 use crate::auth::source::{FileKeySource, KeySourceError, TemplateCheck};
 use crate::auth::{Authenticator, KeyCache, KeyHasher};
+use crate::otlp::Signal;
 use crate::pipeline::Pipeline;
 use crate::server::{AppState, Server, TrustedProxies};
 use crate::sink::file::FileSink;
@@ -67,7 +68,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
 
     let sink: Arc<dyn Sink> = match &config.kafka {
         Some(kafka) => {
-            tracing::info!(message = "sink: kafka", brokers = %kafka.brokers, topic = %kafka.topic);
+            tracing::info!(message = "sink: kafka", brokers = %kafka.brokers, spans_topic = %kafka.topic, logs_topic = %kafka.logs_topic, metrics_topic = %kafka.metrics_topic);
             KafkaSink::start(kafka.clone(), shutdown.clone()).await?
         }
         None => {
@@ -76,7 +77,12 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
                 path: dir.display().to_string(),
                 source,
             })?;
-            tracing::info!(message = "sink: file (no kafka configured)", path = %sink.path().display());
+            tracing::info!(
+                message = "sink: file (no kafka configured)",
+                spans = %sink.path(Signal::Traces).display(),
+                logs = %sink.path(Signal::Logs).display(),
+                metrics = %sink.path(Signal::Metrics).display()
+            );
             Arc::new(sink)
         }
     };
@@ -98,7 +104,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     if let Some(minted) = dev_key {
         // Printed to stdout once, never logged: this is the only copy of the secret.
         println!(
-            "\nintake created a dev ingestion key for project `{}` in {}.\nIt is shown only now. Point an OpenTelemetry SDK at intake with:\n\n{}",
+            "\nintake created a dev ingestion key for project `{}` in {}.\nIt is shown only now. Point an OpenTelemetry SDK (or a coding agent) at intake with:\n\n{}\nTraces, logs and metrics are all accepted on this key (/v1/traces, /v1/logs, /v1/metrics).\n",
             DEV_PROJECT,
             key_file.display(),
             exporter_env_lines(&format!("http://{}", display_addr(http_addr)), &minted.token)

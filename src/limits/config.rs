@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::otlp::Signal;
 use crate::setting::InvalidSetting;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -20,6 +21,12 @@ pub struct LimitsConfig {
     /// Spans in one request; more is refused (413/RESOURCE_EXHAUSTED).
     #[serde(default = "default_max_spans_per_request")]
     pub max_spans_per_request: usize,
+    /// Log records in one request; more is refused (413/RESOURCE_EXHAUSTED).
+    #[serde(default = "default_max_spans_per_request")]
+    pub max_log_records_per_request: usize,
+    /// Metric data points in one request; more is refused (413/RESOURCE_EXHAUSTED).
+    #[serde(default = "default_max_spans_per_request")]
+    pub max_data_points_per_request: usize,
     /// Attributes kept per span (and resource, scope, event, link); the rest are dropped
     /// and counted in `dropped_attributes_count`.
     #[serde(default = "default_max_attributes_per_span")]
@@ -59,6 +66,8 @@ impl Default for LimitsConfig {
             max_decompressed_bytes: default_max_bytes(),
             max_inflight_bytes: default_max_inflight_bytes(),
             max_spans_per_request: default_max_spans_per_request(),
+            max_log_records_per_request: default_max_spans_per_request(),
+            max_data_points_per_request: default_max_spans_per_request(),
             max_attributes_per_span: default_max_attributes_per_span(),
             max_attribute_value_bytes: default_max_attribute_value_bytes(),
             max_attribute_depth: default_max_attribute_depth(),
@@ -67,6 +76,15 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
+    /// The most items of `signal` one request may carry.
+    pub fn max_items_per_request(&self, signal: Signal) -> usize {
+        match signal {
+            Signal::Traces => self.max_spans_per_request,
+            Signal::Logs => self.max_log_records_per_request,
+            Signal::Metrics => self.max_data_points_per_request,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.max_wire_bytes == 0 {
             return Err(InvalidSetting::new("limits.max_wire_bytes", "must be greater than 0"));
@@ -83,10 +101,17 @@ impl LimitsConfig {
                 "must be at least limits.max_decompressed_bytes, or no request could ever be served",
             ));
         }
-        if self.max_spans_per_request == 0 || self.max_attributes_per_span == 0 {
+        let counts = [
+            self.max_spans_per_request,
+            self.max_log_records_per_request,
+            self.max_data_points_per_request,
+            self.max_attributes_per_span,
+        ];
+        if counts.contains(&0) {
             return Err(InvalidSetting::new(
                 "limits",
-                "max_spans_per_request and max_attributes_per_span must be greater than 0",
+                "max_spans_per_request, max_log_records_per_request, max_data_points_per_request and \
+                 max_attributes_per_span must be greater than 0",
             ));
         }
         Ok(())

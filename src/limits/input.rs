@@ -2,7 +2,10 @@
 //! size (truncated, counted), value nesting depth (trimmed, counted).
 
 use crate::limits::LimitsConfig;
-use crate::otlp::{any_value, AnyValue, ExportRequest, ExportTraceServiceRequest, KeyValue};
+use crate::otlp::{
+    any_value, for_each_point_attributes, AnyValue, ExportLogsServiceRequest, ExportMetricsServiceRequest,
+    ExportRequest, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
+};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct InputLimitOutcome {
@@ -88,7 +91,69 @@ fn limit_attributes(
 pub fn enforce_input_limits(request: &mut ExportRequest, limits: &LimitsConfig) -> InputLimitOutcome {
     match request {
         ExportRequest::Traces(request) => limit_traces(request, limits),
+        ExportRequest::Logs(request) => limit_logs(request, limits),
+        ExportRequest::Metrics(request) => limit_metrics(request, limits),
     }
+}
+
+fn limit_containers(
+    resource: Option<&mut Resource>,
+    scope: Option<&mut InstrumentationScope>,
+    limits: &LimitsConfig,
+    out: &mut InputLimitOutcome,
+) {
+    if let Some(resource) = resource {
+        limit_attributes(
+            &mut resource.attributes,
+            &mut resource.dropped_attributes_count,
+            limits,
+            out,
+        );
+    }
+    if let Some(scope) = scope {
+        limit_attributes(&mut scope.attributes, &mut scope.dropped_attributes_count, limits, out);
+    }
+}
+
+fn limit_logs(request: &mut ExportLogsServiceRequest, limits: &LimitsConfig) -> InputLimitOutcome {
+    let mut out = InputLimitOutcome::default();
+    for rl in &mut request.resource_logs {
+        limit_containers(rl.resource.as_mut(), None, limits, &mut out);
+        for sl in &mut rl.scope_logs {
+            limit_containers(None, sl.scope.as_mut(), limits, &mut out);
+            for record in &mut sl.log_records {
+                limit_attributes(
+                    &mut record.attributes,
+                    &mut record.dropped_attributes_count,
+                    limits,
+                    &mut out,
+                );
+                if let Some(body) = record.body.as_mut() {
+                    limit_value(body, 0, limits, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn limit_metrics(request: &mut ExportMetricsServiceRequest, limits: &LimitsConfig) -> InputLimitOutcome {
+    let mut out = InputLimitOutcome::default();
+    // Data points have no dropped-attributes count; the drop is still counted in `out`.
+    let mut uncounted = 0u32;
+    for rm in &mut request.resource_metrics {
+        limit_containers(rm.resource.as_mut(), None, limits, &mut out);
+        for sm in &mut rm.scope_metrics {
+            limit_containers(None, sm.scope.as_mut(), limits, &mut out);
+            for metric in &mut sm.metrics {
+                limit_attributes(&mut metric.metadata, &mut uncounted, limits, &mut out);
+                for_each_point_attributes(metric, |attributes| {
+                    limit_attributes(attributes, &mut uncounted, limits, &mut out)
+                });
+            }
+        }
+    }
+    out
 }
 
 fn limit_traces(request: &mut ExportTraceServiceRequest, limits: &LimitsConfig) -> InputLimitOutcome {

@@ -1,17 +1,17 @@
-//! OTLP trace types (prost, from `opentelemetry-proto`) and their wire forms.
+//! OTLP types of the three signals (prost, from `opentelemetry-proto`) and their wire forms.
 
 pub mod json;
 mod signal;
 mod validate;
 
-pub use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
 pub use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 pub use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+pub use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 pub use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
@@ -20,7 +20,9 @@ pub use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLog
 pub use opentelemetry_proto::tonic::metrics::v1 as metrics;
 pub use opentelemetry_proto::tonic::resource::v1::Resource;
 pub use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
-pub use signal::{ExportRequest, Signal};
+pub use signal::{
+    data_point_count, for_each_point_attributes, log_record_count, metric_point_count, ExportRequest, Signal,
+};
 pub use validate::{drop_invalid_items, drop_invalid_spans, InvalidItems};
 
 use prost::Message;

@@ -1,11 +1,13 @@
 //! Drops spans that cannot be stored (bad id lengths), so the rest of a batch is accepted
 //! and the client hears about the rest through `partial_success`.
 
-use super::{ExportRequest, ExportTraceServiceRequest, Span};
+use super::{ExportLogsServiceRequest, ExportRequest, ExportTraceServiceRequest, LogRecord, Span};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct InvalidItems {
     pub count: usize,
+    /// What one item is called (`span`, `log record`).
+    pub noun: &'static str,
     /// The first reason seen, for the `partial_success` message.
     pub first_reason: Option<String>,
 }
@@ -13,8 +15,8 @@ pub struct InvalidItems {
 impl InvalidItems {
     pub fn message(&self) -> String {
         match &self.first_reason {
-            Some(reason) if self.count == 1 => format!("1 span rejected: {reason}"),
-            Some(reason) => format!("{} spans rejected; first: {reason}", self.count),
+            Some(reason) if self.count == 1 => format!("1 {} rejected: {reason}", self.noun),
+            Some(reason) => format!("{} {}s rejected; first: {reason}", self.count, self.noun),
             None => String::new(),
         }
     }
@@ -43,12 +45,21 @@ fn check(span: &Span) -> Result<(), &'static str> {
 pub fn drop_invalid_items(request: &mut ExportRequest) -> InvalidItems {
     match request {
         ExportRequest::Traces(request) => drop_invalid_spans(request),
+        ExportRequest::Logs(request) => drop_invalid_log_records(request),
+        // Data points carry no ids of their own; nothing in them is unstorable.
+        ExportRequest::Metrics(_) => InvalidItems {
+            noun: "data point",
+            ..InvalidItems::default()
+        },
     }
 }
 
 /// Removes invalid spans in place, and scope/resource entries left empty by that.
 pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidItems {
-    let mut invalid = InvalidItems::default();
+    let mut invalid = InvalidItems {
+        noun: "span",
+        ..InvalidItems::default()
+    };
     for rs in &mut request.resource_spans {
         for ss in &mut rs.scope_spans {
             let before = ss.spans.len();
@@ -69,6 +80,47 @@ pub fn drop_invalid_spans(request: &mut ExportTraceServiceRequest) -> InvalidIte
     }
     if invalid.count > 0 {
         request.resource_spans.retain(|rs| !rs.scope_spans.is_empty());
+    }
+    invalid
+}
+
+/// A log record's ids are optional, but when present they must have their sizes.
+fn check_log_record(record: &LogRecord) -> Result<(), &'static str> {
+    if !record.trace_id.is_empty() && record.trace_id.len() != 16 {
+        return Err("trace_id must be empty or 16 bytes (32 hex characters)");
+    }
+    if !record.span_id.is_empty() && record.span_id.len() != 8 {
+        return Err("span_id must be empty or 8 bytes (16 hex characters)");
+    }
+    Ok(())
+}
+
+/// Removes log records with malformed ids, and scope/resource entries left empty by that.
+pub fn drop_invalid_log_records(request: &mut ExportLogsServiceRequest) -> InvalidItems {
+    let mut invalid = InvalidItems {
+        noun: "log record",
+        ..InvalidItems::default()
+    };
+    for rl in &mut request.resource_logs {
+        for sl in &mut rl.scope_logs {
+            let before = sl.log_records.len();
+            sl.log_records.retain(|record| match check_log_record(record) {
+                Ok(()) => true,
+                Err(reason) => {
+                    if invalid.first_reason.is_none() {
+                        invalid.first_reason = Some(reason.to_owned());
+                    }
+                    false
+                }
+            });
+            invalid.count += before - sl.log_records.len();
+        }
+        if invalid.count > 0 {
+            rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
+        }
+    }
+    if invalid.count > 0 {
+        request.resource_logs.retain(|rl| !rl.scope_logs.is_empty());
     }
     invalid
 }

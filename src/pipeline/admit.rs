@@ -10,6 +10,7 @@ use http::HeaderMap;
 use super::{Pipeline, PipelineError};
 use crate::auth::{AuthError, KeyLookup, KeyRecord};
 use crate::limits::{BudgetPermit, RateDecision};
+use crate::otlp::Signal;
 use crate::telemetry::{metrics, AuthFailureReason, RejectReason};
 
 impl Pipeline {
@@ -63,8 +64,9 @@ impl Pipeline {
         self.budget.try_acquire(bytes).ok_or(PipelineError::Overloaded)
     }
 
-    /// Items per second per key: the key's own limit, else the configured default.
-    pub(super) fn check_rate(&self, key: &KeyRecord, items: usize) -> Result<(), PipelineError> {
+    /// Items (spans, log records, data points alike) per second per key: the key's own
+    /// limit, else the configured default.
+    pub(super) fn check_rate(&self, key: &KeyRecord, signal: Signal, items: usize) -> Result<(), PipelineError> {
         let rate = key
             .rate_limit_spans_per_second
             .unwrap_or(self.rate_limits.spans_per_second);
@@ -76,7 +78,7 @@ impl Pipeline {
             RateDecision::Allow => Ok(()),
             RateDecision::Deny(wait) => {
                 metrics().rate_limited(&key.project_id);
-                metrics().spans_rejected(RejectReason::RateLimited, items);
+                metrics().items_rejected(signal, RejectReason::RateLimited, items);
                 Err(PipelineError::RateLimited(wait))
             }
         }

@@ -38,12 +38,14 @@ impl Pipeline {
         }
         let request = ExportRequest::decode(payload.signal, payload.encoding, plain)?;
         let received = request.item_count();
-        metrics().spans_received(received);
-        if received > self.limits.max_spans_per_request {
-            metrics().spans_rejected(RejectReason::TooMany, received);
+        let signal = payload.signal;
+        metrics().items_received(signal, received);
+        let limit = self.limits.max_items_per_request(signal);
+        if received > limit {
+            metrics().items_rejected(signal, RejectReason::TooMany, received);
             return Err(PipelineError::TooManyItems {
                 count: received,
-                limit: self.limits.max_spans_per_request,
+                limit,
                 items: payload.signal.items(),
             });
         }
@@ -55,7 +57,7 @@ impl Pipeline {
         let limited = enforce_input_limits(&mut request, &self.limits);
         metrics().attributes_truncated(limited.values_truncated + limited.values_too_deep);
         let invalid = drop_invalid_items(&mut request);
-        metrics().spans_rejected(RejectReason::InvalidId, invalid.count);
+        metrics().items_rejected(request.signal(), RejectReason::InvalidId, invalid.count);
         Sanitized { request, invalid }
     }
 }

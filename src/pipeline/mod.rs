@@ -93,7 +93,7 @@ impl Pipeline {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let request = self.decode(&payload, permit)?;
-        self.check_rate(key, request.item_count())?;
+        self.check_rate(key, request.signal(), request.item_count())?;
         let sanitized = self.sanitize(request);
         let transformed = self.transform(key, sanitized.request)?;
         self.publish(key, transformed, sanitized.invalid, received_at).await

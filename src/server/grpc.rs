@@ -1,4 +1,5 @@
-//! OTLP/gRPC: `TraceService/Export` served directly over HTTP/2, so the body is read
+//! OTLP/gRPC: `TraceService`, `LogsService` and `MetricsService` `Export` served directly
+//! over HTTP/2, so the body is read
 //! with the same caps, decompressed by the same capped codec and ingested by the same
 //! pipeline as OTLP/HTTP. Errors are trailers-only responses with `grpc-status`,
 //! `grpc-message` and `grpc-status-details-bin` (a `google.rpc.Status`).
@@ -30,6 +31,8 @@ use crate::pipeline::Accepted;
 use crate::telemetry::{metrics, Transport};
 
 pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub const LOGS_EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+pub const METRICS_EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 const ACCEPT_ENCODING: &str = "gzip,zstd,deflate,identity";
 const FRAME_HEADER: usize = 5;
 /// grpc-message is percent-encoded outside printable ASCII, and `%` itself.
@@ -38,6 +41,8 @@ const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(EXPORT_PATH, post(export_traces))
+        .route(LOGS_EXPORT_PATH, post(export_logs))
+        .route(METRICS_EXPORT_PATH, post(export_metrics))
         .fallback(unimplemented)
         .with_state(state)
 }
@@ -45,13 +50,21 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn unimplemented() -> Response {
     trailers_only(
         grpc_code::UNIMPLEMENTED,
-        "unknown service or method; intake serves TraceService/Export",
+        "unknown service or method; intake serves TraceService, LogsService and MetricsService Export",
         None,
     )
 }
 
 async fn export_traces(State(state): State<Arc<AppState>>, request: Request) -> Response {
     export_signal(state, request, Signal::Traces).await
+}
+
+async fn export_logs(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Logs).await
+}
+
+async fn export_metrics(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Metrics).await
 }
 
 async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -> Response {
@@ -71,7 +84,7 @@ async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -
         Ok(accepted) => (success(accepted), grpc_code::OK),
         Err(error) => failure(&error),
     };
-    metrics().request(Transport::Grpc, grpc_code::name(code));
+    metrics().request(Transport::Grpc, signal, grpc_code::name(code));
     response
 }
 
@@ -158,8 +171,7 @@ fn unary_message(body: &[u8], limit: usize) -> Result<(bool, &[u8]), RequestErro
 }
 
 fn success(accepted: Accepted) -> Response {
-    let response = accepted.into_response();
-    let encoded = response.encode_to_vec();
+    let encoded = accepted.encode(Encoding::Protobuf);
     let mut frame = BytesMut::with_capacity(FRAME_HEADER + encoded.len());
     frame.put_u8(0);
     frame.put_u32(encoded.len() as u32);

@@ -1,5 +1,5 @@
-//! OTLP/HTTP: `POST /v1/traces` (and `/api/otel/v1/traces`), protobuf or JSON, every
-//! answer in the request's content type; `/healthz` and `/readyz`.
+//! OTLP/HTTP: `POST /v1/{traces,logs,metrics}` (and under `/api/otel`), protobuf or JSON,
+//! every answer in the request's content type; `/healthz` and `/readyz`.
 
 use std::sync::Arc;
 
@@ -17,11 +17,13 @@ use super::rpc_status::RpcStatus;
 use super::status::error_reply;
 use super::AppState;
 use crate::codec::ContentEncoding;
-use crate::otlp::{json, Encoding, Signal};
+use crate::otlp::{Encoding, Signal};
 use crate::pipeline::Accepted;
 use crate::telemetry::{metrics, Transport};
 
 pub const TRACES_PATHS: &[&str] = &["/v1/traces", "/api/otel/v1/traces"];
+pub const LOGS_PATHS: &[&str] = &["/v1/logs", "/api/otel/v1/logs"];
+pub const METRICS_PATHS: &[&str] = &["/v1/metrics", "/api/otel/v1/metrics"];
 
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
@@ -29,6 +31,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz));
     for path in TRACES_PATHS {
         router = router.route(path, post(export_traces));
+    }
+    for path in LOGS_PATHS {
+        router = router.route(path, post(export_logs));
+    }
+    for path in METRICS_PATHS {
+        router = router.route(path, post(export_metrics));
     }
     router.with_state(state)
 }
@@ -58,13 +66,13 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let (status, text) = if state.shutdown.is_cancelled() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
-    } else if !state.pipeline.sink().is_ready() {
-        (StatusCode::SERVICE_UNAVAILABLE, "sink not ready\n")
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".to_owned())
+    } else if let Some(reason) = state.pipeline.sink().not_ready_reason() {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("sink not ready: {reason}\n"))
     } else if !state.pipeline.is_ready() {
-        (StatusCode::SERVICE_UNAVAILABLE, "key source not ready\n")
+        (StatusCode::SERVICE_UNAVAILABLE, "key source not ready\n".to_owned())
     } else {
-        (StatusCode::OK, "ready\n")
+        (StatusCode::OK, "ready\n".to_owned())
     };
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
@@ -118,7 +126,7 @@ async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -
         Ok(accepted) => success(accepted, reply_encoding),
         Err(error) => failure(&error, reply_encoding),
     };
-    metrics().request(Transport::Http, response.status().as_str());
+    metrics().request(Transport::Http, signal, response.status().as_str());
     response
 }
 
@@ -126,12 +134,16 @@ async fn export_traces(State(state): State<Arc<AppState>>, request: Request) -> 
     export_signal(state, request, Signal::Traces).await
 }
 
+async fn export_logs(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Logs).await
+}
+
+async fn export_metrics(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    export_signal(state, request, Signal::Metrics).await
+}
+
 fn success(accepted: Accepted, encoding: Encoding) -> Response {
-    let response = accepted.into_response();
-    let body = match encoding {
-        Encoding::Protobuf => response.encode_to_vec(),
-        Encoding::Json => json::encode_response(&response),
-    };
+    let body = accepted.encode(encoding);
     reply(StatusCode::OK, encoding, body)
 }
 

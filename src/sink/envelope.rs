@@ -1,7 +1,7 @@
 //! `TraceEnvelope` (`proto/langwatch/intake/v1/envelope.proto`): the record value for
 //! pipelines that drop Kafka headers, with provenance inside the value.
 
-use crate::otlp::ExportTraceServiceRequest;
+use crate::otlp::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 
 pub const CONTENT_TYPE: &str = "application/x-protobuf; proto=langwatch.intake.v1.TraceEnvelope";
 
@@ -23,6 +23,12 @@ pub struct TraceEnvelope {
     pub received_time_unix_nano: u64,
     #[prost(message, optional, tag = "8")]
     pub request: Option<ExportTraceServiceRequest>,
+    #[prost(message, optional, tag = "9")]
+    pub logs: Option<ExportLogsServiceRequest>,
+    #[prost(message, optional, tag = "10")]
+    pub metrics: Option<ExportMetricsServiceRequest>,
+    #[prost(string, tag = "11")]
+    pub signal: String,
 }
 
 #[cfg(test)]
@@ -52,6 +58,9 @@ mod tests {
             ("principal_id", "6"),
             ("received_time_unix_nano", "7"),
             ("request", "8"),
+            ("logs", "9"),
+            ("metrics", "10"),
+            ("signal", "11"),
         ];
         let expected: Vec<(String, String)> = expected
             .iter()
@@ -69,6 +78,9 @@ mod tests {
             principal_id: "u".into(),
             received_time_unix_nano: 42,
             request: Some(ExportTraceServiceRequest::default()),
+            logs: Some(ExportLogsServiceRequest::default()),
+            metrics: Some(ExportMetricsServiceRequest::default()),
+            signal: "traces".into(),
         };
         let decoded = TraceEnvelope::decode(&envelope.encode_to_vec()[..]).unwrap();
         assert_eq!(decoded, envelope);

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::otlp::Signal;
 use crate::sink::{BoxFuture, RecordBatch, RecordKey, RecordLayout, Sink, SinkError, ValueEncoding};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -45,7 +46,7 @@ impl Default for FileSinkConfig {
 }
 
 /// The open file and how much it holds.
-struct SpanFile {
+struct LineFile {
     path: PathBuf,
     writer: BufWriter<File>,
     len: u64,
@@ -53,11 +54,11 @@ struct SpanFile {
     max_rotated_files: u32,
 }
 
-impl SpanFile {
-    fn open(path: PathBuf, config: &FileSinkConfig) -> std::io::Result<SpanFile> {
+impl LineFile {
+    fn open(path: PathBuf, config: &FileSinkConfig) -> std::io::Result<LineFile> {
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let len = file.metadata()?.len();
-        Ok(SpanFile {
+        Ok(LineFile {
             path,
             writer: BufWriter::new(file),
             len,
@@ -107,19 +108,33 @@ impl SpanFile {
 }
 
 pub struct FileSink {
-    path: PathBuf,
-    file: Arc<Mutex<SpanFile>>,
+    dir: PathBuf,
+    /// One file per signal (`Signal as usize`).
+    files: [Arc<Mutex<LineFile>>; 3],
     layout: RecordLayout,
+}
+
+/// The file each signal's requests go to.
+fn file_name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "spans.jsonl",
+        Signal::Logs => "logs.jsonl",
+        Signal::Metrics => "metrics.jsonl",
+    }
 }
 
 impl FileSink {
     pub fn open(dir: &Path, config: &FileSinkConfig) -> std::io::Result<FileSink> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("spans.jsonl");
-        let file = SpanFile::open(path.clone(), config)?;
+        let open = |signal: Signal| -> std::io::Result<Arc<Mutex<LineFile>>> {
+            Ok(Arc::new(Mutex::new(LineFile::open(
+                dir.join(file_name(signal)),
+                config,
+            )?)))
+        };
         Ok(FileSink {
-            path,
-            file: Arc::new(Mutex::new(file)),
+            dir: dir.to_path_buf(),
+            files: [open(Signal::Traces)?, open(Signal::Logs)?, open(Signal::Metrics)?],
             // One line per request; a line has no size limit worth splitting for.
             layout: RecordLayout {
                 key: RecordKey::ProjectId,
@@ -129,8 +144,9 @@ impl FileSink {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where a signal's requests are written.
+    pub fn path(&self, signal: Signal) -> PathBuf {
+        self.dir.join(file_name(signal))
     }
 }
 
@@ -140,7 +156,7 @@ impl Sink for FileSink {
     }
 
     fn publish(&self, batch: RecordBatch) -> BoxFuture<'_, Result<(), SinkError>> {
-        let file = Arc::clone(&self.file);
+        let file = Arc::clone(&self.files[batch.headers.signal as usize]);
         Box::pin(async move {
             let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
                 let mut file = file
@@ -165,9 +181,14 @@ impl Sink for FileSink {
     }
 
     fn flush(&self, _timeout: Duration) -> BoxFuture<'_, ()> {
-        let file = Arc::clone(&self.file);
+        let files = self.files.clone();
         Box::pin(async move {
-            let _ = tokio::task::spawn_blocking(move || file.lock().map(|mut f| f.writer.flush()).is_ok()).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                for file in files {
+                    let _ = file.lock().map(|mut f| f.writer.flush());
+                }
+            })
+            .await;
         })
     }
 }
@@ -193,7 +214,7 @@ mod tests {
             max_rotated_files: 2,
         };
         let path = dir.path().join("spans.jsonl");
-        let mut file = SpanFile::open(path.clone(), &config).unwrap();
+        let mut file = LineFile::open(path.clone(), &config).unwrap();
         for i in 0..7 {
             // 10 bytes a line with its newline: two lines per file.
             file.write_line(format!("line-{i:04}").as_bytes()).unwrap();
@@ -206,7 +227,7 @@ mod tests {
 
         // Reopening counts what the file already holds.
         drop(file);
-        let mut file = SpanFile::open(path.clone(), &config).unwrap();
+        let mut file = LineFile::open(path.clone(), &config).unwrap();
         file.write_line(b"line-0007").unwrap();
         file.write_line(b"a line longer than the whole limit").unwrap();
         file.writer.flush().unwrap();

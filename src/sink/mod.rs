@@ -5,6 +5,8 @@ pub mod envelope;
 pub mod file;
 pub mod kafka;
 mod record;
+mod shape;
+mod split;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -40,6 +42,11 @@ pub trait Sink: Send + Sync + 'static {
 
     /// Whether the sink can take data (drives `/readyz`).
     fn is_ready(&self) -> bool;
+
+    /// What is wrong when it is not ready, for `/readyz` and the logs.
+    fn not_ready_reason(&self) -> Option<String> {
+        (!self.is_ready()).then(|| "sink not ready".to_owned())
+    }
 
     /// Flushes whatever is still queued; called once at shutdown.
     fn flush(&self, timeout: std::time::Duration) -> BoxFuture<'_, ()>;

@@ -8,8 +8,10 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::TraceEnvelope;
+use super::shape::string_attribute;
 use crate::otlp::{
-    json, ExportRequest, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span,
+    json, ExportRequest, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Signal,
+    Span,
 };
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -46,6 +48,9 @@ impl ValueEncoding {
     }
 }
 
+/// The attribute that keys a session's log records.
+const CONVERSATION_ID: &str = "gen_ai.conversation.id";
+
 #[derive(Debug, Clone)]
 pub struct RecordLayout {
     pub key: RecordKey,
@@ -58,6 +63,7 @@ pub struct RecordLayout {
 /// also the envelope's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHeaders {
+    pub signal: Signal,
     pub project_id: String,
     pub api_key_id: String,
     pub template_id: Option<String>,
@@ -75,17 +81,29 @@ impl RecordHeaders {
             Some(("langwatch.api_key.id", self.api_key_id.as_str())),
             self.template_id.as_deref().map(|t| ("langwatch.template.id", t)),
             Some(("content-type", self.content_type)),
+            Some(("langwatch.signal", self.signal.name())),
         ]
         .into_iter()
         .flatten()
     }
 
-    fn encoded_len(&self) -> usize {
+    pub(super) fn encoded_len(&self) -> usize {
         self.pairs().map(|(k, v)| k.len() + v.len() + 8).sum()
     }
 
     fn envelope(&self, request: ExportTraceServiceRequest) -> TraceEnvelope {
         TraceEnvelope {
+            request: Some(request),
+            ..self.envelope_header()
+        }
+    }
+
+    /// The envelope's provenance fields, with no telemetry in it yet.
+    pub(super) fn envelope_header(&self) -> TraceEnvelope {
+        TraceEnvelope {
+            signal: self.signal.name().to_owned(),
+            logs: None,
+            metrics: None,
             project_id: self.project_id.clone(),
             organization_id: self.organization_id.clone(),
             api_key_id: self.api_key_id.clone(),
@@ -93,7 +111,7 @@ impl RecordHeaders {
             template_id: self.template_id.clone().unwrap_or_default(),
             principal_id: self.principal_id.clone().unwrap_or_default(),
             received_time_unix_nano: self.received_time_unix_nano,
-            request: Some(request),
+            request: None,
         }
     }
 }
@@ -126,7 +144,7 @@ pub struct SplitOutcome {
 }
 
 /// Room left for Kafka's own per-record framing.
-const RECORD_OVERHEAD: usize = 128;
+pub(super) const RECORD_OVERHEAD: usize = 128;
 
 /// One span with where it came from (resource index, scope index).
 struct Entry {
@@ -144,7 +162,30 @@ impl RecordLayout {
     pub fn split(&self, request: ExportRequest, headers: RecordHeaders) -> SplitOutcome {
         match request {
             ExportRequest::Traces(request) => self.split_traces(request, headers),
+            ExportRequest::Logs(request) => {
+                let headers = self.with_content_type(headers);
+                // A session's events share a partition: its conversation id, else its trace.
+                self.split_shaped(request, headers, |_, entry| {
+                    string_attribute(&entry.item.attributes, CONVERSATION_ID)
+                        .map(str::to_owned)
+                        .or_else(|| {
+                            (entry.item.trace_id.len() == 16 && entry.item.trace_id.iter().any(|b| *b != 0))
+                                .then(|| hex::encode(&entry.item.trace_id))
+                        })
+                })
+            }
+            ExportRequest::Metrics(request) => {
+                let headers = self.with_content_type(headers);
+                self.split_shaped(request, headers, |_, _| None)
+            }
         }
+    }
+
+    fn with_content_type(&self, headers: RecordHeaders) -> Arc<RecordHeaders> {
+        Arc::new(RecordHeaders {
+            content_type: self.encoding.content_type(),
+            ..headers
+        })
     }
 
     pub fn split_traces(&self, mut request: ExportTraceServiceRequest, headers: RecordHeaders) -> SplitOutcome {
@@ -392,6 +433,7 @@ mod tests {
 
     fn headers() -> RecordHeaders {
         RecordHeaders {
+            signal: Signal::Traces,
             project_id: "p".into(),
             api_key_id: "k".into(),
             template_id: None,

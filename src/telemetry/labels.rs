@@ -2,6 +2,8 @@
 
 use prometheus_client::encoding::EncodeLabelSet;
 
+use crate::otlp::Signal;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
     Http = 0,
@@ -63,10 +65,14 @@ impl RejectReason {
         RejectReason::SinkUnavailable,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self, signal: Signal) -> &'static str {
         match self {
             RejectReason::RateLimited => "rate_limited",
-            RejectReason::TooMany => "too_many_spans",
+            RejectReason::TooMany => match signal {
+                Signal::Traces => "too_many_spans",
+                Signal::Logs => "too_many_log_records",
+                Signal::Metrics => "too_many_data_points",
+            },
             RejectReason::InvalidId => "invalid_id",
             RejectReason::RecordTooLarge => "record_too_large",
             RejectReason::SinkUnavailable => "sink_unavailable",
@@ -123,6 +129,7 @@ impl AuthFailureReason {
 pub struct RequestLabels {
     pub transport: &'static str,
     pub status: &'static str,
+    pub signal: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

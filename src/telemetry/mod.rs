@@ -18,6 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::otlp::Signal;
 pub use histogram::Histogram;
 pub use labels::{AuthFailureReason, RejectReason, Transport};
 use labels::{ProjectLabel, ReasonLabel, RequestLabels, TemplateLabel, STATUS_NAMES};
@@ -30,9 +31,8 @@ const MAX_PROJECT_LABELS: usize = 100;
 pub struct Metrics {
     registry: Registry,
     requests: CounterSlots<RequestLabels>,
-    spans_received: Counter,
-    spans_accepted: Counter,
-    spans_rejected: CounterSlots<ReasonLabel>,
+    /// Per signal (`Signal as usize`).
+    items: [ItemMetrics; 3],
     auth_failures: CounterSlots<ReasonLabel>,
     keys: KeyMetrics,
     template_errors: Family<TemplateLabel, Counter>,
@@ -43,6 +43,45 @@ pub struct Metrics {
     attributes_truncated: Counter<u64, AtomicU64>,
     kafka_records_in_flight: Gauge,
     kafka_produce_seconds: Histogram,
+}
+
+/// What happened to one signal's items (spans, log records, data points).
+struct ItemMetrics {
+    received: Counter,
+    accepted: Counter,
+    rejected: CounterSlots<ReasonLabel>,
+}
+
+impl ItemMetrics {
+    fn register(r: &mut Registry, signal: Signal) -> ItemMetrics {
+        let prefix = match signal {
+            Signal::Traces => "intake_spans",
+            Signal::Logs => "intake_log_records",
+            Signal::Metrics => "intake_data_points",
+        };
+        let items = signal.items();
+        let rejected = register(
+            r,
+            &format!("{prefix}_rejected"),
+            &format!("{items} not accepted, by reason"),
+            Family::default(),
+        );
+        ItemMetrics {
+            received: register(
+                r,
+                &format!("{prefix}_received"),
+                &format!("{items} decoded from requests"),
+                Counter::default(),
+            ),
+            accepted: register(
+                r,
+                &format!("{prefix}_accepted"),
+                &format!("{items} acknowledged to clients"),
+                Counter::default(),
+            ),
+            rejected: CounterSlots::new(rejected, RejectReason::ALL.len()),
+        }
+    }
 }
 
 /// The key cache and the source behind it.
@@ -98,13 +137,7 @@ impl Metrics {
         let requests = register(
             &mut r,
             "intake_requests",
-            "Export requests by transport and status",
-            Family::default(),
-        );
-        let spans_rejected = register(
-            &mut r,
-            "intake_spans_rejected",
-            "Spans not accepted, by reason",
+            "Export requests by transport, status and signal",
             Family::default(),
         );
         let auth_failures = register(
@@ -114,20 +147,8 @@ impl Metrics {
             Family::default(),
         );
         Metrics {
-            requests: CounterSlots::new(requests, Transport::ALL.len() * STATUS_NAMES.len()),
-            spans_received: register(
-                &mut r,
-                "intake_spans_received",
-                "Spans decoded from requests",
-                Counter::default(),
-            ),
-            spans_accepted: register(
-                &mut r,
-                "intake_spans_accepted",
-                "Spans acknowledged to clients",
-                Counter::default(),
-            ),
-            spans_rejected: CounterSlots::new(spans_rejected, RejectReason::ALL.len()),
+            requests: CounterSlots::new(requests, Transport::ALL.len() * STATUS_NAMES.len() * Signal::ALL.len()),
+            items: Signal::ALL.map(|signal| ItemMetrics::register(&mut r, signal)),
             auth_failures: CounterSlots::new(auth_failures, AuthFailureReason::ALL.len()),
             keys: KeyMetrics::register(&mut r),
             template_errors: register(
@@ -178,30 +199,34 @@ impl Metrics {
     }
 
     /// `status` is an HTTP status code or a gRPC code name.
-    pub fn request(&self, transport: Transport, status: &str) {
+    pub fn request(&self, transport: Transport, signal: Signal, status: &str) {
         let status_index = STATUS_NAMES
             .iter()
             .position(|s| *s == status)
             .unwrap_or(STATUS_NAMES.len() - 1);
-        let index = transport as usize * STATUS_NAMES.len() + status_index;
+        let index = (transport as usize * Signal::ALL.len() + signal as usize) * STATUS_NAMES.len() + status_index;
         self.requests.add(index, 1, || RequestLabels {
             transport: transport.name(),
             status: STATUS_NAMES[status_index],
+            signal: signal.name(),
         });
     }
 
-    pub fn spans_received(&self, n: usize) {
-        self.spans_received.inc_by(n as u64);
+    pub fn items_received(&self, signal: Signal, n: usize) {
+        self.items[signal as usize].received.inc_by(n as u64);
     }
 
-    pub fn spans_accepted(&self, n: usize) {
-        self.spans_accepted.inc_by(n as u64);
+    pub fn items_accepted(&self, signal: Signal, n: usize) {
+        self.items[signal as usize].accepted.inc_by(n as u64);
     }
 
-    pub fn spans_rejected(&self, reason: RejectReason, n: usize) {
+    pub fn items_rejected(&self, signal: Signal, reason: RejectReason, n: usize) {
         if n > 0 {
-            self.spans_rejected
-                .add(reason as usize, n as u64, || ReasonLabel { reason: reason.name() });
+            self.items[signal as usize]
+                .rejected
+                .add(reason as usize, n as u64, || ReasonLabel {
+                    reason: reason.name(signal),
+                });
         }
     }
 
@@ -301,10 +326,11 @@ mod tests {
     #[test]
     fn series_keep_their_names_and_labels() {
         let metrics = Metrics::new();
-        metrics.request(Transport::Http, "200");
-        metrics.request(Transport::Http, "200");
-        metrics.request(Transport::Grpc, "UNAVAILABLE");
-        metrics.spans_rejected(RejectReason::InvalidId, 3);
+        metrics.request(Transport::Http, Signal::Traces, "200");
+        metrics.request(Transport::Http, Signal::Traces, "200");
+        metrics.request(Transport::Grpc, Signal::Logs, "UNAVAILABLE");
+        metrics.items_rejected(Signal::Traces, RejectReason::InvalidId, 3);
+        metrics.items_rejected(Signal::Metrics, RejectReason::TooMany, 7);
         metrics.auth_failure(AuthFailureReason::Unknown);
         metrics.kafka_produce_time(std::time::Duration::from_millis(3));
         metrics.template_errors("openinference@1", 2);
@@ -313,9 +339,10 @@ mod tests {
         }
         let text = metrics.render();
         for line in [
-            "intake_requests_total{transport=\"http\",status=\"200\"} 2",
-            "intake_requests_total{transport=\"grpc\",status=\"UNAVAILABLE\"} 1",
+            "intake_requests_total{transport=\"http\",status=\"200\",signal=\"traces\"} 2",
+            "intake_requests_total{transport=\"grpc\",status=\"UNAVAILABLE\",signal=\"logs\"} 1",
             "intake_spans_rejected_total{reason=\"invalid_id\"} 3",
+            "intake_data_points_rejected_total{reason=\"too_many_data_points\"} 7",
             "intake_auth_failures_total{reason=\"unknown\"} 1",
             "intake_template_errors_total{template=\"openinference@1\"} 2",
             "intake_rate_limited_requests_total{project=\"other\"} 5",

@@ -2,8 +2,8 @@
 //! targets one is rejected at load, and a dynamic write that reaches one at run time is
 //! undone (and counted) by re-stamping.
 
-use super::provenance::{is_protected, Provenance};
-use crate::otlp::{ExportRequest, ExportTraceServiceRequest, KeyValue};
+use super::provenance::{holds_protected, is_protected, Provenance};
+use crate::otlp::{for_each_point_attributes, ExportRequest, KeyValue, Resource};
 use crate::ottl::ast::{ArgValue, Key, Statement, Value};
 
 /// The protected key a statement writes or deletes, if it names one literally.
@@ -41,29 +41,52 @@ pub fn static_violation(statement: &Statement) -> Option<String> {
 
 /// Counts protected attributes a template changed, then restores the stamp.
 pub fn restore(request: &mut ExportRequest, provenance: &Provenance) -> usize {
-    match request {
-        ExportRequest::Traces(request) => restore_traces(request, provenance),
+    let violations = count_violations(request, provenance);
+    if violations > 0 {
+        provenance.stamp(request);
     }
+    violations
 }
 
-fn restore_traces(request: &mut ExportTraceServiceRequest, provenance: &Provenance) -> usize {
+fn resource_changed(resource: &Option<Resource>, provenance: &Provenance) -> bool {
+    let current: Vec<&KeyValue> = resource
+        .iter()
+        .flat_map(|r| r.attributes.iter())
+        .filter(|kv| is_protected(&kv.key))
+        .collect();
+    !provenance.matches(&current)
+}
+
+/// Resources whose stamp differs, plus items that hold a receiver-owned key.
+fn count_violations(request: &mut ExportRequest, provenance: &Provenance) -> usize {
     let mut violations = 0;
-    for rs in &mut request.resource_spans {
-        let resource = rs.resource.get_or_insert_with(Default::default);
-        let current: Vec<&KeyValue> = resource.attributes.iter().filter(|kv| is_protected(&kv.key)).collect();
-        if !provenance.matches(&current) {
-            violations += 1;
+    match request {
+        ExportRequest::Traces(request) => {
+            for rs in &request.resource_spans {
+                violations += usize::from(resource_changed(&rs.resource, provenance));
+                for ss in &rs.scope_spans {
+                    violations += ss.spans.iter().filter(|s| holds_protected(&s.attributes)).count();
+                }
+            }
         }
-        for ss in &rs.scope_spans {
-            violations += ss
-                .spans
-                .iter()
-                .filter(|s| s.attributes.iter().any(|kv| is_protected(&kv.key)))
-                .count();
+        ExportRequest::Logs(request) => {
+            for rl in &request.resource_logs {
+                violations += usize::from(resource_changed(&rl.resource, provenance));
+                for sl in &rl.scope_logs {
+                    violations += sl.log_records.iter().filter(|r| holds_protected(&r.attributes)).count();
+                }
+            }
         }
-    }
-    if violations > 0 {
-        provenance.stamp_traces(request);
+        ExportRequest::Metrics(request) => {
+            for rm in &mut request.resource_metrics {
+                violations += usize::from(resource_changed(&rm.resource, provenance));
+                for sm in &mut rm.scope_metrics {
+                    for metric in &mut sm.metrics {
+                        for_each_point_attributes(metric, |a| violations += usize::from(holds_protected(a)));
+                    }
+                }
+            }
+        }
     }
     violations
 }

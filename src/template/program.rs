@@ -134,6 +134,7 @@ impl CompiledTemplate {
     pub fn apply(&self, request: &mut ExportRequest) -> Result<ApplyReport, ApplyError> {
         match request {
             ExportRequest::Traces(request) => self.apply_traces(request),
+            ExportRequest::Logs(_) | ExportRequest::Metrics(_) => Ok(ApplyReport::default()),
         }
     }
 

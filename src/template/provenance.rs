@@ -1,7 +1,10 @@
 //! Who sent it: the attributes intake writes on every resource after any template ran.
 //! The payload can never decide them; a client-sent value is overwritten or removed.
 
-use crate::otlp::{any_value, AnyValue, ExportRequest, ExportTraceServiceRequest, KeyValue, Resource};
+use crate::otlp::{
+    any_value, for_each_point_attributes, AnyValue, ExportLogsServiceRequest, ExportMetricsServiceRequest,
+    ExportRequest, ExportTraceServiceRequest, KeyValue, Resource,
+};
 
 pub const PROJECT_ID: &str = "langwatch.project.id";
 pub const API_KEY_ID: &str = "langwatch.api_key.id";
@@ -82,23 +85,61 @@ impl Provenance {
     pub fn stamp(&self, request: &mut ExportRequest) {
         match request {
             ExportRequest::Traces(request) => self.stamp_traces(request),
+            ExportRequest::Logs(request) => self.stamp_logs(request),
+            ExportRequest::Metrics(request) => self.stamp_metrics(request),
         }
+    }
+
+    fn stamp_resource(&self, resource: &mut Option<Resource>) {
+        let resource = resource.get_or_insert_with(Resource::default);
+        resource.attributes.retain(|kv| !is_protected(&kv.key));
+        resource.attributes.extend(self.attributes.iter().cloned());
     }
 
     pub fn stamp_traces(&self, request: &mut ExportTraceServiceRequest) {
         for rs in &mut request.resource_spans {
-            let resource = rs.resource.get_or_insert_with(Resource::default);
-            resource.attributes.retain(|kv| !is_protected(&kv.key));
-            resource.attributes.extend(self.attributes.iter().cloned());
+            self.stamp_resource(&mut rs.resource);
             for ss in &mut rs.scope_spans {
                 for span in &mut ss.spans {
-                    if span.attributes.iter().any(|kv| is_protected(&kv.key)) {
-                        span.attributes.retain(|kv| !is_protected(&kv.key));
-                    }
+                    strip_protected(&mut span.attributes);
                 }
             }
         }
     }
+
+    pub fn stamp_logs(&self, request: &mut ExportLogsServiceRequest) {
+        for rl in &mut request.resource_logs {
+            self.stamp_resource(&mut rl.resource);
+            for sl in &mut rl.scope_logs {
+                for record in &mut sl.log_records {
+                    strip_protected(&mut record.attributes);
+                }
+            }
+        }
+    }
+
+    pub fn stamp_metrics(&self, request: &mut ExportMetricsServiceRequest) {
+        for rm in &mut request.resource_metrics {
+            self.stamp_resource(&mut rm.resource);
+            for sm in &mut rm.scope_metrics {
+                for metric in &mut sm.metrics {
+                    for_each_point_attributes(metric, strip_protected);
+                }
+            }
+        }
+    }
+}
+
+/// Removes receiver-owned keys from an item's attributes (a client cannot claim them).
+pub fn strip_protected(attributes: &mut Vec<KeyValue>) {
+    if attributes.iter().any(|kv| is_protected(&kv.key)) {
+        attributes.retain(|kv| !is_protected(&kv.key));
+    }
+}
+
+/// Whether an item's attributes hold a receiver-owned key.
+pub fn holds_protected(attributes: &[KeyValue]) -> bool {
+    attributes.iter().any(|kv| is_protected(&kv.key))
 }
 
 #[cfg(test)]

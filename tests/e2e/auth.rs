@@ -33,7 +33,7 @@ async fn send_both(intake: &Intake, headers: &[(&str, String)]) -> (u16, i32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_auth_case_on_both_transports() {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
+    tansu.create_signal_topics(1);
     let good = TestKey::new("proj-a");
     let legacy = {
         let mut k = TestKey::new("proj-a");
@@ -216,7 +216,7 @@ async fn unauthenticated_requests_are_refused_before_the_body_is_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spoofed_project_in_the_payload_is_overwritten_on_both_transports() {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
+    tansu.create_signal_topics(1);
     let key = TestKey::new("proj-a");
     let intake = Intake::start(
         &[&key],

@@ -16,7 +16,7 @@ struct Setup {
 
 fn setup(key_mode: &str, encoding: &str) -> Setup {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 3);
+    tansu.create_signal_topics(3);
     let mut key = TestKey::new("proj-e2e");
     key.entry.principal_id = Some("engineer-7".to_owned());
     let intake = Intake::start(

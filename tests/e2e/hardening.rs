@@ -87,7 +87,7 @@ fn a_scan_of_ten_thousand_guessed_keys_is_all_401_and_mostly_served_from_the_neg
         10_000.0
     );
     assert_eq!(
-        intake.metric("intake_requests_total{transport=\"http\",status=\"401\"}"),
+        intake.metric("intake_requests_total{transport=\"http\",status=\"401\",signal=\"traces\"}"),
         10_000.0
     );
 }

@@ -104,7 +104,7 @@ fn start(tansu: &Tansu, key: &TestKey, extra: &str) -> Intake {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_survive() {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 3);
+    tansu.create_signal_topics(3);
     let key = TestKey::new("proj-outage");
     let intake = start(&tansu, &key, "");
     let mut sent = Sent::new();
@@ -217,7 +217,7 @@ async fn a_hung_broker_gives_unavailable_never_success_and_acknowledged_spans_su
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_broker_gives_unavailable_and_intake_recovers_when_it_returns() {
     let mut tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 2);
+    tansu.create_signal_topics(2);
     let key = TestKey::new("proj-restart");
     let intake = start(&tansu, &key, "");
     let request = make_request("first", 1, 4, 10);
@@ -249,7 +249,7 @@ async fn a_stopped_broker_gives_unavailable_and_intake_recovers_when_it_returns(
     // A new, empty broker on the same address (in-memory storage): the operator recreates
     // the topic and intake picks up from there.
     tansu.restart();
-    tansu.create_topic(TOPIC, 2);
+    tansu.create_signal_topics(2);
     intake.wait_ready(Duration::from_secs(30));
     let mut sent = Sent::new();
     let recovered = Instant::now();
@@ -289,6 +289,9 @@ async fn a_missing_topic_keeps_intake_unready_and_requests_unavailable_until_cre
             ..Default::default()
         },
     );
+    // Only the spans topic is missing: the logs and metrics topics exist.
+    tansu.create_topic(LOGS_TOPIC, 1);
+    tansu.create_topic(METRICS_TOPIC, 1);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(intake.readyz(), 503);
     assert!(
@@ -332,7 +335,7 @@ async fn a_batch_larger_than_max_message_bytes_arrives_as_several_records_with_n
     const LIMIT: usize = 16 * 1024;
     for (mode, transport) in [("project_id", "http"), ("trace_id", "grpc-gzip")] {
         let tansu = Tansu::start();
-        tansu.create_topic(TOPIC, 3);
+        tansu.create_signal_topics(3);
         let key = TestKey::new("proj-split");
         let intake = start(
             &tansu,
@@ -392,7 +395,7 @@ async fn a_batch_larger_than_max_message_bytes_arrives_as_several_records_with_n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_span_too_large_for_any_record_is_reported_and_the_rest_delivered() {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
+    tansu.create_signal_topics(1);
     let key = TestKey::new("proj-huge");
     let intake = start(&tansu, &key, "max_message_bytes = 8192\n");
     let mut request = make_request("huge", 1, 5, 10);
@@ -417,7 +420,7 @@ async fn a_span_too_large_for_any_record_is_reported_and_the_rest_delivered() {
 async fn envelope_records_carry_provenance_inside_the_value() {
     use intake::sink::envelope::{TraceEnvelope, CONTENT_TYPE};
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
+    tansu.create_signal_topics(1);
     let mut key = TestKey::new("proj-envelope");
     key.entry.principal_id = Some("engineer-7".into());
     key.entry.source = "claude_code".into();

@@ -167,7 +167,7 @@ fn assert_all_acked_in_kafka(tansu: &Tansu, result: &LoadResult) {
 
 fn setup(extra: &str) -> (Tansu, TestKey, Intake) {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 3);
+    tansu.create_signal_topics(3);
     let key = TestKey::new("proj-load");
     let intake = Intake::start(
         &[&key],
@@ -199,13 +199,13 @@ fn overload_gets_success_or_retryable_answers_memory_stays_bounded_and_nothing_a
     assert_all_acked_in_kafka(&tansu, &result);
     // The counters agree with what the clients saw.
     assert_eq!(
-        intake.metric("intake_requests_total{transport=\"http\",status=\"200\"}"),
+        intake.metric("intake_requests_total{transport=\"http\",status=\"200\",signal=\"traces\"}"),
         result.ok as f64
     );
     assert_eq!(intake.metric("intake_spans_accepted_total"), result.acked.len() as f64);
     assert_eq!(
-        intake.metric("intake_requests_total{transport=\"http\",status=\"429\"}")
-            + intake.metric("intake_requests_total{transport=\"http\",status=\"503\"}"),
+        intake.metric("intake_requests_total{transport=\"http\",status=\"429\",signal=\"traces\"}")
+            + intake.metric("intake_requests_total{transport=\"http\",status=\"503\",signal=\"traces\"}"),
         result.retryable as f64
     );
     assert_eq!(intake.metric("intake_kafka_records_in_flight"), 0.0);

@@ -11,7 +11,7 @@ use prost::Message;
 #[test]
 fn a_key_bound_to_openinference_turns_an_sdk_span_into_canonical_gen_ai() {
     let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
+    tansu.create_signal_topics(1);
     let mut key = TestKey::new("proj-oi");
     key.entry.template = Some("openinference".into());
     let intake = Intake::start(

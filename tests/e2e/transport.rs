@@ -249,8 +249,8 @@ async fn bad_requests_get_the_right_status_in_the_requests_encoding() {
     let reply = grpc_call(intake.grpc, &[auth], grpc_frame(&[0xff, 0xff], false)).await;
     assert_eq!(reply.grpc_status, Some(3));
 
-    // Unknown path.
-    let reply = http_post(intake.http, "/v1/logs", &[auth, proto], Vec::new()).await;
+    // Unknown path (profiles are not served).
+    let reply = http_post(intake.http, "/v1/profiles", &[auth, proto], Vec::new()).await;
     assert_eq!(reply.status, 404);
 
     // Nothing above reached the sink, and intake still serves.

@@ -174,11 +174,21 @@ pub(super) fn opt_id(object: &Object<'_>, camel: &str, snake: &str) -> Res<Vec<u
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
 }
 
-pub(super) fn opt_list<T>(object: &Object<'_>, camel: &str, snake: &str, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
+pub(super) fn opt_list<T>(
+    object: &Object<'_>,
+    camel: &str,
+    snake: &str,
+    item: impl Fn(&Value) -> Res<T>,
+) -> Res<Vec<T>> {
     field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
 }
 
-pub(super) fn opt_message<T>(object: &Object<'_>, camel: &str, snake: &str, decode: impl Fn(&Value) -> Res<T>) -> Res<Option<T>> {
+pub(super) fn opt_message<T>(
+    object: &Object<'_>,
+    camel: &str,
+    snake: &str,
+    decode: impl Fn(&Value) -> Res<T>,
+) -> Res<Option<T>> {
     field(object, camel, snake).map(|v| at(camel, decode(v))).transpose()
 }
 

@@ -4,12 +4,16 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::decode::{
-    any_value, array, as_object, at, attributes, dropped_attributes, enum_value, field, opt_id, opt_list,
-    opt_message, opt_string, opt_u32, opt_u64, resource, scope, Res,
+    any_value, array, as_object, at, attributes, dropped_attributes, enum_value, field, opt_id, opt_list, opt_message,
+    opt_string, opt_u32, opt_u64, resource, scope, Res,
 };
-use super::encode::{partial_success_response, write_into, Hex, Int64Str, JsAnyValue, JsKeyValue, JsResource, JsScope, Seq};
+use super::encode::{
+    partial_success_response, write_into, Hex, Int64Str, JsAnyValue, JsKeyValue, JsResource, JsScope, Seq,
+};
 use super::tree::Json as Value;
-use crate::otlp::{DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs};
+use crate::otlp::{
+    DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs,
+};
 
 const SEVERITY_NUMBERS: &[&str] = &[
     "SEVERITY_NUMBER_UNSPECIFIED",

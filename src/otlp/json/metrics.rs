@@ -74,7 +74,9 @@ fn metric_value(value: &Value) -> Res<Metric> {
         Some(metric::Data::Sum(Sum {
             data_points: at("sum", points(o))?,
             aggregation_temporality: at("sum", temporality(o))?,
-            is_monotonic: field(o, "isMonotonic", "is_monotonic").and_then(Value::as_bool).unwrap_or(false),
+            is_monotonic: field(o, "isMonotonic", "is_monotonic")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         }))
     } else if let Some(v) = field(object, "histogram", "histogram") {
         let o = at("histogram", as_object(v))?;
@@ -134,9 +136,10 @@ fn exemplar_value(value: &Value) -> Res<Exemplar> {
             .transpose()?
     };
     Ok(Exemplar {
-        filtered_attributes: field(object, "filteredAttributes", "filtered_attributes").map_or(Ok(Vec::new()), |v| {
-            at("filteredAttributes", array(v, super::decode::key_value))
-        })?,
+        filtered_attributes: field(object, "filteredAttributes", "filtered_attributes")
+            .map_or(Ok(Vec::new()), |v| {
+                at("filteredAttributes", array(v, super::decode::key_value))
+            })?,
         time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
         span_id: opt_id(object, "spanId", "span_id")?,
         trace_id: opt_id(object, "traceId", "trace_id")?,
@@ -309,11 +312,16 @@ impl Serialize for JsMetric<'_> {
             Some(metric::Data::Gauge(g)) => map.serialize_entry("gauge", &Points(&g.data_points, None, None))?,
             Some(metric::Data::Sum(sum)) => map.serialize_entry(
                 "sum",
-                &Points(&sum.data_points, Some(sum.aggregation_temporality), Some(sum.is_monotonic)),
+                &Points(
+                    &sum.data_points,
+                    Some(sum.aggregation_temporality),
+                    Some(sum.is_monotonic),
+                ),
             )?,
-            Some(metric::Data::Histogram(h)) => {
-                map.serialize_entry("histogram", &Points(&h.data_points, Some(h.aggregation_temporality), None))?
-            }
+            Some(metric::Data::Histogram(h)) => map.serialize_entry(
+                "histogram",
+                &Points(&h.data_points, Some(h.aggregation_temporality), None),
+            )?,
             Some(metric::Data::ExponentialHistogram(h)) => map.serialize_entry(
                 "exponentialHistogram",
                 &Points(&h.data_points, Some(h.aggregation_temporality), None),
@@ -427,7 +435,12 @@ impl Serialize for JsPoint<'_, NumberDataPoint> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.0;
         let mut map = s.serialize_map(None)?;
-        common_fields(&mut map, &p.attributes, (p.start_time_unix_nano, p.time_unix_nano), p.flags)?;
+        common_fields(
+            &mut map,
+            &p.attributes,
+            (p.start_time_unix_nano, p.time_unix_nano),
+            p.flags,
+        )?;
         match p.value {
             Some(number_data_point::Value::AsDouble(v)) => map.serialize_entry("asDouble", &JsDouble(v))?,
             Some(number_data_point::Value::AsInt(v)) => map.serialize_entry("asInt", &Int64Str(v))?,
@@ -442,7 +455,12 @@ impl Serialize for JsPoint<'_, HistogramDataPoint> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.0;
         let mut map = s.serialize_map(None)?;
-        common_fields(&mut map, &p.attributes, (p.start_time_unix_nano, p.time_unix_nano), p.flags)?;
+        common_fields(
+            &mut map,
+            &p.attributes,
+            (p.start_time_unix_nano, p.time_unix_nano),
+            p.flags,
+        )?;
         map.serialize_entry("count", &Int64Str(p.count))?;
         if let Some(sum) = p.sum {
             map.serialize_entry("sum", &JsDouble(sum))?;
@@ -476,7 +494,12 @@ impl Serialize for JsPoint<'_, ExponentialHistogramDataPoint> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.0;
         let mut map = s.serialize_map(None)?;
-        common_fields(&mut map, &p.attributes, (p.start_time_unix_nano, p.time_unix_nano), p.flags)?;
+        common_fields(
+            &mut map,
+            &p.attributes,
+            (p.start_time_unix_nano, p.time_unix_nano),
+            p.flags,
+        )?;
         map.serialize_entry("count", &Int64Str(p.count))?;
         if let Some(sum) = p.sum {
             map.serialize_entry("sum", &JsDouble(sum))?;
@@ -511,7 +534,12 @@ impl Serialize for JsPoint<'_, SummaryDataPoint> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.0;
         let mut map = s.serialize_map(None)?;
-        common_fields(&mut map, &p.attributes, (p.start_time_unix_nano, p.time_unix_nano), p.flags)?;
+        common_fields(
+            &mut map,
+            &p.attributes,
+            (p.start_time_unix_nano, p.time_unix_nano),
+            p.flags,
+        )?;
         map.serialize_entry("count", &Int64Str(p.count))?;
         map.serialize_entry("sum", &JsDouble(p.sum))?;
         let quantiles: Vec<(JsDouble, JsDouble)> = p

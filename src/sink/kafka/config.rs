@@ -12,8 +12,15 @@ use crate::sink::{RecordKey, RecordLayout, ValueEncoding};
 pub struct KafkaSinkConfig {
     /// `host:port[,host:port...]`.
     pub brokers: String,
+    /// The spans topic.
     #[serde(default = "default_topic")]
     pub topic: String,
+    /// The log records topic.
+    #[serde(default = "default_logs_topic")]
+    pub logs_topic: String,
+    /// The metrics topic.
+    #[serde(default = "default_metrics_topic")]
+    pub metrics_topic: String,
     /// `trace_id` (one record per trace) or `project_id` (one record per request).
     #[serde(default)]
     pub key: RecordKey,
@@ -53,6 +60,12 @@ pub struct KafkaSinkConfig {
 
 fn default_topic() -> String {
     "otlp_spans".to_owned()
+}
+fn default_logs_topic() -> String {
+    "otlp_logs".to_owned()
+}
+fn default_metrics_topic() -> String {
+    "otlp_metrics".to_owned()
 }
 fn default_max_message_bytes() -> usize {
     1_000_000
@@ -142,21 +155,30 @@ impl<'de> Deserialize<'de> for LibrdkafkaProperties {
 const COMPRESSIONS: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
 
 impl KafkaSinkConfig {
+    /// The topic a signal's records go to.
+    pub fn topic_for(&self, signal: crate::otlp::Signal) -> &str {
+        match signal {
+            crate::otlp::Signal::Traces => &self.topic,
+            crate::otlp::Signal::Logs => &self.logs_topic,
+            crate::otlp::Signal::Metrics => &self.metrics_topic,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.brokers.trim().is_empty() {
             return Err(InvalidSetting::new("kafka.brokers", "must list at least one host:port"));
         }
-        if self.topic.is_empty()
-            || self.topic.len() > 249
-            || !self
-                .topic
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        {
-            return Err(InvalidSetting::new(
-                "kafka.topic",
-                "must be 1-249 characters of [a-zA-Z0-9._-]",
-            ));
+        for (field, topic) in [
+            ("kafka.topic", &self.topic),
+            ("kafka.logs_topic", &self.logs_topic),
+            ("kafka.metrics_topic", &self.metrics_topic),
+        ] {
+            let valid = !topic.is_empty()
+                && topic.len() <= 249
+                && topic.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !valid {
+                return Err(InvalidSetting::new(field, "must be 1-249 characters of [a-zA-Z0-9._-]"));
+            }
         }
         if self.max_message_bytes < 4096 {
             return Err(InvalidSetting::new("kafka.max_message_bytes", "must be at least 4096"));

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::topic::{check_topic, create_topic, TopicHealth};
 use super::KafkaSinkConfig;
+use crate::otlp::Signal;
 use crate::sink::{BoxFuture, RecordBatch, RecordHeaders, RecordLayout, Sink, SinkError};
 use crate::telemetry::metrics;
 
@@ -25,7 +26,8 @@ pub struct KafkaSink {
     /// Replaced when librdkafka reports a fatal error (an idempotent producer can enter
     /// one after message timeouts); a fatal producer never recovers by itself.
     producer: ArcSwap<FutureProducer>,
-    health: AtomicU8,
+    /// Per signal (`Signal as usize`): whether its topic is there.
+    health: [AtomicU8; 3],
     /// Publishes that succeeded / timed out since the last health check: a producer that
     /// only times out while the brokers answer metadata is stuck, not waiting.
     delivered: AtomicU64,
@@ -38,15 +40,18 @@ impl KafkaSink {
     pub async fn start(config: KafkaSinkConfig, shutdown: CancellationToken) -> Result<Arc<KafkaSink>, KafkaError> {
         let producer: FutureProducer = config.producer_config().create()?;
         if config.create_topic {
-            if let Err(error) = create_topic(&config).await {
-                tracing::warn!(message = "could not create topic", topic = %config.topic, %error);
+            for signal in Signal::ALL {
+                let topic = config.topic_for(signal);
+                if let Err(error) = create_topic(&config, topic).await {
+                    tracing::warn!(message = "could not create topic", %topic, %error);
+                }
             }
         }
         let sink = Arc::new(KafkaSink {
             layout: config.layout(),
             config,
             producer: ArcSwap::from_pointee(producer),
-            health: AtomicU8::new(HEALTH_UNKNOWN),
+            health: std::array::from_fn(|_| AtomicU8::new(HEALTH_UNKNOWN)),
             delivered: AtomicU64::new(0),
             timed_out: AtomicU64::new(0),
         });
@@ -74,10 +79,27 @@ impl KafkaSink {
     }
 
     async fn refresh_health(&self) {
+        for signal in Signal::ALL {
+            self.refresh_topic_health(signal).await;
+        }
+        let delivered = self.delivered.swap(0, Ordering::Relaxed);
+        let timed_out = self.timed_out.swap(0, Ordering::Relaxed);
+        let spans_ready = self.health[Signal::Traces as usize].load(Ordering::Relaxed) == HEALTH_READY;
+        if spans_ready && timed_out > 0 && delivered == 0 {
+            // The idempotent producer can wedge after an outage: it bumps its epoch
+            // locally and a broker that lost or never knew that producer id keeps
+            // refusing it. A fresh producer gets a fresh id.
+            self.replace_producer(&format!("{timed_out} deliveries timed out while the brokers answer"));
+        }
+        self.replace_if_fatal();
+    }
+
+    async fn refresh_topic_health(&self, signal: Signal) {
         let producer = self.producer();
-        let topic = self.config.topic.clone();
+        let topic = self.config.topic_for(signal).to_owned();
         let timeout = self.config.health_interval.max(Duration::from_secs(1));
-        let health = tokio::task::spawn_blocking(move || check_topic(&producer, &topic, timeout))
+        let checked = topic.clone();
+        let health = tokio::task::spawn_blocking(move || check_topic(&producer, &checked, timeout))
             .await
             .unwrap_or_else(|e| TopicHealth::Unreachable(e.to_string()));
         let state = match &health {
@@ -85,30 +107,22 @@ impl KafkaSink {
             TopicHealth::Missing => HEALTH_TOPIC_MISSING,
             TopicHealth::Unreachable(_) => HEALTH_UNREACHABLE,
         };
-        let previous = self.health.swap(state, Ordering::Relaxed);
+        let previous = self.health[signal as usize].swap(state, Ordering::Relaxed);
         if previous != state {
             match health {
                 TopicHealth::Ready { partitions } => {
-                    tracing::info!(message = "kafka topic ready", topic = %self.config.topic, partitions)
+                    tracing::info!(message = "kafka topic ready", %topic, signal = signal.name(), partitions)
                 }
                 TopicHealth::Missing => tracing::error!(
                     message = "kafka topic does not exist; create it or set kafka.create_topic = true",
-                    topic = %self.config.topic
+                    %topic,
+                    signal = signal.name()
                 ),
                 TopicHealth::Unreachable(error) => {
                     tracing::warn!(message = "kafka brokers unreachable", brokers = %self.config.brokers, %error)
                 }
             }
         }
-        let delivered = self.delivered.swap(0, Ordering::Relaxed);
-        let timed_out = self.timed_out.swap(0, Ordering::Relaxed);
-        if state == HEALTH_READY && timed_out > 0 && delivered == 0 {
-            // The idempotent producer can wedge after an outage: it bumps its epoch
-            // locally and a broker that lost or never knew that producer id keeps
-            // refusing it. A fresh producer gets a fresh id.
-            self.replace_producer(&format!("{timed_out} deliveries timed out while the brokers answer"));
-        }
-        self.replace_if_fatal();
     }
 
     fn replace_if_fatal(&self) {
@@ -182,11 +196,10 @@ impl Sink for KafkaSink {
 
     fn publish(&self, batch: RecordBatch) -> BoxFuture<'_, Result<(), SinkError>> {
         Box::pin(async move {
-            if self.health.load(Ordering::Relaxed) == HEALTH_TOPIC_MISSING {
-                return Err(SinkError::Unavailable(format!(
-                    "kafka topic `{}` does not exist",
-                    self.config.topic
-                )));
+            let signal = batch.headers.signal;
+            let topic = self.config.topic_for(signal);
+            if self.health[signal as usize].load(Ordering::Relaxed) == HEALTH_TOPIC_MISSING {
+                return Err(SinkError::Unavailable(format!("kafka topic `{topic}` does not exist")));
             }
             let producer = self.producer();
             let headers = owned_headers(&batch.headers);
@@ -194,7 +207,7 @@ impl Sink for KafkaSink {
             let in_flight = InFlight::new(batch.records.len() as i64);
             let mut deliveries = Vec::with_capacity(batch.records.len());
             for record in &batch.records {
-                let future_record = FutureRecord::to(&self.config.topic)
+                let future_record = FutureRecord::to(topic)
                     .key(record.key.as_bytes())
                     .payload(&record.value)
                     .headers(headers.clone());
@@ -225,7 +238,19 @@ impl Sink for KafkaSink {
     }
 
     fn is_ready(&self) -> bool {
-        self.health.load(Ordering::Relaxed) == HEALTH_READY
+        self.health.iter().all(|h| h.load(Ordering::Relaxed) == HEALTH_READY)
+    }
+
+    fn not_ready_reason(&self) -> Option<String> {
+        let missing: Vec<&str> = Signal::ALL
+            .into_iter()
+            .filter(|s| self.health[*s as usize].load(Ordering::Relaxed) == HEALTH_TOPIC_MISSING)
+            .map(|s| self.config.topic_for(s))
+            .collect();
+        if !missing.is_empty() {
+            return Some(format!("kafka topic missing: {}", missing.join(", ")));
+        }
+        (!self.is_ready()).then(|| "kafka brokers unreachable".to_owned())
     }
 
     fn flush(&self, timeout: Duration) -> BoxFuture<'_, ()> {

@@ -30,10 +30,10 @@ pub fn check_topic(producer: &FutureProducer, topic: &str, timeout: Duration) ->
 }
 
 /// Creates the topic; an existing topic is success.
-pub async fn create_topic(config: &KafkaSinkConfig) -> Result<(), KafkaError> {
+pub async fn create_topic(config: &KafkaSinkConfig, name: &str) -> Result<(), KafkaError> {
     let admin: AdminClient<DefaultClientContext> = config.admin_config().create()?;
     let topic = NewTopic::new(
-        &config.topic,
+        name,
         config.topic_partitions,
         TopicReplication::Fixed(config.topic_replication),
     );

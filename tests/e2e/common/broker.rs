@@ -104,6 +104,13 @@ impl Tansu {
         self.spawn();
     }
 
+    /// The spans, logs and metrics topics intake publishes to.
+    pub fn create_signal_topics(&self, partitions: i32) {
+        for topic in [TOPIC, LOGS_TOPIC, METRICS_TOPIC] {
+            self.create_topic(topic, partitions);
+        }
+    }
+
     pub fn create_topic(&self, topic: &str, partitions: i32) {
         block_on_fresh(async {
             let admin: AdminClient<DefaultClientContext> = ClientConfig::new()

@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 pub const PEPPER: &str = "test-pepper-not-secret";
 pub const TOPIC: &str = "otlp_spans";
+pub const LOGS_TOPIC: &str = "otlp_logs";
+pub const METRICS_TOPIC: &str = "otlp_metrics";
 
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
