@@ -104,14 +104,9 @@ fn bench(c: &mut Criterion) {
         let mut span = openinference_span(0);
         group.bench_function(name, |b| {
             b.iter(|| {
-                let mut target = Target {
-                    resource: &mut resource,
-                    resource_schema_url: &mut resource_schema,
-                    scope: Some((&mut scope, &mut scope_schema)),
-                    span: Some(&mut span),
-                    event_index: None,
-                    cache: Vec::new(),
-                };
+                let mut target = Target::new(&mut resource, &mut resource_schema);
+                target.scope = Some((&mut scope, &mut scope_schema));
+                target.span = Some(&mut span);
                 statement.execute(std::hint::black_box(&mut target)).expect("runs");
             })
         });

@@ -240,11 +240,11 @@ fn template_check(templates: &[PathBuf], registry: &Registry) -> i32 {
     for path in templates {
         match load_template(path, registry) {
             Ok(template) => {
-                let statements: usize = template.groups.iter().map(|g| g.statements.len()).sum();
+                let statements = template.statement_count();
                 println!(
                     "{}: ok ({} groups, {statements} statements)",
                     path.display(),
-                    template.groups.len()
+                    template.group_count()
                 );
             }
             Err(error) => {

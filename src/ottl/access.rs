@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
 use super::eval::{get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey};
+use super::log_access::{body_map, get_log, set_log};
+use super::metric_access::{get_metric, get_point, point_attributes, point_attributes_mut, set_metric, set_point};
 use super::value::Value;
 use crate::otlp::{AnyValue, KeyValue, Span};
 
@@ -37,6 +39,12 @@ impl CompiledPath {
                     C::Scope => &scope()?.attributes,
                     C::Span => &span()?.attributes,
                     C::SpanEvent => &event()?.attributes,
+                    C::Log => &log_ref(target)?.attributes,
+                    C::DataPoint => {
+                        let (metric, index) = point_ref(target)?;
+                        need(point_attributes(metric, index), "data point")?
+                    }
+                    C::Metric => return Err(EvalError::new("metrics have no attributes")),
                 };
                 return get_in_map(map, keys);
             }
@@ -46,6 +54,8 @@ impl CompiledPath {
                 C::Scope => scope()?.dropped_attributes_count,
                 C::Span => span()?.dropped_attributes_count,
                 C::SpanEvent => event()?.dropped_attributes_count,
+                C::Log => log_ref(target)?.dropped_attributes_count,
+                C::Metric | C::DataPoint => 0,
             })),
             Field::SchemaUrl(C::Resource) => Value::str(target.resource_schema_url.as_str()),
             Field::SchemaUrl(_) => Value::str(need(target.scope.as_ref().map(|(_, u)| u.as_str()), "scope")?),
@@ -53,6 +63,14 @@ impl CompiledPath {
             Field::ScopeVersion => Value::str(&scope()?.version),
             Field::EventName | Field::EventTimeUnixNano | Field::EventTime | Field::EventIndex => {
                 get_event(self.field, target)?
+            }
+            field if field.context() == Some(C::Log) => return get_log(field, log_ref(target)?, keys),
+            field if field.context() == Some(C::Metric) => {
+                return get_metric(field, need(target.metric.as_deref(), "metric")?)
+            }
+            field if field.context() == Some(C::DataPoint) => {
+                let (metric, index) = point_ref(target)?;
+                return get_point(field, metric, index);
             }
             span_field => return get_span(span_field, span()?, keys),
         })
@@ -100,6 +118,10 @@ impl CompiledPath {
                     C::Scope => self.scope_mut(target)?.dropped_attributes_count = n,
                     C::Span => span_mut(target)?.dropped_attributes_count = n,
                     C::SpanEvent => event_mut(target)?.dropped_attributes_count = n,
+                    C::Log => log_mut(target)?.dropped_attributes_count = n,
+                    C::Metric | C::DataPoint => {
+                        return Err(EvalError::new(format!("path {} cannot be set", self.text)))
+                    }
                 }
             }
             Field::SchemaUrl(ctx) => {
@@ -127,6 +149,17 @@ impl CompiledPath {
             }
             Field::Events | Field::Links | Field::Status | Field::EventIndex => {
                 return Err(EvalError::new(format!("path {} cannot be set", self.text)))
+            }
+            field if field.context() == Some(C::Log) => {
+                return set_log(&self.text, field, log_mut(target)?, keys, value)
+            }
+            field if field.context() == Some(C::Metric) => {
+                return set_metric(&self.text, field, need(target.metric.as_deref_mut(), "metric")?, value)
+            }
+            field if field.context() == Some(C::DataPoint) => {
+                let index = need(target.point_index, "data point")?;
+                let metric = need(target.metric.as_deref_mut(), "data point")?;
+                return set_point(&self.text, field, metric, index, value);
             }
             span_field => return self.set_span(span_field, target, keys, value),
         }
@@ -315,6 +348,17 @@ impl CompiledPath {
             Field::Attributes(C::Scope) => &mut self.scope_mut(target)?.attributes,
             Field::Attributes(C::Span) => &mut span_mut(target)?.attributes,
             Field::Attributes(C::SpanEvent) => &mut event_mut(target)?.attributes,
+            Field::Attributes(C::Log) => &mut log_mut(target)?.attributes,
+            Field::Attributes(C::DataPoint) => {
+                let index = need(target.point_index, "data point")?;
+                let metric = need(target.metric.as_deref_mut(), "data point")?;
+                need(point_attributes_mut(metric, index), "data point")?
+            }
+            Field::Body => {
+                let text = &self.text;
+                need(body_map(log_mut(target)?), "a map body")
+                    .map_err(|_| EvalError::new(format!("path {text} is not a map")))?
+            }
             Field::Cache => &mut target.cache,
             _ => return Err(EvalError::new(format!("path {} is not a map", self.text))),
         })
@@ -323,6 +367,21 @@ impl CompiledPath {
     fn scope_mut<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::InstrumentationScope> {
         need(target.scope.as_mut().map(|(s, _)| &mut **s), "scope")
     }
+}
+
+fn log_ref<'a>(target: &'a Target<'_>) -> EvalResult<&'a crate::otlp::LogRecord> {
+    need(target.log.as_deref(), "log record")
+}
+
+fn log_mut<'t>(target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::LogRecord> {
+    need(target.log.as_deref_mut(), "log record")
+}
+
+fn point_ref<'a>(target: &'a Target<'_>) -> EvalResult<(&'a crate::otlp::metrics::Metric, usize)> {
+    Ok((
+        need(target.metric.as_deref(), "data point")?,
+        need(target.point_index, "data point")?,
+    ))
 }
 
 fn span_mut<'t>(target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::Span> {

@@ -1,24 +1,31 @@
-//! Contexts (resource, scope, span, span event), the telemetry a statement runs on, and
-//! the fields a path can name in each. `log` would be one more `ContextKind` and its
-//! fields; the evaluator does not change.
+//! Contexts (resource, scope, span, span event, log, metric, data point), the telemetry a
+//! statement runs on, and the fields a path can name in each.
 
-use crate::otlp::{InstrumentationScope, KeyValue, Resource, Span};
+use crate::otlp::metrics::Metric;
+use crate::otlp::{InstrumentationScope, KeyValue, LogRecord, Resource, Span};
 
-/// Ordered from least to most specific: a context can read every less specific one.
+/// Within one signal, ordered from least to most specific (for inference); which
+/// contexts a context can read is `can_reach`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ContextKind {
     Resource,
     Scope,
     Span,
     SpanEvent,
+    Log,
+    Metric,
+    DataPoint,
 }
 
 impl ContextKind {
-    pub const ALL: [ContextKind; 4] = [
+    pub const ALL: [ContextKind; 7] = [
         ContextKind::Resource,
         ContextKind::Scope,
         ContextKind::Span,
         ContextKind::SpanEvent,
+        ContextKind::Log,
+        ContextKind::Metric,
+        ContextKind::DataPoint,
     ];
 
     /// A path prefix or a group's `context:` value.
@@ -28,6 +35,9 @@ impl ContextKind {
             "scope" | "instrumentation_scope" => Some(ContextKind::Scope),
             "span" => Some(ContextKind::Span),
             "spanevent" => Some(ContextKind::SpanEvent),
+            "log" => Some(ContextKind::Log),
+            "metric" => Some(ContextKind::Metric),
+            "datapoint" => Some(ContextKind::DataPoint),
             _ => None,
         }
     }
@@ -38,25 +48,54 @@ impl ContextKind {
             ContextKind::Scope => "scope",
             ContextKind::Span => "span",
             ContextKind::SpanEvent => "spanevent",
+            ContextKind::Log => "log",
+            ContextKind::Metric => "metric",
+            ContextKind::DataPoint => "datapoint",
         }
     }
 
-    /// Whether statements running in `self` can reach paths of `other`.
+    /// Whether statements running in `self` can reach paths of `other`: a context reads
+    /// the ones that contain it.
     pub fn can_reach(self, other: ContextKind) -> bool {
-        other <= self
+        use ContextKind::*;
+        other == self
+            || matches!(other, Resource | Scope) && self != Resource
+            || matches!((self, other), (SpanEvent, Span) | (DataPoint, Metric))
+            || (self == Scope && other == Resource)
     }
 }
 
-/// What one statement runs on. Less specific parts are always there; the span and the
-/// event only in their contexts.
+/// What one statement runs on. Less specific parts are always there; the span, event,
+/// log record, metric and data point only in their contexts.
 pub struct Target<'a> {
     pub resource: &'a mut Resource,
     pub resource_schema_url: &'a mut String,
     pub scope: Option<(&'a mut InstrumentationScope, &'a mut String)>,
     pub span: Option<&'a mut Span>,
     pub event_index: Option<usize>,
+    pub log: Option<&'a mut LogRecord>,
+    pub metric: Option<&'a mut Metric>,
+    /// The data point's index in the metric's points.
+    pub point_index: Option<usize>,
     /// Scratch space shared by the statements of one group on one item; never exported.
     pub cache: Vec<KeyValue>,
+}
+
+impl<'a> Target<'a> {
+    /// A target in resource context; the caller fills in what its context has.
+    pub fn new(resource: &'a mut Resource, resource_schema_url: &'a mut String) -> Target<'a> {
+        Target {
+            resource,
+            resource_schema_url,
+            scope: None,
+            span: None,
+            event_index: None,
+            log: None,
+            metric: None,
+            point_index: None,
+            cache: Vec::new(),
+        }
+    }
 }
 
 /// A field a path names, after its context prefix.
@@ -94,12 +133,44 @@ pub enum Field {
     EventTimeUnixNano,
     EventTime,
     EventIndex,
+    LogTimeUnixNano,
+    LogObservedTimeUnixNano,
+    LogTime,
+    LogObservedTime,
+    SeverityNumber,
+    SeverityText,
+    Body,
+    BodyString,
+    LogFlags,
+    LogTraceId,
+    LogTraceIdString,
+    LogSpanId,
+    LogSpanIdString,
+    LogEventName,
+    MetricName,
+    MetricDescription,
+    MetricUnit,
+    MetricType,
+    MetricAggregationTemporality,
+    MetricIsMonotonic,
+    PointStartTimeUnixNano,
+    PointTimeUnixNano,
+    PointStartTime,
+    PointTime,
+    PointValueDouble,
+    PointValueInt,
+    PointFlags,
+    PointCount,
+    PointSum,
 }
 
 impl Field {
     /// Whether `name["k"]` indexing is meaningful.
     pub fn takes_keys(self) -> bool {
-        matches!(self, Field::Attributes(_) | Field::Cache | Field::TraceState)
+        matches!(
+            self,
+            Field::Attributes(_) | Field::Cache | Field::TraceState | Field::Body
+        )
     }
 
     /// The context that owns the field.
@@ -111,6 +182,35 @@ impl Field {
             Field::EventName | Field::EventTimeUnixNano | Field::EventTime | Field::EventIndex => {
                 ContextKind::SpanEvent
             }
+            Field::LogTimeUnixNano
+            | Field::LogObservedTimeUnixNano
+            | Field::LogTime
+            | Field::LogObservedTime
+            | Field::SeverityNumber
+            | Field::SeverityText
+            | Field::Body
+            | Field::BodyString
+            | Field::LogFlags
+            | Field::LogTraceId
+            | Field::LogTraceIdString
+            | Field::LogSpanId
+            | Field::LogSpanIdString
+            | Field::LogEventName => ContextKind::Log,
+            Field::MetricName
+            | Field::MetricDescription
+            | Field::MetricUnit
+            | Field::MetricType
+            | Field::MetricAggregationTemporality
+            | Field::MetricIsMonotonic => ContextKind::Metric,
+            Field::PointStartTimeUnixNano
+            | Field::PointTimeUnixNano
+            | Field::PointStartTime
+            | Field::PointTime
+            | Field::PointValueDouble
+            | Field::PointValueInt
+            | Field::PointFlags
+            | Field::PointCount
+            | Field::PointSum => ContextKind::DataPoint,
             _ => ContextKind::Span,
         })
     }
@@ -164,6 +264,47 @@ pub fn field_names(context: ContextKind) -> &'static [&'static str] {
             "event_index",
             "cache",
         ],
+        ContextKind::Log => &[
+            "time_unix_nano",
+            "observed_time_unix_nano",
+            "time",
+            "observed_time",
+            "severity_number",
+            "severity_text",
+            "body",
+            "body.string",
+            "attributes",
+            "dropped_attributes_count",
+            "flags",
+            "trace_id",
+            "trace_id.string",
+            "span_id",
+            "span_id.string",
+            "event_name",
+            "cache",
+        ],
+        ContextKind::Metric => &[
+            "name",
+            "description",
+            "unit",
+            "type",
+            "aggregation_temporality",
+            "is_monotonic",
+            "cache",
+        ],
+        ContextKind::DataPoint => &[
+            "attributes",
+            "start_time_unix_nano",
+            "time_unix_nano",
+            "start_time",
+            "time",
+            "value_double",
+            "value_int",
+            "flags",
+            "count",
+            "sum",
+            "cache",
+        ],
     }
 }
 
@@ -171,10 +312,14 @@ pub fn field_names(context: ContextKind) -> &'static [&'static str] {
 pub fn resolve_field(context: ContextKind, name: &str, sub: Option<&str>) -> Option<Field> {
     use ContextKind::*;
     Some(match (context, name, sub) {
+        (Metric, "attributes", None) => return None,
         (_, "attributes", None) => Field::Attributes(context),
+        (Metric | DataPoint, "dropped_attributes_count", None) => return None,
         (_, "dropped_attributes_count", None) => Field::DroppedAttributesCount(context),
         (_, "cache", None) => Field::Cache,
         (Resource | Scope, "schema_url", None) => Field::SchemaUrl(context),
+        (Log, name, sub) => return resolve_log_field(name, sub),
+        (Metric | DataPoint, name, None) => return resolve_metric_field(context, name),
         (Scope, "name", None) => Field::ScopeName,
         (Scope, "version", None) => Field::ScopeVersion,
         (Span, "trace_id", None) => Field::TraceId,
@@ -207,6 +352,86 @@ pub fn resolve_field(context: ContextKind, name: &str, sub: Option<&str>) -> Opt
     })
 }
 
+fn resolve_log_field(name: &str, sub: Option<&str>) -> Option<Field> {
+    Some(match (name, sub) {
+        ("time_unix_nano", None) => Field::LogTimeUnixNano,
+        ("observed_time_unix_nano", None) => Field::LogObservedTimeUnixNano,
+        ("time", None) => Field::LogTime,
+        ("observed_time", None) => Field::LogObservedTime,
+        ("severity_number", None) => Field::SeverityNumber,
+        ("severity_text", None) => Field::SeverityText,
+        ("body", None) => Field::Body,
+        ("body", Some("string")) => Field::BodyString,
+        ("flags", None) => Field::LogFlags,
+        ("trace_id", None) => Field::LogTraceId,
+        ("trace_id", Some("string")) => Field::LogTraceIdString,
+        ("span_id", None) => Field::LogSpanId,
+        ("span_id", Some("string")) => Field::LogSpanIdString,
+        ("event_name", None) => Field::LogEventName,
+        _ => return None,
+    })
+}
+
+fn resolve_metric_field(context: ContextKind, name: &str) -> Option<Field> {
+    Some(match (context, name) {
+        (ContextKind::Metric, "name") => Field::MetricName,
+        (ContextKind::Metric, "description") => Field::MetricDescription,
+        (ContextKind::Metric, "unit") => Field::MetricUnit,
+        (ContextKind::Metric, "type") => Field::MetricType,
+        (ContextKind::Metric, "aggregation_temporality") => Field::MetricAggregationTemporality,
+        (ContextKind::Metric, "is_monotonic") => Field::MetricIsMonotonic,
+        (ContextKind::DataPoint, "start_time_unix_nano") => Field::PointStartTimeUnixNano,
+        (ContextKind::DataPoint, "time_unix_nano") => Field::PointTimeUnixNano,
+        (ContextKind::DataPoint, "start_time") => Field::PointStartTime,
+        (ContextKind::DataPoint, "time") => Field::PointTime,
+        (ContextKind::DataPoint, "value_double") => Field::PointValueDouble,
+        (ContextKind::DataPoint, "value_int") => Field::PointValueInt,
+        (ContextKind::DataPoint, "flags") => Field::PointFlags,
+        (ContextKind::DataPoint, "count") => Field::PointCount,
+        (ContextKind::DataPoint, "sum") => Field::PointSum,
+        _ => return None,
+    })
+}
+
+/// `SEVERITY_NUMBER_*` names, in value order.
+pub const SEVERITY_NUMBER_NAMES: [&str; 25] = [
+    "SEVERITY_NUMBER_UNSPECIFIED",
+    "SEVERITY_NUMBER_TRACE",
+    "SEVERITY_NUMBER_TRACE2",
+    "SEVERITY_NUMBER_TRACE3",
+    "SEVERITY_NUMBER_TRACE4",
+    "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",
+    "SEVERITY_NUMBER_DEBUG3",
+    "SEVERITY_NUMBER_DEBUG4",
+    "SEVERITY_NUMBER_INFO",
+    "SEVERITY_NUMBER_INFO2",
+    "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",
+    "SEVERITY_NUMBER_WARN",
+    "SEVERITY_NUMBER_WARN2",
+    "SEVERITY_NUMBER_WARN3",
+    "SEVERITY_NUMBER_WARN4",
+    "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",
+    "SEVERITY_NUMBER_ERROR3",
+    "SEVERITY_NUMBER_ERROR4",
+    "SEVERITY_NUMBER_FATAL",
+    "SEVERITY_NUMBER_FATAL2",
+    "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4",
+];
+
+/// `METRIC_DATA_TYPE_*` names, in the values upstream gives them.
+pub const METRIC_TYPE_NAMES: [&str; 6] = [
+    "METRIC_DATA_TYPE_NONE",
+    "METRIC_DATA_TYPE_GAUGE",
+    "METRIC_DATA_TYPE_SUM",
+    "METRIC_DATA_TYPE_HISTOGRAM",
+    "METRIC_DATA_TYPE_EXPONENTIAL_HISTOGRAM",
+    "METRIC_DATA_TYPE_SUMMARY",
+];
+
 pub const SPAN_KIND_NAMES: [&str; 6] = ["Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"];
 pub const SPAN_KIND_DEPRECATED: [&str; 6] = [
     "SPAN_KIND_UNSPECIFIED",
@@ -217,15 +442,19 @@ pub const SPAN_KIND_DEPRECATED: [&str; 6] = [
     "SPAN_KIND_CONSUMER",
 ];
 
-/// The enums statements on traces can name.
+/// The enums statements can name.
 pub fn enum_value(name: &str) -> Option<i64> {
-    if let Some(i) = SPAN_KIND_DEPRECATED.iter().position(|n| *n == name) {
+    let lists: [&[&str]; 3] = [&SPAN_KIND_DEPRECATED, &SEVERITY_NUMBER_NAMES, &METRIC_TYPE_NAMES];
+    if let Some(i) = lists.iter().find_map(|list| list.iter().position(|n| *n == name)) {
         return Some(i as i64);
     }
     match name {
         "STATUS_CODE_UNSET" => Some(0),
         "STATUS_CODE_OK" => Some(1),
         "STATUS_CODE_ERROR" => Some(2),
+        "AGGREGATION_TEMPORALITY_UNSPECIFIED" => Some(0),
+        "AGGREGATION_TEMPORALITY_DELTA" => Some(1),
+        "AGGREGATION_TEMPORALITY_CUMULATIVE" => Some(2),
         _ => None,
     }
 }

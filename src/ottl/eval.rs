@@ -516,14 +516,9 @@ mod tests {
         let mut scope = InstrumentationScope::default();
         let mut scope_schema = String::new();
         let mut span = Span::default();
-        let target = Target {
-            resource: &mut resource,
-            resource_schema_url: &mut schema,
-            scope: Some((&mut scope, &mut scope_schema)),
-            span: Some(&mut span),
-            event_index: None,
-            cache: Vec::new(),
-        };
+        let mut target = Target::new(&mut resource, &mut schema);
+        target.scope = Some((&mut scope, &mut scope_schema));
+        target.span = Some(&mut span);
         let values = [Value::Nil, Value::Int(1), Value::string("x".into())];
         let ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
         for a in &values {

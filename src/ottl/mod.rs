@@ -8,6 +8,8 @@ pub mod context;
 mod error;
 pub mod eval;
 pub mod functions;
+mod log_access;
+mod metric_access;
 pub mod parser;
 pub mod signature;
 pub mod value;

@@ -283,12 +283,14 @@ fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError
             out.push(Arc::clone(entry));
             continue;
         }
-        let mut groups = Vec::new();
+        let (mut groups, mut log_groups, mut metric_groups) = (Vec::new(), Vec::new(), Vec::new());
         let mut missing = None;
         for slug in &entry.template.include {
             match lookup(slug) {
                 Some(included) if included.template.include.is_empty() => {
-                    groups.extend(included.template.groups.iter().cloned())
+                    groups.extend(included.template.groups.iter().cloned());
+                    log_groups.extend(included.template.log_groups.iter().cloned());
+                    metric_groups.extend(included.template.metric_groups.iter().cloned());
                 }
                 Some(_) => {
                     missing = Some(format!(
@@ -305,7 +307,11 @@ fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError
             continue;
         }
         groups.extend(entry.template.groups.iter().cloned());
+        log_groups.extend(entry.template.log_groups.iter().cloned());
+        metric_groups.extend(entry.template.metric_groups.iter().cloned());
         let template = CompiledTemplate {
+            log_groups,
+            metric_groups,
             slug: entry.template.slug.clone(),
             version: entry.template.version.clone(),
             display_name: entry.template.display_name.clone(),

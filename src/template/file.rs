@@ -1,5 +1,5 @@
-//! The template file as written: the transformprocessor's `trace_statements` shape, so a
-//! collector config can be pasted in.
+//! The template file as written: the transformprocessor's `trace_statements`,
+//! `log_statements` and `metric_statements` shape, so a collector config can be pasted in.
 
 use serde::Deserialize;
 
@@ -32,21 +32,24 @@ pub struct TemplateFile {
     pub error_mode: Option<ErrorMode>,
     #[serde(default)]
     pub trace_statements: Vec<StatementEntry>,
+    /// Contexts `resource`, `scope`, `log`.
+    #[serde(default)]
+    pub log_statements: Vec<StatementEntry>,
+    /// Contexts `resource`, `scope`, `metric`, `datapoint`.
+    #[serde(default)]
+    pub metric_statements: Vec<StatementEntry>,
     /// Other templates (by slug) whose groups run first, in order: how `auto` composes
     /// the catalog. Each included template guards its groups with `conditions:`.
     #[serde(default)]
     pub include: Vec<String>,
 }
 
-impl TemplateFile {
-    /// The version as text (`1`, `1.2`, `"2025-06"` all read naturally).
-    pub fn version_text(&self) -> String {
-        match &self.version {
-            None => "1".to_owned(),
-            Some(serde_yaml_ng::Value::String(s)) => s.clone(),
-            Some(serde_yaml_ng::Value::Number(n)) => n.to_string(),
-            Some(other) => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_owned(),
-        }
+/// The version as text (`1`, `1.2`, `"2025-06"` all read naturally).
+pub fn version_text(version: &serde_yaml_ng::Value) -> String {
+    match version {
+        serde_yaml_ng::Value::String(s) => s.clone(),
+        serde_yaml_ng::Value::Number(n) => n.to_string(),
+        other => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_owned(),
     }
 }
 

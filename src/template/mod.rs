@@ -6,10 +6,12 @@ mod catalog;
 mod file;
 pub mod golden;
 mod group;
+mod group_compiler;
 pub mod guard;
 mod infer;
 mod program;
 pub mod provenance;
+mod runner;
 mod transform;
 
 pub use catalog::{CatalogEntry, TemplateCatalog, TemplatesConfig};

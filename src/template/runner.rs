@@ -1,0 +1,121 @@
+//! Running statement groups over a request: each group visits the items of its context
+//! (resources, scopes, spans, span events, log records, metrics, data points) in order.
+
+use super::group::{StatementFailure, StatementGroup};
+use crate::otlp::{
+    metric_point_count, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest,
+};
+use crate::ottl::{ContextKind, Target};
+
+pub fn run_trace_group(
+    group: &StatementGroup,
+    request: &mut ExportTraceServiceRequest,
+    failures: &mut Vec<StatementFailure>,
+) -> Result<(), StatementFailure> {
+    for rs in &mut request.resource_spans {
+        let resource = rs.resource.get_or_insert_with(Default::default);
+        if group.context == ContextKind::Resource {
+            group.run(&mut Target::new(resource, &mut rs.schema_url), failures)?;
+            continue;
+        }
+        for ss in &mut rs.scope_spans {
+            let scope = ss.scope.get_or_insert_with(Default::default);
+            let scope_url = &mut ss.schema_url;
+            let mut target = Target::new(&mut *resource, &mut rs.schema_url);
+            match group.context {
+                ContextKind::Span => {
+                    for span in &mut ss.spans {
+                        let mut target = Target::new(&mut *target.resource, &mut *target.resource_schema_url);
+                        target.scope = Some((&mut *scope, &mut *scope_url));
+                        target.span = Some(span);
+                        group.run(&mut target, failures)?;
+                    }
+                }
+                ContextKind::SpanEvent => {
+                    for span in &mut ss.spans {
+                        for index in 0..span.events.len() {
+                            let mut target = Target::new(&mut *target.resource, &mut *target.resource_schema_url);
+                            target.scope = Some((&mut *scope, &mut *scope_url));
+                            target.span = Some(&mut *span);
+                            target.event_index = Some(index);
+                            group.run(&mut target, failures)?;
+                        }
+                    }
+                }
+                _ => {
+                    target.scope = Some((scope, scope_url));
+                    group.run(&mut target, failures)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run_log_group(
+    group: &StatementGroup,
+    request: &mut ExportLogsServiceRequest,
+    failures: &mut Vec<StatementFailure>,
+) -> Result<(), StatementFailure> {
+    for rl in &mut request.resource_logs {
+        let resource = rl.resource.get_or_insert_with(Default::default);
+        if group.context == ContextKind::Resource {
+            group.run(&mut Target::new(resource, &mut rl.schema_url), failures)?;
+            continue;
+        }
+        for sl in &mut rl.scope_logs {
+            let scope = sl.scope.get_or_insert_with(Default::default);
+            if group.context == ContextKind::Scope {
+                let mut target = Target::new(&mut *resource, &mut rl.schema_url);
+                target.scope = Some((scope, &mut sl.schema_url));
+                group.run(&mut target, failures)?;
+                continue;
+            }
+            for record in &mut sl.log_records {
+                let mut target = Target::new(&mut *resource, &mut rl.schema_url);
+                target.scope = Some((&mut *scope, &mut sl.schema_url));
+                target.log = Some(record);
+                group.run(&mut target, failures)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run_metric_group(
+    group: &StatementGroup,
+    request: &mut ExportMetricsServiceRequest,
+    failures: &mut Vec<StatementFailure>,
+) -> Result<(), StatementFailure> {
+    for rm in &mut request.resource_metrics {
+        let resource = rm.resource.get_or_insert_with(Default::default);
+        if group.context == ContextKind::Resource {
+            group.run(&mut Target::new(resource, &mut rm.schema_url), failures)?;
+            continue;
+        }
+        for sm in &mut rm.scope_metrics {
+            let scope = sm.scope.get_or_insert_with(Default::default);
+            if group.context == ContextKind::Scope {
+                let mut target = Target::new(&mut *resource, &mut rm.schema_url);
+                target.scope = Some((scope, &mut sm.schema_url));
+                group.run(&mut target, failures)?;
+                continue;
+            }
+            for metric in &mut sm.metrics {
+                let points = if group.context == ContextKind::DataPoint {
+                    metric_point_count(metric)
+                } else {
+                    1
+                };
+                for index in 0..points {
+                    let mut target = Target::new(&mut *resource, &mut rm.schema_url);
+                    target.scope = Some((&mut *scope, &mut sm.schema_url));
+                    target.metric = Some(&mut *metric);
+                    target.point_index = (group.context == ContextKind::DataPoint).then_some(index);
+                    group.run(&mut target, failures)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
