@@ -8,6 +8,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("claude_code.yaml", include_str!("../../templates/claude_code.yaml")),
     ("codex.yaml", include_str!("../../templates/codex.yaml")),
     ("gemini_cli.yaml", include_str!("../../templates/gemini_cli.yaml")),
+    ("copilot.yaml", include_str!("../../templates/copilot.yaml")),
+    ("cline.yaml", include_str!("../../templates/cline.yaml")),
     ("pydantic_ai.yaml", include_str!("../../templates/pydantic_ai.yaml")),
     ("langsmith.yaml", include_str!("../../templates/langsmith.yaml")),
     ("auto.yaml", include_str!("../../templates/auto.yaml")),
