@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::otlp::{json, ExportTraceServiceRequest, KeyValue};
+use crate::otlp::{
+    for_each_point_attributes, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportRequest,
+    ExportTraceServiceRequest, KeyValue, LogRecord,
+};
 use crate::ottl::eval::any_equal;
 use crate::ottl::value::Value;
 
@@ -59,11 +62,20 @@ pub fn run(catalog: &TemplateCatalog, case: &GoldenCase) -> Result<(), String> {
         .ok_or_else(|| format!("no template `{}` in the catalog", case.slug))?;
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let input = read(&case.input)?;
-    let expected =
-        json::decode_request(&read(&case.expected)?).map_err(|e| format!("{}: {e}", case.expected.display()))?;
+    let expected = ExportRequest::decode_json_any(&read(&case.expected)?)
+        .map_err(|e| format!("{}: {e}", case.expected.display()))?;
     let (output, _) = entry.template.apply_otlp_json(&input).map_err(|e| e.to_string())?;
-    let got = json::decode_request(&output).map_err(|e| e.to_string())?;
-    let diffs = diff_requests(&got, &expected);
+    let got = ExportRequest::decode_json_any(&output).map_err(|e| e.to_string())?;
+    let diffs = match (&got, &expected) {
+        (ExportRequest::Traces(g), ExportRequest::Traces(e)) => diff_requests(g, e),
+        (ExportRequest::Logs(g), ExportRequest::Logs(e)) => diff_logs(g, e),
+        (ExportRequest::Metrics(g), ExportRequest::Metrics(e)) => diff_metrics(g, e),
+        _ => vec![format!(
+            "  output is {}, expected {}",
+            got.signal().name(),
+            expected.signal().name()
+        )],
+    };
     if diffs.is_empty() {
         Ok(())
     } else {
@@ -146,6 +158,72 @@ pub fn diff_requests(got: &ExportTraceServiceRequest, expected: &ExportTraceServ
                     out.push(format!("  {place}: status {:?} expected {:?}", gs.status, es.status));
                 }
             }
+        }
+    }
+    out
+}
+
+fn resource_attributes(resource: &Option<crate::otlp::Resource>) -> &[KeyValue] {
+    resource.as_ref().map_or(&[], |r| &r.attributes)
+}
+
+/// Differences between two log requests: per record, its event name, body and attributes.
+pub fn diff_logs(got: &ExportLogsServiceRequest, expected: &ExportLogsServiceRequest) -> Vec<String> {
+    let mut out = Vec::new();
+    let records = |r: &ExportLogsServiceRequest| -> Vec<(usize, LogRecord)> {
+        r.resource_logs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, rl)| rl.scope_logs.iter().flat_map(move |sl| sl.log_records.iter().map(move |l| (i, l.clone()))))
+            .collect()
+    };
+    for (ri, (g, e)) in got.resource_logs.iter().zip(&expected.resource_logs).enumerate() {
+        diff_attributes(
+            &format!("resource[{ri}]"),
+            resource_attributes(&g.resource),
+            resource_attributes(&e.resource),
+            &mut out,
+        );
+    }
+    let (got, expected) = (records(got), records(expected));
+    if got.len() != expected.len() {
+        out.push(format!("  {} log records, expected {}", got.len(), expected.len()));
+        return out;
+    }
+    for (index, ((_, g), (_, e))) in got.iter().zip(&expected).enumerate() {
+        let place = format!("log record {index}");
+        if g.event_name != e.event_name || g.body != e.body {
+            out.push(format!("  {place}: event name or body changed"));
+        }
+        diff_attributes(&place, &g.attributes, &e.attributes, &mut out);
+    }
+    out
+}
+
+/// Differences between two metric requests: per metric, its name and each point's attributes.
+pub fn diff_metrics(got: &ExportMetricsServiceRequest, expected: &ExportMetricsServiceRequest) -> Vec<String> {
+    let mut out = Vec::new();
+    let metrics = |r: &ExportMetricsServiceRequest| -> Vec<crate::otlp::metrics::Metric> {
+        r.resource_metrics
+            .iter()
+            .flat_map(|rm| rm.scope_metrics.iter().flat_map(|sm| sm.metrics.iter().cloned()))
+            .collect()
+    };
+    let (mut got, mut expected) = (metrics(got), metrics(expected));
+    if got.len() != expected.len() {
+        out.push(format!("  {} metrics, expected {}", got.len(), expected.len()));
+        return out;
+    }
+    for (g, e) in got.iter_mut().zip(expected.iter_mut()) {
+        if g.name != e.name {
+            out.push(format!("  metric `{}`: name is `{}`", e.name, g.name));
+        }
+        let mut got_points = Vec::new();
+        for_each_point_attributes(g, |a| got_points.push(a.clone()));
+        let mut expected_points = Vec::new();
+        for_each_point_attributes(e, |a| expected_points.push(a.clone()));
+        for (index, (ga, ea)) in got_points.iter().zip(&expected_points).enumerate() {
+            diff_attributes(&format!("metric `{}` point {index}", e.name), ga, ea, &mut out);
         }
     }
     out
