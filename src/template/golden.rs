@@ -174,7 +174,11 @@ pub fn diff_logs(got: &ExportLogsServiceRequest, expected: &ExportLogsServiceReq
         r.resource_logs
             .iter()
             .enumerate()
-            .flat_map(|(i, rl)| rl.scope_logs.iter().flat_map(move |sl| sl.log_records.iter().map(move |l| (i, l.clone()))))
+            .flat_map(|(i, rl)| {
+                rl.scope_logs
+                    .iter()
+                    .flat_map(move |sl| sl.log_records.iter().map(move |l| (i, l.clone())))
+            })
             .collect()
     };
     for (ri, (g, e)) in got.resource_logs.iter().zip(&expected.resource_logs).enumerate() {

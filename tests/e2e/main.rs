@@ -9,5 +9,6 @@ mod clients;
 mod hardening;
 mod kafka;
 mod load_invariants;
+mod signals;
 mod templates;
 mod transport;

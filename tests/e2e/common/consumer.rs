@@ -20,6 +20,55 @@ pub struct Consumed {
 }
 
 impl Consumed {
+    /// A logs or metrics record (or spans) as the request it holds, from its signal header.
+    pub fn export_request(&self) -> intake::otlp::ExportRequest {
+        use intake::otlp::{ExportRequest, Signal};
+        let signal = match self.headers.get("langwatch.signal").map(String::as_str) {
+            Some("logs") => Signal::Logs,
+            Some("metrics") => Signal::Metrics,
+            _ => Signal::Traces,
+        };
+        let encoding = match self.headers.get("content-type").map(String::as_str) {
+            Some("application/json") => intake::otlp::Encoding::Json,
+            _ => intake::otlp::Encoding::Protobuf,
+        };
+        ExportRequest::decode(signal, encoding, &self.value).expect("OTLP record")
+    }
+
+    /// Every log record with its resource.
+    pub fn log_records(&self) -> Vec<(intake::otlp::LogRecord, Resource)> {
+        let intake::otlp::ExportRequest::Logs(request) = self.export_request() else {
+            panic!("not a logs record: {:?}", self.headers)
+        };
+        let mut out = Vec::new();
+        for rl in request.resource_logs {
+            let resource = rl.resource.unwrap_or_default();
+            for sl in rl.scope_logs {
+                for record in sl.log_records {
+                    out.push((record, resource.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every metric with its resource.
+    pub fn metrics(&self) -> Vec<(intake::otlp::metrics::Metric, Resource)> {
+        let intake::otlp::ExportRequest::Metrics(request) = self.export_request() else {
+            panic!("not a metrics record: {:?}", self.headers)
+        };
+        let mut out = Vec::new();
+        for rm in request.resource_metrics {
+            let resource = rm.resource.unwrap_or_default();
+            for sm in rm.scope_metrics {
+                for metric in sm.metrics {
+                    out.push((metric, resource.clone()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn request(&self) -> ExportTraceServiceRequest {
         match self.headers.get("content-type").map(String::as_str) {
             Some("application/json") => intake::otlp::json::decode_request(&self.value).expect("OTLP/JSON record"),

@@ -71,3 +71,54 @@ pub fn node_export(env: &[(&str, String)]) -> SdkRun {
     }
     parse_sdk_output(command.output().expect("run node"))
 }
+
+/// What the Python logs and metrics client reported.
+#[derive(Debug)]
+pub struct SignalsRun {
+    pub logs: String,
+    pub metrics: String,
+    pub output: String,
+}
+
+/// Runs the Python OpenTelemetry log and metric exporters with the given variables.
+pub fn python_export_signals(env: &[(&str, String)]) -> SignalsRun {
+    let python = std::env::var("INTAKE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let mut command = Command::new(&python);
+    command.arg(repo_path("tests/clients/python/export_signals.py"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}; run `bash .ci/run` to install the clients"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "Python OpenTelemetry exporters not installed; run `bash .ci/run`:\n{stderr}"
+    );
+    let line = stdout.lines().last().unwrap_or("");
+    let parsed: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("client printed no result ({e}):\nstdout: {stdout}\nstderr: {stderr}"));
+    SignalsRun {
+        logs: parsed["logs"].as_str().unwrap_or("").to_owned(),
+        metrics: parsed["metrics"].as_str().unwrap_or("").to_owned(),
+        output: format!("{stdout}\n{stderr}"),
+    }
+}
+
+/// Runs the Node OpenTelemetry OTLP/HTTP (JSON) log exporter with the given variables.
+pub fn node_export_logs(env: &[(&str, String)]) -> SdkRun {
+    let dir = repo_path("tests/clients/node");
+    assert!(
+        dir.join("node_modules/@opentelemetry/exporter-logs-otlp-http").is_dir(),
+        "Node OpenTelemetry log exporter not installed in {}; run `bash .ci/run` (or `npm ci` there)",
+        dir.display()
+    );
+    let mut command = Command::new("node");
+    command.arg(dir.join("export_logs.mjs")).current_dir(&dir);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    parse_sdk_output(command.output().expect("run node"))
+}
