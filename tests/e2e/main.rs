@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod agents;
 mod clients;
 mod hardening;
 mod kafka;

@@ -140,3 +140,35 @@ pub fn kv_str(key: &str, value: &str) -> KeyValue {
         ..Default::default()
     }
 }
+
+/// POSTs with `Transfer-Encoding: chunked` and no Content-Length, as Claude Code's and
+/// Gemini CLI's exporters do; returns the status code.
+pub fn http_post_chunked(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    // Several chunks, so the body really arrives in pieces.
+    for chunk in body.chunks(body.len().div_ceil(3).max(1)) {
+        stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .and_then(|_| stream.write_all(chunk))
+            .and_then(|_| stream.write_all(b"\r\n"))
+            .expect("write chunk");
+    }
+    stream.write_all(b"0\r\n\r\n").expect("write end");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
