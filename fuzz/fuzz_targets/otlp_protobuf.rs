@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
             api_key_id: "k".into(),
             template_id: None,
             content_type: "",
+            organization_id: "o".into(),
+            source: "s".into(),
+            principal_id: None,
+            received_time_unix_nano: 0,
         };
         let _ = layout.split_traces(request, headers);
     }
