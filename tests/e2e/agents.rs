@@ -41,7 +41,10 @@ fn replay(intake: &Intake, key: &TestKey, agent: &str) -> usize {
                 ("application/x-protobuf", request.encode_protobuf())
             };
             let path = capture["path"].as_str().unwrap_or("/v1/traces");
-            let headers = [("authorization", key.bearer()), ("content-type", content_type.to_owned())];
+            let headers = [
+                ("authorization", key.bearer()),
+                ("content-type", content_type.to_owned()),
+            ];
             let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let status = if capture["framing"] == "chunked" {
                 http_post_chunked(intake.http, path, &headers, &body)
@@ -97,7 +100,14 @@ fn every_agent_capture_replayed_comes_out_canonical() {
         },
     );
     let mut requests = 0;
-    for agent in ["claude-code", "claude-code-tool", "codex", "gemini-cli", "gemini-cli-tool", "copilot"] {
+    for agent in [
+        "claude-code",
+        "claude-code-tool",
+        "codex",
+        "gemini-cli",
+        "gemini-cli-tool",
+        "copilot",
+    ] {
         requests += replay(&intake, &key, agent);
     }
     assert!(requests >= 15, "{requests} requests replayed");
@@ -113,7 +123,11 @@ fn every_agent_capture_replayed_comes_out_canonical() {
     let mut calls: BTreeMap<String, Vec<Vec<KeyValue>>> = BTreeMap::new();
     for (log, resource) in &logs {
         if let Some(session) = own_session(&log.attributes, &resource.attributes) {
-            assert_eq!(string(&log.attributes, "gen_ai.conversation.id"), Some(session), "{log:?}");
+            assert_eq!(
+                string(&log.attributes, "gen_ai.conversation.id"),
+                Some(session),
+                "{log:?}"
+            );
         }
         if string(&log.attributes, "gen_ai.operation.name").as_deref() == Some("chat") {
             let name = string(&log.attributes, "event.name").unwrap_or_default();
@@ -181,22 +195,34 @@ fn every_agent_capture_replayed_comes_out_canonical() {
     for (_, span, _) in &copilot_chat {
         assert_eq!(int(&span.attributes, "gen_ai.usage.input_tokens"), Some(1234));
         assert_eq!(int(&span.attributes, "gen_ai.usage.output_tokens"), Some(56));
-        assert_eq!(int(&span.attributes, "gen_ai.usage.cache_read.input_tokens"), Some(1000));
+        assert_eq!(
+            int(&span.attributes, "gen_ai.usage.cache_read.input_tokens"),
+            Some(1000)
+        );
         assert!(string(&span.attributes, "gen_ai.conversation.id").is_some());
     }
     for (_, span, _) in spans.iter().filter(|(_, s, _)| s.name == "invoke_agent") {
-        assert!(attr(&span.attributes, "gen_ai.usage.input_tokens").is_none(), "{span:?}");
+        assert!(
+            attr(&span.attributes, "gen_ai.usage.input_tokens").is_none(),
+            "{span:?}"
+        );
         assert!(int(&span.attributes, "github.copilot.invoke_agent.usage.input_tokens").is_some());
     }
     for (_, span, _) in spans.iter().filter(|(_, s, _)| s.name == "session_task.turn") {
-        assert!(attr(&span.attributes, "gen_ai.usage.input_tokens").is_none(), "turn usage counted once");
+        assert!(
+            attr(&span.attributes, "gen_ai.usage.input_tokens").is_none(),
+            "turn usage counted once"
+        );
     }
     let codex_sessions: Vec<_> = spans
         .iter()
         .filter_map(|(_, s, _)| string(&s.attributes, "gen_ai.conversation.id"))
         .filter(|c| !c.contains('-') || c.len() != 36)
         .collect();
-    assert!(codex_sessions.is_empty(), "only session uuids become conversation ids: {codex_sessions:?}");
+    assert!(
+        codex_sessions.is_empty(),
+        "only session uuids become conversation ids: {codex_sessions:?}"
+    );
     let tool_spans = spans.iter().filter(|(_, s, _)| s.name == "exec_command").count();
     let tools_mapped = spans
         .iter()

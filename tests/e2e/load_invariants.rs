@@ -1,7 +1,8 @@
 //! Load at a multiple of what the machine can take, against intake and a real broker on
 //! loopback: every request gets success or a retryable answer, memory stays bounded, and
 //! every span that got success is in Kafka (counted by span id). Then the same with the
-//! broker hung mid-load, and with SIGTERM mid-load. Each run is bounded in time.
+//! broker hung mid-load, and with SIGTERM mid-load; and the overload and SIGTERM runs again
+//! with log records. Each run is bounded in time.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use intake::otlp::Signal;
 use prost::Message;
 
 /// Stated bound for the receiver's resident memory under these loads.
@@ -43,6 +45,7 @@ fn rss_kib(pid: u32) -> u64 {
 fn load(
     intake: &Intake,
     key: &TestKey,
+    signal: Signal,
     seconds: f64,
     concurrency: usize,
     at: Duration,
@@ -97,9 +100,9 @@ fn load(
                     let mut n = 0;
                     while Instant::now() < deadline {
                         n += 1;
-                        let request = make_request(&format!("w{worker}-r{n}"), 4, 200, 200);
-                        let body = Bytes::from(request.encode_to_vec());
-                        let req = http::Request::post(format!("http://{http}/v1/traces"))
+                        let run = format!("w{worker}-r{n}");
+                        let (path, body, ids) = workload(signal, &run);
+                        let req = http::Request::post(format!("http://{http}{path}"))
                             .header("authorization", &bearer)
                             .header("content-type", "application/x-protobuf")
                             .body(Full::new(body))
@@ -108,10 +111,7 @@ fn load(
                             Ok(Ok(response)) => match response.status().as_u16() {
                                 200 => {
                                     ok.fetch_add(1, Ordering::Relaxed);
-                                    let mut set = acked.lock().unwrap();
-                                    for span in &request.resource_spans[0].scope_spans[0].spans {
-                                        set.insert(hex::encode(&span.span_id));
-                                    }
+                                    acked.lock().unwrap().extend(ids);
                                 }
                                 429 | 503 => {
                                     retryable.fetch_add(1, Ordering::Relaxed);
@@ -152,6 +152,48 @@ fn load(
     }
 }
 
+/// A distinct 200-item request of `signal`: its path, body and the ids of its items.
+fn workload(signal: Signal, run: &str) -> (&'static str, Bytes, Vec<String>) {
+    match signal {
+        Signal::Logs => {
+            let request = make_logs_request(run, 200, 200);
+            let ids = (0..200).map(|i| format!("{run}-{i}")).collect();
+            ("/v1/logs", Bytes::from(request.encode_to_vec()), ids)
+        }
+        _ => {
+            let request = make_request(run, 4, 200, 200);
+            let ids = request.resource_spans[0].scope_spans[0]
+                .spans
+                .iter()
+                .map(|s| hex::encode(&s.span_id))
+                .collect();
+            ("/v1/traces", Bytes::from(request.encode_to_vec()), ids)
+        }
+    }
+}
+
+fn assert_all_logs_acked_in_kafka(tansu: &Tansu, result: &LoadResult) {
+    let reader = KafkaReader::new(&tansu.brokers(), LOGS_TOPIC);
+    let mut stored = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && !result.acked.iter().all(|id| stored.contains(id)) {
+        for record in reader.read_until(Duration::from_millis(500), |_| false) {
+            for (log, _) in record.log_records() {
+                if let Some(id) = attr_str(&log.attributes, "record.id") {
+                    stored.insert(id.to_owned());
+                }
+            }
+        }
+    }
+    let missing = result.acked.iter().filter(|id| !stored.contains(*id)).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged log records missing from Kafka",
+        result.acked.len()
+    );
+}
+
 fn assert_all_acked_in_kafka(tansu: &Tansu, result: &LoadResult) {
     let reader = KafkaReader::new(&tansu.brokers(), TOPIC);
     let spans = reader.spans_until(Duration::from_secs(60), result.acked.len());
@@ -185,7 +227,7 @@ fn setup(extra: &str) -> (Tansu, TestKey, Intake) {
 #[test]
 fn overload_gets_success_or_retryable_answers_memory_stays_bounded_and_nothing_acked_is_lost() {
     let (tansu, key, intake) = setup("");
-    let result = load(&intake, &key, 6.0, 32, Duration::ZERO, || {});
+    let result = load(&intake, &key, Signal::Traces, 6.0, 32, Duration::ZERO, || {});
     println!(
         "overload: {} ok, {} retryable, max RSS {} KiB",
         result.ok, result.retryable, result.max_rss_kib
@@ -216,7 +258,7 @@ fn overload_gets_success_or_retryable_answers_memory_stays_bounded_and_nothing_a
 #[test]
 fn a_broker_hung_mid_load_costs_retries_never_acknowledged_data() {
     let (tansu, key, intake) = setup("");
-    let result = load(&intake, &key, 12.0, 16, Duration::from_secs(3), || {
+    let result = load(&intake, &key, Signal::Traces, 12.0, 16, Duration::from_secs(3), || {
         tansu.pause();
         std::thread::sleep(Duration::from_secs(4));
         tansu.resume();
@@ -235,13 +277,21 @@ fn a_broker_hung_mid_load_costs_retries_never_acknowledged_data() {
 fn sigterm_mid_load_loses_nothing_that_was_acknowledged() {
     let (tansu, key, mut intake) = setup("");
     let pid = intake.pid();
-    let result = load(&intake, &key, 6.0, 16, Duration::from_secs(2), move || {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    });
+    let result = load(
+        &intake,
+        &key,
+        Signal::Traces,
+        6.0,
+        16,
+        Duration::from_secs(2),
+        move || {
+            let status = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        },
+    );
     println!(
         "sigterm: {} ok, {} retryable, {} refused connections after shutdown",
         result.ok, result.retryable, result.refused_connections
@@ -253,4 +303,63 @@ fn sigterm_mid_load_loses_nothing_that_was_acknowledged() {
         intake.logs()
     );
     assert_all_acked_in_kafka(&tansu, &result);
+}
+
+#[test]
+fn log_records_under_overload_get_success_or_retryable_answers_and_nothing_acked_is_lost() {
+    let (tansu, key, intake) = setup("");
+    let result = load(&intake, &key, Signal::Logs, 6.0, 32, Duration::ZERO, || {});
+    println!(
+        "logs overload: {} ok, {} retryable, max RSS {} KiB",
+        result.ok, result.retryable, result.max_rss_kib
+    );
+    assert!(result.ok > 0);
+    assert!(
+        result.retryable > 0,
+        "32 clients against a 2 MiB budget should see backpressure"
+    );
+    assert!(result.max_rss_kib < RSS_BOUND_KIB, "RSS {} KiB", result.max_rss_kib);
+    assert_all_logs_acked_in_kafka(&tansu, &result);
+    assert_eq!(
+        intake.metric("intake_requests_total{transport=\"http\",status=\"200\",signal=\"logs\"}"),
+        result.ok as f64
+    );
+    assert_eq!(
+        intake.metric("intake_log_records_accepted_total"),
+        result.acked.len() as f64
+    );
+    assert_eq!(intake.metric("intake_inflight_request_bytes"), 0.0);
+}
+
+#[test]
+fn sigterm_mid_log_load_loses_no_acknowledged_log_record() {
+    let (tansu, key, mut intake) = setup("");
+    let pid = intake.pid();
+    let result = load(
+        &intake,
+        &key,
+        Signal::Logs,
+        6.0,
+        16,
+        Duration::from_secs(2),
+        move || {
+            let status = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        },
+    );
+    println!(
+        "logs sigterm: {} ok, {} retryable, {} refused connections after shutdown",
+        result.ok, result.retryable, result.refused_connections
+    );
+    assert!(result.ok > 0);
+    assert!(result.refused_connections > 0, "the listener should have closed");
+    assert!(
+        intake.terminate_wait(Duration::from_secs(20)),
+        "intake exited non-zero:\n{}",
+        intake.logs()
+    );
+    assert_all_logs_acked_in_kafka(&tansu, &result);
 }

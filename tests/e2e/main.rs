@@ -4,8 +4,8 @@
 
 mod common;
 
-mod auth;
 mod agents;
+mod auth;
 mod clients;
 mod hardening;
 mod kafka;

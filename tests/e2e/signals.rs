@@ -299,3 +299,148 @@ fn agent_log_events_become_canonical_under_auto() {
     assert_eq!(int(gemini, "gen_ai.usage.reasoning.output_tokens"), Some(7));
     assert_eq!(attr_str(gemini, "gen_ai.conversation.id"), Some("gm-1"));
 }
+
+/// Bad input on the logs and metrics endpoints gets the same answers as on spans, on both
+/// transports, and loses nothing else: bombs 413 without a retry hint, garbage 400, too many
+/// items 413, unsupported media 415; partial success names rejected log records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_and_metrics_endpoints_refuse_bad_input_like_spans() {
+    use intake::otlp::{metrics, ExportLogsServiceResponse, ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+    use prost::Message;
+    let tansu = Tansu::start();
+    tansu.create_signal_topics(1);
+    let key = TestKey::new("proj-bad-input");
+    let intake = Intake::start(
+        &[&key],
+        IntakeOptions {
+            kafka: Some(tansu.brokers()),
+            extra_toml: "[limits]\nmax_log_records_per_request = 50\nmax_data_points_per_request = 5\nmax_decompressed_bytes = 4194304\n".to_owned(),
+            ..Default::default()
+        },
+    );
+    let bearer = key.bearer();
+    let auth = ("authorization", bearer.as_str());
+    let proto = ("content-type", "application/x-protobuf");
+    let bomb = gzip(&vec![0u8; 32 * 1024 * 1024]);
+    for path in ["/v1/logs", "/v1/metrics", "/api/otel/v1/logs", "/api/otel/v1/metrics"] {
+        let reply = http_post(
+            intake.http,
+            path,
+            &[auth, proto, ("content-encoding", "gzip")],
+            bomb.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, 413, "{path} bomb");
+        assert!(reply.headers.get("retry-after").is_none());
+        let reply = http_post(intake.http, path, &[auth, proto], vec![0xff, 0xff, 0xff]).await;
+        assert_eq!(reply.status, 400, "{path} garbage");
+        let reply = http_post(
+            intake.http,
+            path,
+            &[auth, ("content-type", "application/json")],
+            b"{\"resourceLogs\": 7".to_vec(),
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{path} bad JSON");
+        let reply = http_post(
+            intake.http,
+            path,
+            &[auth, ("content-type", "text/plain")],
+            b"hi".to_vec(),
+        )
+        .await;
+        assert_eq!(reply.status, 415, "{path} media type");
+        let reply = http_post(intake.http, path, &[proto], Vec::new()).await;
+        assert_eq!(reply.status, 401, "{path} without a key");
+    }
+    // Too many items: 413 on HTTP, RESOURCE_EXHAUSTED on gRPC.
+    let logs = make_logs_request("too-many", 51, 10).encode_to_vec();
+    let reply = http_post(intake.http, "/v1/logs", &[auth, proto], logs.clone()).await;
+    assert_eq!(reply.status, 413);
+    let logs_path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    let reply = grpc_call_to(intake.grpc, logs_path, &[auth], grpc_frame(&logs, false)).await;
+    assert_eq!(reply.grpc_status, Some(8));
+    let points = ExportMetricsServiceRequest {
+        resource_metrics: vec![metrics::ResourceMetrics {
+            scope_metrics: vec![metrics::ScopeMetrics {
+                metrics: vec![metrics::Metric {
+                    name: "m".into(),
+                    data: Some(metrics::metric::Data::Gauge(metrics::Gauge {
+                        data_points: vec![metrics::NumberDataPoint::default(); 6],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let reply = http_post(intake.http, "/v1/metrics", &[auth, proto], points.encode_to_vec()).await;
+    assert_eq!(reply.status, 413);
+    let metrics_path = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    let reply = grpc_call_to(
+        intake.grpc,
+        metrics_path,
+        &[auth],
+        grpc_frame(&points.encode_to_vec(), false),
+    )
+    .await;
+    assert_eq!(reply.grpc_status, Some(8));
+    let reply = grpc_call_to(intake.grpc, metrics_path, &[auth], grpc_frame(&bomb, true)).await;
+    assert_ne!(reply.grpc_status, Some(0), "a bomb is never success");
+
+    // A log record with a malformed trace id is rejected alone, and said so.
+    let mut partial = make_logs_request("partial", 3, 10);
+    partial.resource_logs[0].scope_logs[0].log_records[1].trace_id = vec![1, 2, 3];
+    let reply = grpc_call_to(
+        intake.grpc,
+        logs_path,
+        &[auth],
+        grpc_frame(&partial.encode_to_vec(), false),
+    )
+    .await;
+    assert_eq!(reply.grpc_status, Some(0));
+    let response = ExportLogsServiceResponse::decode(&reply.body[5..]).expect("response");
+    let partial_success = response.partial_success.expect("partial success");
+    assert_eq!(partial_success.rejected_log_records, 1);
+    assert!(
+        partial_success.error_message.contains("1 log record rejected"),
+        "{}",
+        partial_success.error_message
+    );
+    // Within the limit, metrics go through with no partial success, as JSON too.
+    let mut fine = points.clone();
+    if let Some(metrics::metric::Data::Gauge(g)) = &mut fine.resource_metrics[0].scope_metrics[0].metrics[0].data {
+        g.data_points.truncate(5);
+    }
+    let json = intake::otlp::json::encode_metrics_request(&fine);
+    let reply = http_post(
+        intake.http,
+        "/v1/metrics",
+        &[auth, ("content-type", "application/json")],
+        json,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(String::from_utf8_lossy(&reply.body), "{}");
+    let reply = http_post(intake.http, "/v1/metrics", &[auth, proto], fine.encode_to_vec()).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        ExportMetricsServiceResponse::decode(&reply.body[..])
+            .expect("response")
+            .partial_success,
+        None
+    );
+    // Only what was accepted reached Kafka: 2 log records, 2 × 5 data points.
+    let logs = records(&tansu, LOGS_TOPIC, 1);
+    assert_eq!(logs.iter().map(|r| r.log_records().len()).sum::<usize>(), 2);
+    assert_eq!(intake.metric("intake_data_points_accepted_total"), 10.0);
+    assert_eq!(
+        intake.metric("intake_log_records_rejected_total{reason=\"too_many_log_records\"}"),
+        102.0
+    );
+    assert_eq!(
+        intake.metric("intake_log_records_rejected_total{reason=\"invalid_id\"}"),
+        1.0
+    );
+}

@@ -44,14 +44,23 @@ pub async fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], b
 
 /// A unary gRPC call to TraceService/Export over h2c; `frame` is the whole body.
 pub async fn grpc_call(addr: SocketAddr, headers: &[(&str, &str)], frame: Vec<u8>) -> Reply {
+    grpc_call_to(
+        addr,
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        headers,
+        frame,
+    )
+    .await
+}
+
+/// A unary gRPC call to `path` (a service's Export method) over h2c.
+pub async fn grpc_call_to(addr: SocketAddr, path: &str, headers: &[(&str, &str)], frame: Vec<u8>) -> Reply {
     let client = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http::<Full<Bytes>>();
-    let mut request = http::Request::post(format!(
-        "http://{addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-    ))
-    .header("content-type", "application/grpc")
-    .header("te", "trailers");
+    let mut request = http::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
@@ -149,7 +158,8 @@ pub fn http_post_chunked(addr: SocketAddr, path: &str, headers: &[(&str, &str)],
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .expect("timeout");
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
+    let mut head =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -171,4 +181,37 @@ pub fn http_post_chunked(addr: SocketAddr, path: &str, headers: &[(&str, &str)],
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
+}
+
+/// A logs request of `records` distinct records (attribute `record.id` = `{run}-{i}`), each
+/// with a `payload`-byte body, in one session so they share a record key.
+pub fn make_logs_request(run: &str, records: usize, payload: usize) -> intake::otlp::ExportLogsServiceRequest {
+    use intake::otlp::{ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs};
+    let log_records = (0..records)
+        .map(|i| LogRecord {
+            time_unix_nano: 1_760_000_000_000_000_000 + i as u64,
+            severity_number: 9,
+            body: Some(AnyValue {
+                value: Some(any_value::Value::StringValue("x".repeat(payload))),
+            }),
+            attributes: vec![
+                kv_str("record.id", &format!("{run}-{i}")),
+                kv_str("gen_ai.conversation.id", run),
+            ],
+            ..Default::default()
+        })
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![kv_str("service.name", "load")],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                log_records,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
 }
