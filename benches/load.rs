@@ -1,6 +1,7 @@
 //! End-to-end load: the release intake binary on loopback, concurrent OTLP/HTTP clients
-//! sending 512-span OpenInference requests, with the OpenInference template and with no
-//! template, in the same run. Reports spans/s and spans per CPU-second of the receiver
+//! sending 512-span OpenInference requests (with the OpenInference template and with no
+//! template) and 512-record Claude Code log requests (with `auto` and with no template), in
+//! the same run. Reports spans/s and spans per CPU-second of the receiver
 //! (its utime+stime from /proc), and the ratio. Bounded: LOAD_SECONDS per mode (default 5).
 //! The sink is the file sink, or with `LOAD_SINK=kafka` a tansu broker started here (tansu on
 //! PATH or in ~/.cargo/bin) with `LOAD_KAFKA_COMPRESSION` (default lz4) on the producer.
@@ -99,24 +100,32 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn run(http: std::net::SocketAddr, token: &str, body: Bytes, seconds: f64, concurrency: usize) -> (u64, u64) {
+/// What one mode sends: the path, the body and how many items (spans or log records) it holds.
+#[derive(Clone)]
+struct Workload {
+    path: &'static str,
+    body: Bytes,
+    items: u64,
+}
+
+async fn run(http: std::net::SocketAddr, token: &str, work: Workload, seconds: f64, concurrency: usize) -> (u64, u64) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, ok, failed, body) = (client.clone(), ok.clone(), failed.clone(), body.clone());
+        let (client, ok, failed, work) = (client.clone(), ok.clone(), failed.clone(), work.clone());
         let bearer = format!("Bearer {token}");
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
-                let request = http::Request::post(format!("http://{http}/v1/traces"))
+                let request = http::Request::post(format!("http://{http}{}", work.path))
                     .header("authorization", &bearer)
                     .header("content-type", "application/x-protobuf")
-                    .body(Full::new(body.clone()))
+                    .body(Full::new(work.body.clone()))
                     .expect("request");
                 match client.request(request).await {
-                    Ok(r) if r.status() == 200 => ok.fetch_add(SPANS as u64, Ordering::Relaxed),
+                    Ok(r) if r.status() == 200 => ok.fetch_add(work.items, Ordering::Relaxed),
                     _ => failed.fetch_add(1, Ordering::Relaxed),
                 };
             }
@@ -145,8 +154,9 @@ fn main() {
     let dir = tempfile::tempdir_in(base).expect("tempdir");
     let (with_token, with_entry) = key("openinference");
     let (none_token, none_entry) = key("none");
+    let (auto_token, auto_entry) = key("auto");
     let mut keys = String::new();
-    for e in [&with_entry, &none_entry] {
+    for e in [&with_entry, &none_entry, &auto_entry] {
         keys.push_str(&KeyFile::entry_text(e).expect("row"));
     }
     std::fs::write(dir.path().join("keys.toml"), keys).expect("keys");
@@ -163,7 +173,7 @@ fn main() {
         let port = free_port();
         let broker = start_tansu(port);
         config.push_str(&format!(
-            "[kafka]\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"load\"\ncreate_topic = true\ncompression = \"{compression}\"\n"
+            "[kafka]\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"load\"\nlogs_topic = \"load_logs\"\nmetrics_topic = \"load_metrics\"\ncreate_topic = true\ncompression = \"{compression}\"\n"
         ));
         broker
     });
@@ -208,35 +218,53 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let body = Bytes::from(request());
-    println!("load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB), {seconds}s per mode, {sink}", body.len() / 1024);
+    let spans = Workload {
+        path: "/v1/traces",
+        body: Bytes::from(request()),
+        items: SPANS as u64,
+    };
+    let logs = Workload {
+        path: "/v1/logs",
+        body: Bytes::from(support::claude_code_logs_request(SPANS).encode_to_vec()),
+        items: SPANS as u64,
+    };
+    println!(
+        "load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB) and {SPANS}-record Claude Code log requests ({} KiB), {seconds}s per mode, {sink}",
+        spans.body.len() / 1024,
+        logs.body.len() / 1024
+    );
     let mut results = Vec::new();
-    for (mode, token) in [
-        ("no template", &none_token),
-        ("openinference template", &with_token),
-        ("no template (again)", &none_token),
+    for (mode, token, work, unit) in [
+        ("no template", &none_token, &spans, "spans"),
+        ("openinference template", &with_token, &spans, "spans"),
+        ("no template (again)", &none_token, &spans, "spans"),
+        ("logs, no template", &none_token, &logs, "records"),
+        ("logs, auto template", &auto_token, &logs, "records"),
+        ("logs, no template (again)", &none_token, &logs, "records"),
     ] {
-        runtime.block_on(run(http, token, body.clone(), 1.0, concurrency)); // warm-up
+        runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
         let cpu_before = cpu_seconds(pid);
         let wall = Instant::now();
-        let (spans, failed) = runtime.block_on(run(http, token, body.clone(), seconds, concurrency));
+        let (items, failed) = runtime.block_on(run(http, token, work.clone(), seconds, concurrency));
         let wall = wall.elapsed().as_secs_f64();
         let cpu = cpu_seconds(pid) - cpu_before;
-        let rate = spans as f64 / wall;
-        let per_cpu = spans as f64 / cpu.max(0.01);
+        let rate = items as f64 / wall;
+        let per_cpu = items as f64 / cpu.max(0.01);
         println!(
-            "{mode:<24} {rate:>10.0} spans/s   {per_cpu:>10.0} spans/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
+            "{mode:<26} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
         );
         results.push((rate, per_cpu));
         let _ = std::io::stdout().flush();
     }
-    let baseline = (results[0].0 + results[2].0) / 2.0;
-    let baseline_cpu = (results[0].1 + results[2].1) / 2.0;
-    println!(
-        "ratio with template / without: {:.2} (spans/s), {:.2} (spans/CPU-s)",
-        results[1].0 / baseline,
-        results[1].1 / baseline_cpu
-    );
+    for (name, at) in [("spans", 0), ("logs", 3)] {
+        let baseline = (results[at].0 + results[at + 2].0) / 2.0;
+        let baseline_cpu = (results[at].1 + results[at + 2].1) / 2.0;
+        println!(
+            "{name}: ratio with template / without: {:.2} (items/s), {:.2} (items/CPU-s)",
+            results[at + 1].0 / baseline,
+            results[at + 1].1 / baseline_cpu
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

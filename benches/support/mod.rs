@@ -74,3 +74,93 @@ pub fn openinference_request(spans: usize) -> ExportTraceServiceRequest {
         }],
     }
 }
+
+/// `records` Claude Code log events (scope com.anthropic.claude_code.events): api_request,
+/// user_prompt and tool_result in turn, over 16 sessions, with the attributes the agent
+/// really sends: what the load bench's logs modes send.
+pub fn claude_code_logs_request(records: usize) -> intake::otlp::ExportLogsServiceRequest {
+    use intake::otlp::{ExportLogsServiceRequest, InstrumentationScope, LogRecord, ResourceLogs, ScopeLogs};
+    let int = |v: i64| any_value::Value::IntValue(v);
+    let log_records = (0..records)
+        .map(|i| {
+            let session = format!("3fac1552-248b-41bc-9c34-{:012x}", i % 16);
+            let mut attributes = vec![
+                kv(
+                    "user.id",
+                    s("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+                ),
+                kv("session.id", s(&session)),
+                kv("terminal.type", s("xterm")),
+                kv("event.timestamp", s("2026-11-28T05:00:00.000Z")),
+                kv("event.sequence", int(i as i64)),
+                kv("prompt.id", s("0b6f4c9e-6a4e-4d7b-9d84-5d1f2f0c8e11")),
+            ];
+            let name = match i % 3 {
+                0 => {
+                    attributes.extend([
+                        kv("model", s("claude-sonnet-4-5-20250929")),
+                        kv("input_tokens", int(1234)),
+                        kv("output_tokens", int(56)),
+                        kv("cache_read_tokens", int(1000)),
+                        kv("cache_creation_tokens", int(200)),
+                        kv("cost_usd", any_value::Value::DoubleValue(0.005592000000000001)),
+                        kv("cost_usd_micros", int(5592)),
+                        kv("duration_ms", int(1523)),
+                        kv("request_id", s("req_fake_0001")),
+                        kv("speed", s("normal")),
+                        kv("query_source", s("sdk")),
+                    ]);
+                    "api_request"
+                }
+                1 => {
+                    attributes.extend([kv("prompt_length", int(6)), kv("prompt", s("say hi"))]);
+                    "user_prompt"
+                }
+                _ => {
+                    attributes.extend([
+                        kv("tool_name", s("Read")),
+                        kv("tool_use_id", s("toolu_fake_0001")),
+                        kv("success", s("true")),
+                        kv("duration_ms", int(12)),
+                        kv("tool_input", s("{\"file_path\":\"/work/hello.txt\"}")),
+                    ]);
+                    "tool_result"
+                }
+            };
+            attributes.push(kv("event.name", s(name)));
+            LogRecord {
+                time_unix_nano: 1_760_000_000_000_000_000 + i as u64,
+                observed_time_unix_nano: 1_760_000_000_000_000_000 + i as u64,
+                body: Some(AnyValue {
+                    value: Some(s(&format!("claude_code.{name}"))),
+                }),
+                attributes,
+                flags: 1,
+                trace_id: [(i % 16) as u8 + 1; 16].to_vec(),
+                span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![
+                    kv("service.name", s("claude-code")),
+                    kv("service.version", s("2.1.197")),
+                ],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: "com.anthropic.claude_code.events".into(),
+                    version: "2.1.197".into(),
+                    ..Default::default()
+                }),
+                log_records,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
