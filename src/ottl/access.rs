@@ -88,13 +88,7 @@ impl CompiledPath {
     pub fn set_with(&self, target: &mut Target<'_>, keys: &[ResolvedKey<'_>], value: Value<'static>) -> EvalResult<()> {
         use super::context::ContextKind as C;
         let field = self.field;
-        let wrong = |value: &Value<'_>, want: &str| {
-            EvalError::new(format!(
-                "path {}: expected {want} but got {}",
-                self.text,
-                value.type_name()
-            ))
-        };
+        let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::Attributes(_) | Field::Cache => {
                 let map = self.map_mut(target)?;
@@ -174,13 +168,7 @@ impl CompiledPath {
         keys: &[ResolvedKey<'_>],
         value: Value<'static>,
     ) -> EvalResult<()> {
-        let wrong = |value: &Value<'_>, want: &str| {
-            EvalError::new(format!(
-                "path {}: expected {want} but got {}",
-                self.text,
-                value.type_name()
-            ))
-        };
+        let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::TraceId
             | Field::SpanId
@@ -257,13 +245,7 @@ impl CompiledPath {
     }
 
     fn set_span_id(&self, field: Field, span: &mut Span, value: Value<'static>) -> EvalResult<()> {
-        let wrong = |value: &Value<'_>, want: &str| {
-            EvalError::new(format!(
-                "path {}: expected {want} but got {}",
-                self.text,
-                value.type_name()
-            ))
-        };
+        let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::TraceId => match value {
                 Value::TraceId(id) => span.trace_id = id.to_vec(),
@@ -304,13 +286,7 @@ impl CompiledPath {
 
     /// Span times and counts.
     fn set_span_number(&self, field: Field, span: &mut Span, value: Value<'static>) -> EvalResult<()> {
-        let wrong = |value: &Value<'_>, want: &str| {
-            EvalError::new(format!(
-                "path {}: expected {want} but got {}",
-                self.text,
-                value.type_name()
-            ))
-        };
+        let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::StartTimeUnixNano | Field::EndTimeUnixNano | Field::StartTime | Field::EndTime => {
                 let nanos = match (field, value) {
@@ -338,6 +314,14 @@ impl CompiledPath {
             _ => return Err(EvalError::new(format!("path {} is not a number", self.text))),
         }
         Ok(())
+    }
+
+    fn wrong_type(&self, value: &Value<'_>, want: &str) -> EvalError {
+        EvalError::new(format!(
+            "path {}: expected {want} but got {}",
+            self.text,
+            value.type_name()
+        ))
     }
 
     /// The map an attributes or cache path names (for editors working on whole maps).

@@ -2,6 +2,7 @@
 //! statement runs on, and the fields a path can name in each.
 
 use crate::otlp::metrics::Metric;
+pub use crate::otlp::SEVERITY_NUMBER_NAMES;
 use crate::otlp::{InstrumentationScope, KeyValue, LogRecord, Resource, Span};
 
 /// Within one signal, ordered from least to most specific (for inference); which
@@ -392,35 +393,6 @@ fn resolve_metric_field(context: ContextKind, name: &str) -> Option<Field> {
         _ => return None,
     })
 }
-
-/// `SEVERITY_NUMBER_*` names, in value order.
-pub const SEVERITY_NUMBER_NAMES: [&str; 25] = [
-    "SEVERITY_NUMBER_UNSPECIFIED",
-    "SEVERITY_NUMBER_TRACE",
-    "SEVERITY_NUMBER_TRACE2",
-    "SEVERITY_NUMBER_TRACE3",
-    "SEVERITY_NUMBER_TRACE4",
-    "SEVERITY_NUMBER_DEBUG",
-    "SEVERITY_NUMBER_DEBUG2",
-    "SEVERITY_NUMBER_DEBUG3",
-    "SEVERITY_NUMBER_DEBUG4",
-    "SEVERITY_NUMBER_INFO",
-    "SEVERITY_NUMBER_INFO2",
-    "SEVERITY_NUMBER_INFO3",
-    "SEVERITY_NUMBER_INFO4",
-    "SEVERITY_NUMBER_WARN",
-    "SEVERITY_NUMBER_WARN2",
-    "SEVERITY_NUMBER_WARN3",
-    "SEVERITY_NUMBER_WARN4",
-    "SEVERITY_NUMBER_ERROR",
-    "SEVERITY_NUMBER_ERROR2",
-    "SEVERITY_NUMBER_ERROR3",
-    "SEVERITY_NUMBER_ERROR4",
-    "SEVERITY_NUMBER_FATAL",
-    "SEVERITY_NUMBER_FATAL2",
-    "SEVERITY_NUMBER_FATAL3",
-    "SEVERITY_NUMBER_FATAL4",
-];
 
 /// `METRIC_DATA_TYPE_*` names, in the values upstream gives them.
 pub const METRIC_TYPE_NAMES: [&str; 6] = [

@@ -13,35 +13,8 @@ use super::encode::{
 use super::tree::Json as Value;
 use crate::otlp::{
     DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs,
+    SEVERITY_NUMBER_NAMES,
 };
-
-const SEVERITY_NUMBERS: &[&str] = &[
-    "SEVERITY_NUMBER_UNSPECIFIED",
-    "SEVERITY_NUMBER_TRACE",
-    "SEVERITY_NUMBER_TRACE2",
-    "SEVERITY_NUMBER_TRACE3",
-    "SEVERITY_NUMBER_TRACE4",
-    "SEVERITY_NUMBER_DEBUG",
-    "SEVERITY_NUMBER_DEBUG2",
-    "SEVERITY_NUMBER_DEBUG3",
-    "SEVERITY_NUMBER_DEBUG4",
-    "SEVERITY_NUMBER_INFO",
-    "SEVERITY_NUMBER_INFO2",
-    "SEVERITY_NUMBER_INFO3",
-    "SEVERITY_NUMBER_INFO4",
-    "SEVERITY_NUMBER_WARN",
-    "SEVERITY_NUMBER_WARN2",
-    "SEVERITY_NUMBER_WARN3",
-    "SEVERITY_NUMBER_WARN4",
-    "SEVERITY_NUMBER_ERROR",
-    "SEVERITY_NUMBER_ERROR2",
-    "SEVERITY_NUMBER_ERROR3",
-    "SEVERITY_NUMBER_ERROR4",
-    "SEVERITY_NUMBER_FATAL",
-    "SEVERITY_NUMBER_FATAL2",
-    "SEVERITY_NUMBER_FATAL3",
-    "SEVERITY_NUMBER_FATAL4",
-];
 
 pub fn decode_logs_request(body: &[u8]) -> Result<ExportLogsServiceRequest, DecodeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -81,7 +54,7 @@ fn log_record(value: &Value) -> Res<LogRecord> {
         time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
         observed_time_unix_nano: opt_u64(object, "observedTimeUnixNano", "observed_time_unix_nano")?,
         severity_number: field(object, "severityNumber", "severity_number")
-            .map_or(Ok(0), |v| at("severityNumber", enum_value(v, SEVERITY_NUMBERS)))?,
+            .map_or(Ok(0), |v| at("severityNumber", enum_value(v, &SEVERITY_NUMBER_NAMES)))?,
         severity_text: opt_string(object, "severityText", "severity_text")?,
         body: opt_message(object, "body", "body", any_value)?,
         attributes: attributes(object)?,
