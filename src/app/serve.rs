@@ -66,26 +66,7 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());
     let cache = KeyCache::new(key_source, &config.auth.cache);
 
-    let sink: Arc<dyn Sink> = match &config.kafka {
-        Some(kafka) => {
-            tracing::info!(message = "sink: kafka", brokers = %kafka.brokers, spans_topic = %kafka.topic, logs_topic = %kafka.logs_topic, metrics_topic = %kafka.metrics_topic);
-            KafkaSink::start(kafka.clone(), shutdown.clone()).await?
-        }
-        None => {
-            let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
-            let sink = FileSink::open(&dir, &config.file_sink).map_err(|source| ServeError::FileSink {
-                path: dir.display().to_string(),
-                source,
-            })?;
-            tracing::info!(
-                message = "sink: file (no kafka configured)",
-                spans = %sink.path(Signal::Traces).display(),
-                logs = %sink.path(Signal::Logs).display(),
-                metrics = %sink.path(Signal::Metrics).display()
-            );
-            Arc::new(sink)
-        }
-    };
+    let sink = open_sink(&config, &shutdown).await?;
 
     let pipeline = Arc::new(Pipeline::new(
         Authenticator::new(cache, hasher),
@@ -121,6 +102,30 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     sink.flush(config.server.shutdown_grace).await;
     tracing::info!(message = "stopped");
     Ok(())
+}
+
+/// Kafka when configured, else the file sink (the embedded default).
+async fn open_sink(config: &IntakeConfig, shutdown: &CancellationToken) -> Result<Arc<dyn Sink>, ServeError> {
+    Ok(match &config.kafka {
+        Some(kafka) => {
+            tracing::info!(message = "sink: kafka", brokers = %kafka.brokers, spans_topic = %kafka.topic, logs_topic = %kafka.logs_topic, metrics_topic = %kafka.metrics_topic);
+            KafkaSink::start(kafka.clone(), shutdown.clone()).await? as Arc<dyn Sink>
+        }
+        None => {
+            let dir = config.file_sink.dir.clone().unwrap_or_else(|| config.data_dir.clone());
+            let sink = FileSink::open(&dir, &config.file_sink).map_err(|source| ServeError::FileSink {
+                path: dir.display().to_string(),
+                source,
+            })?;
+            tracing::info!(
+                message = "sink: file (no kafka configured)",
+                spans = %sink.path(Signal::Traces).display(),
+                logs = %sink.path(Signal::Logs).display(),
+                metrics = %sink.path(Signal::Metrics).display()
+            );
+            Arc::new(sink)
+        }
+    })
 }
 
 /// `0.0.0.0:4318` is not something a client can dial; show `localhost:4318`.

@@ -196,27 +196,9 @@ impl CompiledPath {
                 };
                 span_mut(target)?.name = s.into_owned();
             }
-            Field::Kind => {
-                let Value::Int(k) = value else {
-                    return Err(wrong(&value, "int64"));
-                };
-                span_mut(target)?.kind =
-                    i32::try_from(k).map_err(|_| EvalError::new(format!("invalid span kind {k}")))?;
-            }
-            Field::KindString | Field::KindDeprecatedString => {
-                let Value::Str(s) = value else {
-                    return Err(wrong(&value, "string"));
-                };
-                let names: &[&str] = if field == Field::KindString {
-                    &SPAN_KIND_NAMES
-                } else {
-                    &SPAN_KIND_DEPRECATED
-                };
-                let kind = names
-                    .iter()
-                    .position(|n| *n == s.as_ref())
-                    .ok_or_else(|| EvalError::new(format!("unknown span kind `{s}`")))?;
-                span_mut(target)?.kind = kind as i32;
+            Field::Kind | Field::KindString | Field::KindDeprecatedString => {
+                let span = span_mut(target)?;
+                return self.set_span_kind(field, span, value);
             }
             Field::StartTimeUnixNano
             | Field::EndTimeUnixNano
@@ -312,6 +294,35 @@ impl CompiledPath {
                 }
             }
             _ => return Err(EvalError::new(format!("path {} is not a number", self.text))),
+        }
+        Ok(())
+    }
+
+    fn set_span_kind(&self, field: Field, span: &mut Span, value: Value<'static>) -> EvalResult<()> {
+        let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
+        match field {
+            Field::Kind => {
+                let Value::Int(k) = value else {
+                    return Err(wrong(&value, "int64"));
+                };
+                span.kind = i32::try_from(k).map_err(|_| EvalError::new(format!("invalid span kind {k}")))?;
+            }
+            Field::KindString | Field::KindDeprecatedString => {
+                let Value::Str(s) = value else {
+                    return Err(wrong(&value, "string"));
+                };
+                let names: &[&str] = if field == Field::KindString {
+                    &SPAN_KIND_NAMES
+                } else {
+                    &SPAN_KIND_DEPRECATED
+                };
+                let kind = names
+                    .iter()
+                    .position(|n| *n == s.as_ref())
+                    .ok_or_else(|| EvalError::new(format!("unknown span kind `{s}`")))?;
+                span.kind = kind as i32;
+            }
+            _ => return Err(EvalError::new(format!("path {} is not a kind", self.text))),
         }
         Ok(())
     }

@@ -542,4 +542,62 @@ mod tests {
         assert_eq!(out.oversized_items, 1);
         assert_eq!(out.batch.item_count(), 2);
     }
+
+    #[test]
+    fn log_records_are_keyed_by_session_then_trace_then_project_and_enveloped_with_their_signal() {
+        use crate::otlp::{ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs};
+        let record = |session: Option<&str>, trace: Vec<u8>| LogRecord {
+            attributes: session
+                .map(|s| {
+                    vec![KeyValue {
+                        key: "gen_ai.conversation.id".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(s.into())),
+                        }),
+                        ..Default::default()
+                    }]
+                })
+                .unwrap_or_default(),
+            trace_id: trace,
+            ..Default::default()
+        };
+        let request = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![
+                        record(Some("s-1"), vec![1; 16]),
+                        record(None, vec![2; 16]),
+                        record(None, Vec::new()),
+                        record(Some("s-1"), Vec::new()),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let layout = RecordLayout {
+            key: RecordKey::TraceId,
+            encoding: ValueEncoding::Envelope,
+            max_record_bytes: 100_000,
+        };
+        let out = layout.split(
+            ExportRequest::Logs(request),
+            RecordHeaders {
+                signal: Signal::Logs,
+                ..headers()
+            },
+        );
+        let keys: Vec<(&str, usize)> = out
+            .batch
+            .records
+            .iter()
+            .map(|r| (r.key.as_str(), r.item_count))
+            .collect();
+        assert_eq!(keys, [("s-1", 2), ("02020202020202020202020202020202", 1), ("p", 1)]);
+        assert_eq!(out.batch.item_count(), 4);
+        let envelope = TraceEnvelope::decode(&out.batch.records[0].value[..]).unwrap();
+        assert_eq!(envelope.signal, "logs");
+        assert!(envelope.request.is_none() && envelope.metrics.is_none());
+        assert_eq!(crate::otlp::log_record_count(&envelope.logs.unwrap()), 2);
+    }
 }

@@ -444,3 +444,66 @@ async fn logs_and_metrics_endpoints_refuse_bad_input_like_spans() {
         1.0
     );
 }
+
+/// A missing logs topic takes only logs out: log requests get 503 at once, spans still
+/// flow, and `/readyz` names the topic until it exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_logs_topic_refuses_logs_only_and_readyz_names_it() {
+    use prost::Message;
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    tansu.create_topic(METRICS_TOPIC, 1);
+    let key = TestKey::new("proj-no-logs-topic");
+    let intake = Intake::start(
+        &[&key],
+        IntakeOptions {
+            kafka: Some(tansu.brokers()),
+            wait_ready: false,
+            ..Default::default()
+        },
+    );
+    let readyz = || async {
+        let reply = http_get(intake.admin, "/readyz").await;
+        (reply.status, String::from_utf8_lossy(&reply.body).into_owned())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut status = readyz().await;
+    while !status.1.contains("otlp_logs") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        status = readyz().await;
+    }
+    assert_eq!(status.0, 503);
+    assert!(status.1.contains("kafka topic missing: otlp_logs"), "{}", status.1);
+    let bearer = key.bearer();
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/x-protobuf"),
+    ];
+    let started = std::time::Instant::now();
+    let reply = http_post(
+        intake.http,
+        "/v1/logs",
+        &headers,
+        make_logs_request("no-topic", 2, 10).encode_to_vec(),
+    )
+    .await;
+    assert_eq!(reply.status, 503);
+    assert!(reply.headers.get("retry-after").is_some());
+    assert!(started.elapsed() < Duration::from_secs(2), "answered at once");
+    let spans = make_request("spans-still-flow", 1, 2, 10);
+    let reply = http_post(intake.http, "/v1/traces", &headers, spans.encode_to_vec()).await;
+    assert_eq!(reply.status, 200, "{}", intake.logs());
+
+    tansu.create_topic(LOGS_TOPIC, 1);
+    intake.wait_ready(Duration::from_secs(15));
+    let reply = http_post(
+        intake.http,
+        "/v1/logs",
+        &headers,
+        make_logs_request("topic-made", 2, 10).encode_to_vec(),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let consumed = records(&tansu, LOGS_TOPIC, 1);
+    assert_eq!(consumed[0].key, "topic-made");
+}

@@ -42,6 +42,24 @@ pub async fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], b
     }
 }
 
+/// GETs a path (probes, metrics).
+pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let request = http::Request::get(format!("http://{addr}{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = client.request(request).await.expect("http get");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("read body").to_bytes().to_vec();
+    Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+        grpc_status: None,
+        grpc_message: None,
+    }
+}
+
 /// A unary gRPC call to TraceService/Export over h2c; `frame` is the whole body.
 pub async fn grpc_call(addr: SocketAddr, headers: &[(&str, &str)], frame: Vec<u8>) -> Reply {
     grpc_call_to(
