@@ -108,3 +108,52 @@ fn unknown_paths_list_the_fields_that_exist() {
     assert!(stderr.contains("did you mean `span.name`"), "{stderr}");
     assert!(stderr.contains("valid fields"), "{stderr}");
 }
+
+#[test]
+fn apply_takes_logs_and_metrics_by_their_top_level_key_and_check_names_a_wrong_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = template(
+        &dir,
+        "signals.yaml",
+        "log_statements:\n  - context: log\n    statements:\n      - set(attributes[\"sev\"], severity_text)\n      - set(body, Concat([body, \"!\"], \"\"))\nmetric_statements:\n  - context: datapoint\n    statements:\n      - set(attributes[\"metric\"], metric.name)\n      - set(value_int, value_int * 2)\n",
+    );
+    let logs =
+        r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"INFO","body":{"stringValue":"hi"}}]}]}]}"#;
+    let (code, stdout, stderr) = run(&["template", "apply", &t], logs);
+    assert_eq!(code, 0, "{stderr}");
+    let out = intake::otlp::json::decode_logs_request(stdout.as_bytes()).unwrap();
+    let record = &out.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(
+        record.body.as_ref().unwrap().value,
+        Some(intake::otlp::any_value::Value::StringValue("hi!".into()))
+    );
+    assert_eq!(record.attributes[0].key, "sev");
+
+    let metrics = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","sum":{"dataPoints":[{"asInt":"21","timeUnixNano":"1"}]}}]}]}]}"#;
+    let (code, stdout, stderr) = run(&["template", "apply", &t], metrics);
+    assert_eq!(code, 0, "{stderr}");
+    let out = intake::otlp::json::decode_metrics_request(stdout.as_bytes()).unwrap();
+    let Some(intake::otlp::metrics::metric::Data::Sum(sum)) = &out.resource_metrics[0].scope_metrics[0].metrics[0].data
+    else {
+        panic!("sum")
+    };
+    let point = &sum.data_points[0];
+    assert_eq!(
+        point.value,
+        Some(intake::otlp::metrics::number_data_point::Value::AsInt(42))
+    );
+    assert_eq!(point.attributes[0].key, "metric");
+
+    // A span context in log_statements is refused, naming the contexts logs may use.
+    let bad = template(
+        &dir,
+        "bad.yaml",
+        "log_statements:\n  - context: span\n    statements:\n      - set(attributes[\"x\"], name)\n",
+    );
+    let (code, _, stderr) = run(&["template", "check", &bad], "");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("logs statements cannot run in span context; use resource, scope, log"),
+        "{stderr}"
+    );
+}

@@ -234,4 +234,40 @@ mod tests {
         assert_eq!(lines(&path), ["a line longer than the whole limit"]);
         assert_eq!(lines(&dir.path().join("spans.jsonl.1")), ["line-0006", "line-0007"]);
     }
+
+    #[tokio::test]
+    async fn each_signal_goes_to_its_own_file() {
+        use crate::sink::{Record, RecordBatch, RecordHeaders};
+        let dir = tempfile::tempdir().unwrap();
+        let sink = FileSink::open(dir.path(), &FileSinkConfig::default()).unwrap();
+        for (signal, line) in [
+            (Signal::Logs, "a-log"),
+            (Signal::Metrics, "a-metric"),
+            (Signal::Logs, "b-log"),
+        ] {
+            let batch = RecordBatch {
+                records: vec![Record {
+                    key: "k".into(),
+                    value: line.as_bytes().to_vec(),
+                    item_count: 1,
+                }],
+                headers: std::sync::Arc::new(RecordHeaders {
+                    signal,
+                    project_id: "p".into(),
+                    api_key_id: "k".into(),
+                    template_id: None,
+                    content_type: "application/json",
+                    organization_id: "o".into(),
+                    source: "s".into(),
+                    principal_id: None,
+                    received_time_unix_nano: 0,
+                }),
+            };
+            sink.publish(batch).await.unwrap();
+        }
+        assert_eq!(lines(&dir.path().join("logs.jsonl")), ["a-log", "b-log"]);
+        assert_eq!(lines(&dir.path().join("metrics.jsonl")), ["a-metric"]);
+        assert!(lines(&dir.path().join("spans.jsonl")).is_empty());
+        assert_eq!(sink.path(Signal::Logs), dir.path().join("logs.jsonl"));
+    }
 }

@@ -600,4 +600,57 @@ mod tests {
         assert!(envelope.request.is_none() && envelope.metrics.is_none());
         assert_eq!(crate::otlp::log_record_count(&envelope.logs.unwrap()), 2);
     }
+
+    #[test]
+    fn log_and_metric_batches_over_the_limit_are_split_with_nothing_lost() {
+        use crate::otlp::metrics::{metric, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
+        use crate::otlp::{ExportLogsServiceRequest, ExportMetricsServiceRequest, LogRecord, ResourceLogs, ScopeLogs};
+        let layout = RecordLayout {
+            key: RecordKey::TraceId,
+            encoding: ValueEncoding::OtlpProto,
+            max_record_bytes: 4096,
+        };
+        let body = |i: usize| AnyValue {
+            value: Some(any_value::Value::StringValue(format!("{i:0>300}"))),
+        };
+        let logs = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: (0..100)
+                        .map(|i| LogRecord {
+                            body: Some(body(i)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let out = layout.split(ExportRequest::Logs(logs), headers());
+        assert!(out.batch.records.len() >= 8, "{} records", out.batch.records.len());
+        assert!(out.batch.records.iter().all(|r| r.value.len() <= 4096 && r.key == "p"));
+        assert_eq!(out.batch.item_count(), 100);
+        assert_eq!(out.oversized_items, 0);
+        let points = |n: usize| Metric {
+            name: "m".into(),
+            data: Some(metric::Data::Gauge(Gauge {
+                data_points: vec![NumberDataPoint::default(); n],
+            })),
+            ..Default::default()
+        };
+        let metrics = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    // A metric too large for any record alone is reported by its points.
+                    metrics: vec![points(3), points(2000), points(4)],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let out = layout.split(ExportRequest::Metrics(metrics), headers());
+        assert_eq!(out.oversized_items, 2000);
+        assert_eq!(out.batch.item_count(), 7);
+    }
 }
