@@ -592,4 +592,33 @@ mod tests {
         let again = decode_metrics_request(&encode_metrics_request(&request)).unwrap();
         assert_eq!(again, request);
     }
+
+    /// The fuzzer found a histogram `min` that came back one ulp off: doubles must parse
+    /// exactly (serde_json's `float_roundtrip`), or intake changes data it never transforms.
+    #[test]
+    fn doubles_come_back_bit_identical() {
+        for text in [
+            "11.943430000000035",
+            "0.014229900000032103",
+            "7.895584999999983",
+            "1e-300",
+            "1.7976931348623157e308",
+        ] {
+            let body = format!(
+                r#"{{"resourceMetrics":[{{"scopeMetrics":[{{"metrics":[{{"name":"h","gauge":{{"dataPoints":[{{"timeUnixNano":"1","asDouble":{text}}}]}}}}]}}]}}]}}"#
+            );
+            let request = decode_metrics_request(body.as_bytes()).unwrap();
+            let Some(metric::Data::Gauge(g)) = &request.resource_metrics[0].scope_metrics[0].metrics[0].data else {
+                panic!("gauge")
+            };
+            let expected: f64 = text.parse().unwrap();
+            assert_eq!(
+                g.data_points[0].value,
+                Some(number_data_point::Value::AsDouble(expected)),
+                "{text}"
+            );
+            let again = decode_metrics_request(&encode_metrics_request(&request)).unwrap();
+            assert_eq!(again, request, "{text}");
+        }
+    }
 }
