@@ -100,26 +100,7 @@ pub fn compile_group(
     let (source, origin) = (source.text, source.origin);
     let render = |e: &ParseError, text: &str, at: (usize, usize)| e.render(origin, at.0, at.1, text);
     let mut errors = Vec::new();
-    let mut parsed = Vec::new();
-    for text in &group.statements {
-        let at = locate(source, text, cursor);
-        match parse_statement(text) {
-            Err(e) => errors.push(render(&e, text, at)),
-            Ok(ast) => match super::guard::static_violation(&ast) {
-                Some(key) => errors.push(render(
-                    &ParseError::new(
-                        0,
-                        format!(
-                            "statement targets `{key}`, an attribute the receiver owns; templates cannot change it"
-                        ),
-                    ),
-                    text,
-                    at,
-                )),
-                None => parsed.push((text, at, ast)),
-            },
-        }
-    }
+    let parsed = parse_statements(&group.statements, source, cursor, &render, &mut errors);
     let mut conditions = Vec::new();
     for text in &group.conditions {
         let at = locate(source, text, cursor);
@@ -172,6 +153,38 @@ pub fn compile_group(
         statements,
         error_mode: group.error_mode.unwrap_or(default_mode),
     })
+}
+
+/// Parses each statement, refusing any that names a receiver-owned attribute; errors are
+/// collected, not returned at the first.
+fn parse_statements<'g>(
+    statements: &'g [String],
+    source: &str,
+    cursor: &mut usize,
+    render: Render<'_>,
+    errors: &mut Vec<String>,
+) -> Parsed<'g> {
+    let mut parsed = Vec::new();
+    for text in statements {
+        let at = locate(source, text, cursor);
+        match parse_statement(text) {
+            Err(e) => errors.push(render(&e, text, at)),
+            Ok(ast) => match super::guard::static_violation(&ast) {
+                Some(key) => errors.push(render(
+                    &ParseError::new(
+                        0,
+                        format!(
+                            "statement targets `{key}`, an attribute the receiver owns; templates cannot change it"
+                        ),
+                    ),
+                    text,
+                    at,
+                )),
+                None => parsed.push((text, at, ast)),
+            },
+        }
+    }
+    parsed
 }
 
 /// Renders an error at a statement's file position.
