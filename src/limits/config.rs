@@ -27,8 +27,8 @@ pub struct LimitsConfig {
     /// Metric data points in one request; more is refused (413/RESOURCE_EXHAUSTED).
     #[serde(default = "default_max_spans_per_request")]
     pub max_data_points_per_request: usize,
-    /// Attributes kept per span (and resource, scope, event, link); the rest are dropped
-    /// and counted in `dropped_attributes_count`.
+    /// Attributes kept per span (and resource, scope, event, link, log record, data point);
+    /// the rest are dropped and counted in `dropped_attributes_count` where the item has one.
     #[serde(default = "default_max_attributes_per_span")]
     pub max_attributes_per_span: usize,
     /// Longest string or bytes attribute value; longer ones are truncated.
