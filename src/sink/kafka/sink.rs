@@ -74,8 +74,9 @@ impl KafkaSink {
         self.producer.load_full()
     }
 
-    pub fn topic(&self) -> &str {
-        &self.config.topic
+    /// The topic a signal's records go to.
+    pub fn topic(&self, signal: Signal) -> &str {
+        self.config.topic_for(signal)
     }
 
     async fn refresh_health(&self) {
