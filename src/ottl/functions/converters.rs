@@ -8,60 +8,60 @@ use super::super::eval::{any_equal, compare, Converter, EvalError, EvalResult, E
 use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
-use super::{converter, FunctionSpec};
+use super::{converter, param, FunctionSpec};
 use crate::otlp::{AnyValue, KeyValue};
 use crate::ottl::ast::CompareOp;
 
 pub const SPECS: &[FunctionSpec] = &[
-    converter("Int", &[req("value")], |a| call(a, to_int)),
-    converter("Double", &[req("value")], |a| call(a, to_double)),
-    converter("String", &[req("value")], |a| call(a, to_string)),
-    converter("Bool", &[req("value")], |a| call(a, to_bool)),
-    converter("ParseJSON", &[req("target")], |a| call(a, parse_json)),
-    converter("IsString", &[req("value")], |a| {
+    converter("Int", &[req(param::VALUE)], |a| call(a, to_int)),
+    converter("Double", &[req(param::VALUE)], |a| call(a, to_double)),
+    converter("String", &[req(param::VALUE)], |a| call(a, to_string)),
+    converter("Bool", &[req(param::VALUE)], |a| call(a, to_bool)),
+    converter("ParseJSON", &[req(param::TARGET)], |a| call(a, parse_json)),
+    converter("IsString", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
     }),
-    converter("IsInt", &[req("value")], |a| {
+    converter("IsInt", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
     }),
-    converter("IsDouble", &[req("value")], |a| {
+    converter("IsDouble", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
     }),
-    converter("IsBool", &[req("value")], |a| {
+    converter("IsBool", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
     }),
-    converter("IsMap", &[req("value")], |a| {
+    converter("IsMap", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
     }),
-    converter("IsList", &[req("value")], |a| {
+    converter("IsList", &[req(param::VALUE)], |a| {
         call(a, |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
     }),
-    converter("IsEmpty", &[req("value")], |a| call(a, is_empty)),
-    converter("Coalesce", &[req("values")], build_coalesce),
-    converter("ContainsValue", &[req("target"), req("item")], |a| {
+    converter("IsEmpty", &[req(param::VALUE)], |a| call(a, is_empty)),
+    converter("Coalesce", &[req(param::VALUES)], build_coalesce),
+    converter("ContainsValue", &[req(param::TARGET), req(param::ITEM)], |a| {
         call(a, contains_value)
     }),
-    converter("Index", &[req("target"), req("value")], |a| call(a, index_of)),
-    converter("Keys", &[req("target")], |a| call(a, keys)),
-    converter("Values", &[req("target")], |a| call(a, values)),
-    converter("Sort", &[req("target"), opt("order")], |a| call(a, sort)),
+    converter("Index", &[req(param::TARGET), req(param::VALUE)], |a| call(a, index_of)),
+    converter("Keys", &[req(param::TARGET)], |a| call(a, keys)),
+    converter("Values", &[req(param::TARGET)], |a| call(a, values)),
+    converter("Sort", &[req(param::TARGET), opt(param::ORDER)], |a| call(a, sort)),
     converter(
         "SliceToMap",
-        &[req("target"), opt("key_path"), opt("value_path")],
+        &[req(param::TARGET), opt(param::KEY_PATH), opt(param::VALUE_PATH)],
         |a| call(a, slice_to_map),
     ),
-    converter("TraceID", &[req("bytes")], |a| {
+    converter("TraceID", &[req(param::BYTES)], |a| {
         call(a, |v| id::<16>(&v[0]).map(Value::TraceId))
     }),
-    converter("SpanID", &[req("bytes")], |a| {
+    converter("SpanID", &[req(param::BYTES)], |a| {
         call(a, |v| id::<8>(&v[0]).map(Value::SpanId))
     }),
     converter("UUID", &[], |a| {
         call(a, |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
     }),
     converter("IsRootSpan", &[], build_is_root_span),
-    converter("Log", &[req("value")], |a| call(a, log)),
-    converter("IsValidLuhn", &[req("value")], |a| call(a, luhn)),
+    converter("Log", &[req(param::VALUE)], |a| call(a, log)),
+    converter("IsValidLuhn", &[req(param::VALUE)], |a| call(a, luhn)),
 ];
 
 fn to_int(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -175,7 +175,7 @@ impl Converter for Coalesce {
 
 fn build_coalesce(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Coalesce {
-        values: args.list("values")?,
+        values: args.list(param::VALUES)?,
     })
 }
 

@@ -10,92 +10,106 @@ use super::super::eval::{CompiledPath, Editor, EvalError, EvalResult, Expr};
 use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::strings::{glob_to_regex, hash_by_name, HashFn};
-use super::{editor, FunctionSpec};
+use super::{editor, param, FunctionSpec};
 use crate::otlp::{any_value, AnyValue, KeyValue};
 
 pub const SPECS: &[FunctionSpec] = &[
-    editor("set", &[req("target"), req("value")], build_set),
-    editor("delete_key", &[req("target"), req("key")], build_delete_key),
+    editor("set", &[req(param::TARGET), req(param::VALUE)], build_set),
+    editor("delete_key", &[req(param::TARGET), req(param::KEY)], build_delete_key),
     editor(
         "delete_matching_keys",
-        &[req("target"), req("pattern")],
+        &[req(param::TARGET), req(param::PATTERN)],
         build_delete_matching_keys,
     ),
-    editor("keep_keys", &[req("target"), req("keys")], build_keep_keys),
+    editor("keep_keys", &[req(param::TARGET), req(param::KEYS)], build_keep_keys),
     editor(
         "keep_matching_keys",
-        &[req("target"), req("pattern")],
+        &[req(param::TARGET), req(param::PATTERN)],
         build_keep_matching_keys,
     ),
     editor(
         "merge_maps",
-        &[req("target"), req("source"), req("strategy")],
+        &[req(param::TARGET), req(param::SOURCE), req(param::STRATEGY)],
         build_merge_maps,
     ),
     editor(
         "replace_pattern",
         &[
-            req("target"),
-            req("regex"),
-            req("replacement"),
-            opt("function"),
-            opt("replacement_format"),
+            req(param::TARGET),
+            req(param::REGEX),
+            req(param::REPLACEMENT),
+            opt(param::FUNCTION),
+            opt(param::REPLACEMENT_FORMAT),
         ],
         build_replace_pattern,
     ),
     editor(
         "replace_all_patterns",
         &[
-            req("target"),
-            req("mode"),
-            req("regex"),
-            req("replacement"),
-            opt("function"),
-            opt("replacement_format"),
+            req(param::TARGET),
+            req(param::MODE),
+            req(param::REGEX),
+            req(param::REPLACEMENT),
+            opt(param::FUNCTION),
+            opt(param::REPLACEMENT_FORMAT),
         ],
         build_replace_all_patterns,
     ),
     editor(
         "replace_match",
         &[
-            req("target"),
-            req("pattern"),
-            req("replacement"),
-            opt("function"),
-            opt("replacement_format"),
+            req(param::TARGET),
+            req(param::PATTERN),
+            req(param::REPLACEMENT),
+            opt(param::FUNCTION),
+            opt(param::REPLACEMENT_FORMAT),
         ],
         build_replace_match,
     ),
     editor(
         "replace_all_matches",
         &[
-            req("target"),
-            req("pattern"),
-            req("replacement"),
-            opt("function"),
-            opt("replacement_format"),
+            req(param::TARGET),
+            req(param::PATTERN),
+            req(param::REPLACEMENT),
+            opt(param::FUNCTION),
+            opt(param::REPLACEMENT_FORMAT),
         ],
         build_replace_all_matches,
     ),
     editor(
         "limit",
-        &[req("target"), req("limit"), req("priority_keys")],
+        &[req(param::TARGET), req(param::LIMIT), req(param::PRIORITY_KEYS)],
         build_limit,
     ),
     editor(
         "truncate_all",
-        &[req("target"), req("limit"), opt("utf8_safe"), opt("truncation_marker")],
+        &[
+            req(param::TARGET),
+            req(param::LIMIT),
+            opt("utf8_safe"),
+            opt(param::TRUNCATION_MARKER),
+        ],
         build_truncate_all,
     ),
     editor(
         "flatten",
-        &[req("target"), opt("prefix"), opt("depth"), opt("resolve_conflicts")],
+        &[
+            req(param::TARGET),
+            opt(param::PREFIX),
+            opt(param::DEPTH),
+            opt(param::RESOLVE_CONFLICTS),
+        ],
         build_flatten,
     ),
-    editor("append", &[req("target"), opt("value"), opt("values")], build_append),
+    editor(
+        "append",
+        &[req(param::TARGET), opt(param::VALUE), opt(param::VALUES)],
+        build_append,
+    ),
     editor(
         "delete_index",
-        &[req("target"), req("start_index"), opt("end_index")],
+        &[req(param::TARGET), req(param::START_INDEX), opt(param::END_INDEX)],
         build_delete_index,
     ),
 ];
@@ -139,7 +153,7 @@ fn string_value(s: String) -> Option<AnyValue> {
 }
 
 fn map_arg(args: &Args<'_>) -> Result<CompiledPath, ParseError> {
-    args.path("target")
+    args.path(param::TARGET)
 }
 
 // ---------------------------------------------------------------- set
@@ -165,8 +179,8 @@ impl Editor for Set {
 
 fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(Set {
-        target: args.path("target")?,
-        value: args.expr("value")?,
+        target: args.path(param::TARGET)?,
+        value: args.expr(param::VALUE)?,
         skip_nil: false,
     })
 }
@@ -175,8 +189,8 @@ fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
 /// idiom): the condition is dropped and the value read once.
 pub fn build_set_skipping_nil(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(Set {
-        target: args.path("target")?,
-        value: args.expr("value")?,
+        target: args.path(param::TARGET)?,
+        value: args.expr(param::VALUE)?,
         skip_nil: true,
     })
 }
@@ -210,7 +224,7 @@ impl Editor for DeleteKey {
 fn build_delete_key(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(DeleteKey {
         target: map_arg(args)?,
-        key: args.expr("key")?,
+        key: args.expr(param::KEY)?,
     })
 }
 
@@ -262,7 +276,7 @@ impl Editor for MatchingKeys {
 fn build_delete_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(MatchingKeys {
         target: map_arg(args)?,
-        pattern: PatternArg::from_args(args, "pattern")?,
+        pattern: PatternArg::from_args(args, param::PATTERN)?,
         keep: false,
     })
 }
@@ -270,7 +284,7 @@ fn build_delete_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pa
 fn build_keep_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(MatchingKeys {
         target: map_arg(args)?,
-        pattern: PatternArg::from_args(args, "pattern")?,
+        pattern: PatternArg::from_args(args, param::PATTERN)?,
         keep: true,
     })
 }
@@ -293,7 +307,7 @@ impl Editor for KeepKeys {
 fn build_keep_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(KeepKeys {
         target: map_arg(args)?,
-        keys: args.string_list("keys")?,
+        keys: args.string_list(param::KEYS)?,
     })
 }
 
@@ -335,7 +349,7 @@ impl Editor for MergeMaps {
 }
 
 fn build_merge_maps(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let strategy = match args.string("strategy")?.as_str() {
+    let strategy = match args.string(param::STRATEGY)?.as_str() {
         "insert" => Strategy::Insert,
         "update" => Strategy::Update,
         "upsert" => Strategy::Upsert,
@@ -347,7 +361,7 @@ fn build_merge_maps(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> 
     };
     boxed(MergeMaps {
         target: map_arg(args)?,
-        source: args.expr("source")?,
+        source: args.expr(param::SOURCE)?,
         strategy,
     })
 }
@@ -363,20 +377,20 @@ struct Replacement {
 
 impl Replacement {
     fn from_args(args: &Args<'_>) -> Result<Replacement, ParseError> {
-        let hash = match args.opt_function("function")? {
+        let hash = match args.opt_function(param::FUNCTION)? {
             None => None,
             Some(name) => {
                 Some(hash_by_name(&name).ok_or_else(|| args.error(format!("unknown hash function `{name}`")))?)
             }
         };
-        let format = args.opt_string("replacement_format")?;
+        let format = args.opt_string(param::REPLACEMENT_FORMAT)?;
         if let Some(f) = &format {
             if f.matches("%s").count() != 1 {
                 return Err(args.error("replacementFormat must contain exactly one %s"));
             }
         }
         Ok(Replacement {
-            replacement: args.expr("replacement")?,
+            replacement: args.expr(param::REPLACEMENT)?,
             hash,
             format,
         })
@@ -451,21 +465,21 @@ impl Editor for ReplacePattern {
 
 fn build_replace_pattern(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(ReplacePattern {
-        target: args.path("target")?,
-        regex: args.regex("regex")?,
+        target: args.path(param::TARGET)?,
+        regex: args.regex(param::REGEX)?,
         replacement: Replacement::from_args(args)?,
         whole: false,
     })
 }
 
 fn glob_arg(args: &Args<'_>) -> Result<Regex, ParseError> {
-    let glob = args.string("pattern")?;
+    let glob = args.string(param::PATTERN)?;
     Regex::new(&glob_to_regex(&glob)).map_err(|e| args.error(format!("invalid glob `{glob}`: {e}")))
 }
 
 fn build_replace_match(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(ReplacePattern {
-        target: args.path("target")?,
+        target: args.path(param::TARGET)?,
         regex: glob_arg(args)?,
         replacement: Replacement::from_args(args)?,
         whole: true,
@@ -512,14 +526,14 @@ impl Editor for ReplaceAll {
 }
 
 fn build_replace_all_patterns(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let keys = match args.string("mode")?.as_str() {
+    let keys = match args.string(param::MODE)?.as_str() {
         "key" => true,
         "value" => false,
         other => return Err(args.error(format!("invalid mode {other}, must be 'key' or 'value'"))),
     };
     boxed(ReplaceAll {
         target: map_arg(args)?,
-        regex: args.regex("regex")?,
+        regex: args.regex(param::REGEX)?,
         replacement: Replacement::from_args(args)?,
         keys,
         whole: false,
@@ -578,8 +592,8 @@ impl Editor for Limit {
 }
 
 fn build_limit(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let limit = args.int("limit")?;
-    let priority = args.string_list("priority_keys")?;
+    let limit = args.int(param::LIMIT)?;
+    let priority = args.string_list(param::PRIORITY_KEYS)?;
     if limit < 0 {
         return Err(args.error(format!("invalid limit for limit function, {limit} cannot be negative")));
     }
@@ -633,7 +647,7 @@ impl Editor for TruncateAll {
 }
 
 fn build_truncate_all(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let limit = args.int("limit")?;
+    let limit = args.int(param::LIMIT)?;
     if limit < 0 {
         return Err(args.error(format!(
             "invalid limit for truncate_all function, {limit} cannot be negative"
@@ -643,7 +657,7 @@ fn build_truncate_all(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError
         target: map_arg(args)?,
         limit: limit as usize,
         utf8_safe: args.opt_bool("utf8_safe")?.unwrap_or(true),
-        marker: args.opt_string("truncation_marker")?.unwrap_or_default(),
+        marker: args.opt_string(param::TRUNCATION_MARKER)?.unwrap_or_default(),
     })
 }
 
@@ -728,15 +742,15 @@ impl Editor for Flatten {
 }
 
 fn build_flatten(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let depth = args.opt_int("depth")?;
+    let depth = args.opt_int(param::DEPTH)?;
     if depth.is_some_and(|d| d < 0) {
         return Err(args.error("invalid depth for flatten function, cannot be negative"));
     }
     boxed(Flatten {
         target: map_arg(args)?,
-        prefix: args.opt_string("prefix")?,
+        prefix: args.opt_string(param::PREFIX)?,
         depth: depth.map(|d| d as usize),
-        resolve_conflicts: args.opt_bool("resolve_conflicts")?.unwrap_or(false),
+        resolve_conflicts: args.opt_bool(param::RESOLVE_CONFLICTS)?.unwrap_or(false),
     })
 }
 
@@ -771,13 +785,13 @@ impl Editor for Append {
 }
 
 fn build_append(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    if !args.is_given("value") && !args.is_given("values") {
+    if !args.is_given(param::VALUE) && !args.is_given(param::VALUES) {
         return Err(args.error("at least one of the optional arguments ('value' or 'values') must be provided"));
     }
     boxed(Append {
-        target: args.path("target")?,
-        value: args.opt_expr("value")?,
-        values: args.opt_expr("values")?,
+        target: args.path(param::TARGET)?,
+        value: args.opt_expr(param::VALUE)?,
+        values: args.opt_expr(param::VALUES)?,
     })
 }
 
@@ -825,8 +839,8 @@ impl Editor for DeleteIndex {
 
 fn build_delete_index(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(DeleteIndex {
-        target: args.path("target")?,
-        start: args.expr("start_index")?,
-        end: args.opt_expr("end_index")?,
+        target: args.path(param::TARGET)?,
+        start: args.expr(param::START_INDEX)?,
+        end: args.opt_expr(param::END_INDEX)?,
     })
 }

@@ -43,7 +43,7 @@ use super::super::eval::{EvalError, EvalResult};
 use super::super::signature::{opt, req};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
-use super::{converter, FunctionSpec};
+use super::{converter, param, FunctionSpec};
 use crate::otlp::KeyValue;
 
 /// The views a message extension can return.
@@ -52,19 +52,29 @@ const SELECTS: &[&str] = &["messages", "system", "finish_reasons"];
 pub const SPECS: &[FunctionSpec] = &[
     converter(
         "GenAIMessages",
-        &[req("target"), req("prefix"), req("scheme"), opt("select")],
+        &[
+            req(param::TARGET),
+            req(param::PREFIX),
+            req(param::SCHEME),
+            opt(param::SELECT),
+        ],
         |a| {
-            a.check_literal_choice("scheme", &["openinference", "indexed"])?;
-            a.check_literal_choice("select", SELECTS)?;
+            a.check_literal_choice(param::SCHEME, &["openinference", "indexed"])?;
+            a.check_literal_choice(param::SELECT, SELECTS)?;
             call(a, genai_messages)
         },
     ),
     converter(
         "GenAIMessagesFromJSON",
-        &[req("target"), req("scheme"), opt("default_role"), opt("select")],
+        &[
+            req(param::TARGET),
+            req(param::SCHEME),
+            opt(param::DEFAULT_ROLE),
+            opt(param::SELECT),
+        ],
         |a| {
-            a.check_literal_choice("scheme", &["gemini", "langchain"])?;
-            a.check_literal_choice("select", SELECTS)?;
+            a.check_literal_choice(param::SCHEME, &["gemini", "langchain"])?;
+            a.check_literal_choice(param::SELECT, SELECTS)?;
             call(a, genai_messages_from_json)
         },
     ),

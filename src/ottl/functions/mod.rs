@@ -4,6 +4,7 @@
 mod converters;
 mod editors;
 mod genai;
+pub mod param;
 mod strings;
 mod time;
 

@@ -13,66 +13,76 @@ use super::super::error::ParseError;
 use super::super::eval::{Converter, EvalError, EvalResult, Expr};
 use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
-use super::{converter, FunctionSpec};
+use super::{converter, param, FunctionSpec};
 use crate::otlp::KeyValue;
 
 pub const SPECS: &[FunctionSpec] = &[
-    converter("Concat", &[req("vals"), req("delimiter")], build_concat),
-    converter("ConvertCase", &[req("target"), req("to_case")], build_convert_case),
-    converter("ToLowerCase", &[req("target")], |a| case_of(a, Case::Lower)),
-    converter("ToUpperCase", &[req("target")], |a| case_of(a, Case::Upper)),
-    converter("ToSnakeCase", &[req("target")], |a| case_of(a, Case::Snake)),
-    converter("ToCamelCase", &[req("target")], |a| case_of(a, Case::Camel)),
-    converter("IsMatch", &[req("target"), req("pattern")], build_is_match),
-    converter("Split", &[req("target"), req("delimiter")], |a| call(a, split)),
-    converter("Substring", &[req("target"), req("start"), req("length")], |a| {
-        call(a, substring)
+    converter("Concat", &[req(param::VALS), req(param::DELIMITER)], build_concat),
+    converter(
+        "ConvertCase",
+        &[req(param::TARGET), req(param::TO_CASE)],
+        build_convert_case,
+    ),
+    converter("ToLowerCase", &[req(param::TARGET)], |a| case_of(a, Case::Lower)),
+    converter("ToUpperCase", &[req(param::TARGET)], |a| case_of(a, Case::Upper)),
+    converter("ToSnakeCase", &[req(param::TARGET)], |a| case_of(a, Case::Snake)),
+    converter("ToCamelCase", &[req(param::TARGET)], |a| case_of(a, Case::Camel)),
+    converter("IsMatch", &[req(param::TARGET), req(param::PATTERN)], build_is_match),
+    converter("Split", &[req(param::TARGET), req(param::DELIMITER)], |a| {
+        call(a, split)
     }),
-    converter("HasPrefix", &[req("target"), req("prefix")], |a| {
+    converter(
+        "Substring",
+        &[req(param::TARGET), req(param::START), req(param::LENGTH)],
+        |a| call(a, substring),
+    ),
+    converter("HasPrefix", &[req(param::TARGET), req(param::PREFIX)], |a| {
         call(a, |v| affix(v, true))
     }),
-    converter("HasSuffix", &[req("target"), req("suffix")], |a| {
+    converter("HasSuffix", &[req(param::TARGET), req(param::SUFFIX)], |a| {
         call(a, |v| affix(v, false))
     }),
-    converter("TrimPrefix", &[req("target"), req("prefix")], |a| {
+    converter("TrimPrefix", &[req(param::TARGET), req(param::PREFIX)], |a| {
         call(a, |v| trim_affix(v, true))
     }),
-    converter("TrimSuffix", &[req("target"), req("suffix")], |a| {
+    converter("TrimSuffix", &[req(param::TARGET), req(param::SUFFIX)], |a| {
         call(a, |v| trim_affix(v, false))
     }),
-    converter("Trim", &[req("target"), opt("replacement")], |a| call(a, trim)),
-    converter("Format", &[req("format"), req("vals")], build_format),
-    converter("Len", &[req("target")], |a| call(a, len)),
+    converter("Trim", &[req(param::TARGET), opt(param::REPLACEMENT)], |a| {
+        call(a, trim)
+    }),
+    converter("Format", &[req(param::FORMAT), req(param::VALS)], build_format),
+    converter("Len", &[req(param::TARGET)], |a| call(a, len)),
     converter(
         "ExtractPatterns",
-        &[req("target"), req("pattern")],
+        &[req(param::TARGET), req(param::PATTERN)],
         build_extract_patterns,
     ),
     converter(
         "ParseKeyValue",
-        &[req("target"), opt("delimiter"), opt("pair_delimiter")],
+        &[req(param::TARGET), opt(param::DELIMITER), opt(param::PAIR_DELIMITER)],
         |a| call(a, parse_key_value),
     ),
     converter(
         "ToKeyValueString",
         &[
-            req("target"),
-            opt("delimiter"),
-            opt("pair_delimiter"),
-            opt("sort_output"),
+            req(param::TARGET),
+            opt(param::DELIMITER),
+            opt(param::PAIR_DELIMITER),
+            opt(param::SORT_OUTPUT),
         ],
         |a| call(a, to_key_value_string),
     ),
-    converter("SHA1", &[req("value")], |a| hash_call(a, sha1_hex)),
-    converter("SHA256", &[req("value")], |a| hash_call(a, sha256_hex)),
-    converter("SHA512", &[req("value")], |a| hash_call(a, sha512_hex)),
-    converter("MD5", &[req("value")], |a| hash_call(a, md5_hex)),
-    converter("FNV", &[req("value")], |a| call(a, fnv)),
-    converter("Hex", &[req("value")], |a| call(a, hex_of)),
-    converter("Base64Encode", &[req("value"), opt("variant")], |a| {
+    converter("SHA1", &[req(param::VALUE)], |a| hash_call(a, sha1_hex)),
+    converter("SHA256", &[req(param::VALUE)], |a| hash_call(a, sha256_hex)),
+    converter("SHA512", &[req(param::VALUE)], |a| hash_call(a, sha512_hex)),
+    converter("MD5", &[req(param::VALUE)], |a| hash_call(a, md5_hex)),
+    converter("FNV", &[req(param::VALUE)], |a| call(a, fnv)),
+    converter("Hex", &[req(param::VALUE)], |a| call(a, hex_of)),
+    converter("Base64Encode", &[req(param::VALUE), opt(param::VARIANT)], |a| {
         call(a, base64_encode)
     }),
-    converter("Base64Decode", &[req("value")], |a| call(a, base64_decode)),
+    converter("Base64Decode", &[req(param::VALUE)], |a| call(a, base64_decode)),
 ];
 
 // ---------------------------------------------------------------- generic calls
@@ -168,8 +178,8 @@ impl Converter for Concat {
 
 fn build_concat(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Concat {
-        values: args.list("vals")?,
-        delimiter: args.string("delimiter")?,
+        values: args.list(param::VALS)?,
+        delimiter: args.string(param::DELIMITER)?,
     })
 }
 
@@ -192,8 +202,8 @@ impl Converter for Format {
 
 fn build_format(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Format {
-        format: args.string("format")?,
-        values: args.list("vals")?,
+        format: args.string(param::FORMAT)?,
+        values: args.list(param::VALS)?,
     })
 }
 
@@ -324,7 +334,7 @@ impl Converter for ConvertCase {
 }
 
 fn build_convert_case(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
-    let case = match args.string("to_case")?.as_str() {
+    let case = match args.string(param::TO_CASE)?.as_str() {
         "lower" => Case::Lower,
         "upper" => Case::Upper,
         "snake" => Case::Snake,
@@ -336,14 +346,14 @@ fn build_convert_case(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseEr
         }
     };
     boxed(ConvertCase {
-        target: args.expr("target")?,
+        target: args.expr(param::TARGET)?,
         case,
     })
 }
 
 fn case_of(args: &mut Args<'_>, case: Case) -> Result<Box<dyn Converter>, ParseError> {
     boxed(ConvertCase {
-        target: args.expr("target")?,
+        target: args.expr(param::TARGET)?,
         case,
     })
 }
@@ -368,8 +378,8 @@ impl Converter for IsMatch {
 
 fn build_is_match(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(IsMatch {
-        target: args.expr("target")?,
-        pattern: args.regex("pattern")?,
+        target: args.expr(param::TARGET)?,
+        pattern: args.regex(param::PATTERN)?,
     })
 }
 
@@ -400,12 +410,12 @@ impl Converter for ExtractPatterns {
 }
 
 fn build_extract_patterns(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
-    let pattern = args.regex("pattern")?;
+    let pattern = args.regex(param::PATTERN)?;
     if pattern.capture_names().flatten().next().is_none() {
         return Err(args.error("at least 1 named capture group must be supplied in the given regex"));
     }
     boxed(ExtractPatterns {
-        target: args.expr("target")?,
+        target: args.expr(param::TARGET)?,
         pattern,
     })
 }
@@ -643,7 +653,7 @@ impl Converter for Hash {
 
 fn hash_call(args: &mut Args<'_>, f: HashFn) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Hash {
-        value: args.expr("value")?,
+        value: args.expr(param::VALUE)?,
         f,
     })
 }

@@ -5,56 +5,67 @@ use super::super::eval::{EvalError, EvalResult};
 use super::super::signature::{opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_int, expect_str};
-use super::{converter, FunctionSpec};
+use super::{converter, param, FunctionSpec};
 
 pub const SPECS: &[FunctionSpec] = &[
     converter("Now", &[], |a| call(a, |_| Ok(Value::Time(now_nanos())))),
     converter(
         "Time",
-        &[req("time"), req("format"), opt("location"), opt("locale")],
+        &[
+            req(param::TIME),
+            req(param::FORMAT),
+            opt(param::LOCATION),
+            opt(param::LOCALE),
+        ],
         |a| {
             check_literal_format(a)?;
-            if let Some(name) = a.literal_string("location")? {
+            if let Some(name) = a.literal_string(param::LOCATION)? {
                 location(name).map_err(|e| a.error(e.0))?;
             }
             call(a, parse_time)
         },
     ),
-    converter("FormatTime", &[req("time"), req("format")], |a| {
+    converter("FormatTime", &[req(param::TIME), req(param::FORMAT)], |a| {
         check_literal_format(a)?;
         call(a, format_time)
     }),
-    converter("Unix", &[req("seconds"), opt("nanoseconds")], |a| call(a, unix)),
-    converter("UnixSeconds", &[req("time")], |a| {
+    converter("Unix", &[req(param::SECONDS), opt(param::NANOSECONDS)], |a| {
+        call(a, unix)
+    }),
+    converter("UnixSeconds", &[req(param::TIME)], |a| {
         call(a, |v| time_int(&v[0], 1_000_000_000))
     }),
-    converter("UnixMilli", &[req("time")], |a| call(a, |v| time_int(&v[0], 1_000_000))),
-    converter("UnixMicro", &[req("time")], |a| call(a, |v| time_int(&v[0], 1_000))),
-    converter("UnixNano", &[req("time")], |a| call(a, |v| time_int(&v[0], 1))),
-    converter("Duration", &[req("duration")], |a| call(a, duration)),
-    converter("Hours", &[req("duration")], |a| {
+    converter("UnixMilli", &[req(param::TIME)], |a| {
+        call(a, |v| time_int(&v[0], 1_000_000))
+    }),
+    converter("UnixMicro", &[req(param::TIME)], |a| {
+        call(a, |v| time_int(&v[0], 1_000))
+    }),
+    converter("UnixNano", &[req(param::TIME)], |a| call(a, |v| time_int(&v[0], 1))),
+    converter("Duration", &[req(param::DURATION)], |a| call(a, duration)),
+    converter("Hours", &[req(param::DURATION)], |a| {
         call(a, |v| duration_float(&v[0], 3.6e12))
     }),
-    converter("Minutes", &[req("duration")], |a| {
+    converter("Minutes", &[req(param::DURATION)], |a| {
         call(a, |v| duration_float(&v[0], 6e10))
     }),
-    converter("Seconds", &[req("duration")], |a| {
+    converter("Seconds", &[req(param::DURATION)], |a| {
         call(a, |v| duration_float(&v[0], 1e9))
     }),
-    converter("Milliseconds", &[req("duration")], |a| {
+    converter("Milliseconds", &[req(param::DURATION)], |a| {
         call(a, |v| duration_int(&v[0], 1_000_000))
     }),
-    converter("Microseconds", &[req("duration")], |a| {
+    converter("Microseconds", &[req(param::DURATION)], |a| {
         call(a, |v| duration_int(&v[0], 1_000))
     }),
-    converter("Nanoseconds", &[req("duration")], |a| {
+    converter("Nanoseconds", &[req(param::DURATION)], |a| {
         call(a, |v| duration_int(&v[0], 1))
     }),
 ];
 
 /// A literal format is checked when the template loads.
 fn check_literal_format(args: &Args<'_>) -> Result<(), ParseError> {
-    match args.literal_string("format")? {
+    match args.literal_string(param::FORMAT)? {
         Some(format) => strftime_format(format).map(|_| ()).map_err(|e| args.error(e)),
         None => Ok(()),
     }
