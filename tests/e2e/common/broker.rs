@@ -50,11 +50,25 @@ impl Tansu {
             log: dir.path().join("tansu.log"),
             _dir: dir,
         };
-        tansu.spawn();
-        tansu
+        // A port found free can be taken before tansu binds it: try others.
+        for _ in 0..5 {
+            if tansu.spawn_on_port() {
+                return tansu;
+            }
+            tansu.port = free_port();
+        }
+        panic!(
+            "tansu did not listen:\n{}",
+            std::fs::read_to_string(&tansu.log).unwrap_or_default()
+        )
     }
 
     fn spawn(&mut self) {
+        assert!(self.spawn_on_port(), "tansu did not listen on {}", self.port);
+    }
+
+    /// Starts tansu on `self.port`; false when it did not come up there.
+    fn spawn_on_port(&mut self) -> bool {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let log = std::fs::File::create(&self.log).expect("tansu log");
         let child = Command::new(tansu_binary())
@@ -66,11 +80,23 @@ impl Tansu {
             .spawn()
             .expect("start tansu");
         self.child = Some(child);
-        assert!(
-            wait_for_port(self.port, Duration::from_secs(20)),
-            "tansu did not listen on {}",
-            self.port
-        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            let exited = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+            if exited {
+                self.child = None;
+                return false;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        false
     }
 
     pub fn brokers(&self) -> String {

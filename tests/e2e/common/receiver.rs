@@ -1,6 +1,6 @@
 //! The intake binary, started on free ports with a config the test writes.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,6 +47,25 @@ impl Intake {
     }
 
     pub fn start(keys: &[&TestKey], options: IntakeOptions) -> Intake {
+        // A port found free can be taken by another process before intake binds it (the
+        // tests run side by side): then intake exits saying so, and it starts again on
+        // other ports.
+        for _ in 0..5 {
+            match Self::try_start(keys, &options) {
+                Ok(intake) => {
+                    if options.wait_ready {
+                        intake.wait_ready(Duration::from_secs(20));
+                    }
+                    return intake;
+                }
+                Err(logs) if logs.contains("Address already in use") => continue,
+                Err(logs) => panic!("intake did not listen:\n{logs}"),
+            }
+        }
+        panic!("intake lost the race for free ports five times")
+    }
+
+    fn try_start(keys: &[&TestKey], options: &IntakeOptions) -> Result<Intake, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         write_keys(&Self::key_file(dir.path()), keys);
         let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
@@ -80,22 +99,31 @@ impl Intake {
             .stderr(stderr)
             .spawn()
             .expect("start intake");
-        let intake = Intake {
+        let mut intake = Intake {
             grpc,
             http,
             admin,
             dir,
             child: Some(child),
         };
-        assert!(
-            wait_for_port(http.port(), Duration::from_secs(20)),
-            "intake did not listen:\n{}",
-            intake.logs()
-        );
-        if options.wait_ready {
-            intake.wait_ready(Duration::from_secs(20));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if intake.has_exited() {
+                return Err(intake.logs());
+            }
+            if TcpStream::connect(http).is_ok() {
+                return Ok(intake);
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        intake
+        Err(intake.logs())
+    }
+
+    /// Whether the process ended (it reaps it, so a port it held is free again).
+    fn has_exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))))
     }
 
     pub fn logs(&self) -> String {
