@@ -106,17 +106,17 @@ impl PipelineError {
             }
             PipelineError::Overloaded => ErrorClass::Overloaded,
             PipelineError::RateLimited(wait) => ErrorClass::RateLimited(*wait),
-            PipelineError::Sink(error) => error.class(),
+            PipelineError::Sink(error) => sink_class(error),
         }
     }
 }
 
-impl SinkError {
-    fn class(&self) -> ErrorClass {
-        match self {
-            SinkError::QueueFull => ErrorClass::Overloaded,
-            SinkError::Unavailable(_) | SinkError::Timeout(_) => ErrorClass::Unavailable,
-            SinkError::Rejected(_) => ErrorClass::Internal,
-        }
+/// A sink's failure as the client sees it: a full queue is backpressure, an outage or a
+/// missed delivery is retryable, a refused record is not.
+fn sink_class(error: &SinkError) -> ErrorClass {
+    match error {
+        SinkError::QueueFull => ErrorClass::Overloaded,
+        SinkError::Unavailable(_) | SinkError::Timeout(_) => ErrorClass::Unavailable,
+        SinkError::Rejected(_) => ErrorClass::Internal,
     }
 }
