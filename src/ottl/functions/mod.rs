@@ -5,6 +5,7 @@ mod converters;
 mod editors;
 mod genai;
 pub mod param;
+mod parts;
 mod strings;
 mod time;
 
@@ -43,6 +44,7 @@ impl Registry {
         specs.extend_from_slice(strings::SPECS);
         specs.extend_from_slice(time::SPECS);
         specs.extend_from_slice(genai::SPECS);
+        specs.extend_from_slice(parts::SPECS);
         Registry { specs }
     }
 

@@ -46,3 +46,5 @@ pub const VALUE: &str = "value";
 pub const VALUE_PATH: &str = "value_path";
 pub const VALUES: &str = "values";
 pub const VARIANT: &str = "variant";
+pub const BASE: &str = "base";
+pub const ENCODING: &str = "encoding";
