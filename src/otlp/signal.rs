@@ -59,21 +59,20 @@ impl ExportRequest {
     /// An OTLP/JSON request of any signal, told apart by its top-level key
     /// (`resourceSpans`, `resourceLogs`, `resourceMetrics`); spans when it has none.
     pub fn decode_json_any(body: &[u8]) -> Result<ExportRequest, DecodeError> {
+        const KEYS: [(&str, Signal); 6] = [
+            ("\"resourceSpans\"", Signal::Traces),
+            ("\"resource_spans\"", Signal::Traces),
+            ("\"resourceLogs\"", Signal::Logs),
+            ("\"resource_logs\"", Signal::Logs),
+            ("\"resourceMetrics\"", Signal::Metrics),
+            ("\"resource_metrics\"", Signal::Metrics),
+        ];
         let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
-        let position = |key: &str| text.find(&format!("\"{key}\""));
-        let mut found: Vec<(usize, Signal)> = [
-            ("resourceSpans", Signal::Traces),
-            ("resource_spans", Signal::Traces),
-            ("resourceLogs", Signal::Logs),
-            ("resource_logs", Signal::Logs),
-            ("resourceMetrics", Signal::Metrics),
-            ("resource_metrics", Signal::Metrics),
-        ]
-        .into_iter()
-        .filter_map(|(key, signal)| position(key).map(|at| (at, signal)))
-        .collect();
-        found.sort_by_key(|(at, _)| *at);
-        let signal = found.first().map_or(Signal::Traces, |(_, s)| *s);
+        let signal = KEYS
+            .into_iter()
+            .filter_map(|(key, signal)| text.find(key).map(|at| (at, signal)))
+            .min_by_key(|(at, _)| *at)
+            .map_or(Signal::Traces, |(_, signal)| signal);
         ExportRequest::decode(signal, Encoding::Json, body)
     }
 

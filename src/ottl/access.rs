@@ -389,7 +389,8 @@ fn event_mut<'t>(target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::
     need(span.events.get_mut(index), "span event")
 }
 
-fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
+/// An id of `N` bytes (zero-padded or cut), as path values carry ids.
+pub(super) fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
     let n = bytes.len().min(N);
     out[..n].copy_from_slice(&bytes[..n]);

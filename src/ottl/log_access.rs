@@ -1,17 +1,11 @@
 //! Log context fields: what a path reads from and writes to on a log record
 //! (upstream's `ottllog` paths).
 
+use super::access::fixed;
 use super::context::{Field, SEVERITY_NUMBER_NAMES};
 use super::eval::{index_value, set_in_map, EvalError, EvalResult, ResolvedKey};
 use super::value::Value;
 use crate::otlp::{any_value, AnyValue, KeyValueList, LogRecord};
-
-fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let n = bytes.len().min(N);
-    out[..n].copy_from_slice(&bytes[..n]);
-    out
-}
 
 pub(super) fn get_log<'a>(field: Field, log: &'a LogRecord, keys: &[ResolvedKey<'_>]) -> EvalResult<Value<'a>> {
     Ok(match field {

@@ -82,20 +82,24 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 /// `application/json` (any parameters) is JSON; the protobuf names are protobuf.
 fn request_encoding(content_type: Option<&HeaderValue>) -> Result<Encoding, String> {
     let raw = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
-        "application/json" => Ok(Encoding::Json),
-        _ => Err(raw.chars().take(64).collect()),
+    let essence = raw.split(';').next().unwrap_or("").trim();
+    let is = |name: &str| essence.eq_ignore_ascii_case(name);
+    if is("application/x-protobuf") || is("application/protobuf") {
+        Ok(Encoding::Protobuf)
+    } else if is("application/json") {
+        Ok(Encoding::Json)
+    } else {
+        Err(raw.chars().take(64).collect())
     }
 }
 
-/// OTLP/HTTP framing: the body is the message; the encoding is the content type.
-struct HttpFraming;
+/// OTLP/HTTP framing: the body is the message; the encoding is the content type, read
+/// once per request.
+struct HttpFraming(Result<Encoding, String>);
 
 impl Framing for HttpFraming {
-    fn encoding(&self, headers: &HeaderMap) -> Result<Encoding, RequestError> {
-        request_encoding(headers.get(header::CONTENT_TYPE)).map_err(RequestError::UnsupportedContentType)
+    fn encoding(&self, _headers: &HeaderMap) -> Result<Encoding, RequestError> {
+        self.0.clone().map_err(RequestError::UnsupportedContentType)
     }
 
     fn compression(&self, headers: &HeaderMap) -> Result<ContentEncoding, RequestError> {
@@ -121,8 +125,9 @@ impl Framing for HttpFraming {
 async fn export_signal(state: Arc<AppState>, request: Request, signal: Signal) -> Response {
     let (parts, body) = request.into_parts();
     // Answer in the request's encoding; protobuf when we cannot tell.
-    let reply_encoding = request_encoding(parts.headers.get(header::CONTENT_TYPE)).unwrap_or(Encoding::Protobuf);
-    let response = match export(&state, &parts, body, signal, &HttpFraming, None).await {
+    let framing = HttpFraming(request_encoding(parts.headers.get(header::CONTENT_TYPE)));
+    let reply_encoding = framing.0.clone().unwrap_or(Encoding::Protobuf);
+    let response = match export(&state, &parts, body, signal, &framing, None).await {
         Ok(accepted) => success(accepted, reply_encoding),
         Err(error) => failure(&error, reply_encoding),
     };

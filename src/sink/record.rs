@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::TraceEnvelope;
 use super::shape::string_attribute;
+use super::split::KeySource;
 use crate::otlp::{
     json, ExportRequest, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Signal,
     Span,
@@ -165,18 +166,19 @@ impl RecordLayout {
             ExportRequest::Logs(request) => {
                 let headers = self.with_content_type(headers);
                 // A session's events share a partition: its conversation id, else its trace.
-                self.split_shaped(request, headers, |_, entry| {
-                    string_attribute(&entry.item.attributes, CONVERSATION_ID)
-                        .map(str::to_owned)
-                        .or_else(|| {
-                            (entry.item.trace_id.len() == 16 && entry.item.trace_id.iter().any(|b| *b != 0))
-                                .then(|| hex::encode(&entry.item.trace_id))
-                        })
+                self.split_shaped(request, headers, |record| {
+                    match string_attribute(&record.attributes, CONVERSATION_ID) {
+                        Some(session) => KeySource::Text(session),
+                        None if record.trace_id.len() == 16 && record.trace_id.iter().any(|b| *b != 0) => {
+                            KeySource::TraceId(&record.trace_id)
+                        }
+                        None => KeySource::Project,
+                    }
                 })
             }
             ExportRequest::Metrics(request) => {
                 let headers = self.with_content_type(headers);
-                self.split_shaped(request, headers, |_, _| None)
+                self.split_shaped(request, headers, |_| KeySource::Project)
             }
         }
     }

@@ -10,23 +10,44 @@ use super::envelope::TraceEnvelope;
 use super::record::{Record, RecordBatch, RecordHeaders, RecordLayout, SplitOutcome, ValueEncoding, RECORD_OVERHEAD};
 use super::shape::{Containers, Entry, Shape};
 
+/// Where an item's record key comes from, borrowed from the item: a key string is only
+/// allocated once per distinct key, not per item.
+pub(super) enum KeySource<'a> {
+    Text(&'a str),
+    /// A 16-byte trace id, keyed by its hex form.
+    TraceId(&'a [u8]),
+    Project,
+}
+
 impl RecordLayout {
-    /// `key_of` names an item's record key (the project id when it gives none).
+    /// `key_of` names an item's record key.
     pub(super) fn split_shaped<R: Shape>(
         &self,
         request: R,
         headers: Arc<RecordHeaders>,
-        key_of: impl Fn(&Containers, &Entry<R::Item>) -> Option<String>,
+        key_of: impl Fn(&R::Item) -> KeySource<'_>,
     ) -> SplitOutcome {
         let (containers, entries) = request.take_apart();
         let mut groups: Vec<(String, Vec<Entry<R::Item>>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
+        let mut hex = [0u8; 32];
         for entry in entries {
-            let key = key_of(&containers, &entry).unwrap_or_else(|| headers.project_id.clone());
-            let slot = *index.entry(key).or_insert_with_key(|key| {
-                groups.push((key.clone(), Vec::new()));
-                groups.len() - 1
-            });
+            let key = match key_of(&entry.item) {
+                KeySource::Text(text) => text,
+                KeySource::TraceId(id) => match hex::encode_to_slice(id, &mut hex) {
+                    Ok(()) => std::str::from_utf8(&hex).unwrap_or_default(),
+                    Err(_) => &headers.project_id,
+                },
+                KeySource::Project => &headers.project_id,
+            };
+            let slot = match index.get(key) {
+                Some(slot) => *slot,
+                None => {
+                    groups.push((key.to_owned(), Vec::new()));
+                    index.insert(key.to_owned(), groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
             groups[slot].1.push(entry);
         }
         let mut records = Vec::new();

@@ -20,30 +20,24 @@ pub fn run_trace_group(
         }
         for ss in &mut rs.scope_spans {
             let scope = ss.scope.get_or_insert_with(Default::default);
-            let scope_url = &mut ss.schema_url;
-            let mut target = Target::new(&mut *resource, &mut rs.schema_url);
-            match group.context {
-                ContextKind::Span => {
-                    for span in &mut ss.spans {
-                        let mut target = Target::new(&mut *target.resource, &mut *target.resource_schema_url);
-                        target.scope = Some((&mut *scope, &mut *scope_url));
-                        target.span = Some(span);
-                        group.run(&mut target, failures)?;
-                    }
-                }
-                ContextKind::SpanEvent => {
-                    for span in &mut ss.spans {
-                        for index in 0..span.events.len() {
-                            let mut target = Target::new(&mut *target.resource, &mut *target.resource_schema_url);
-                            target.scope = Some((&mut *scope, &mut *scope_url));
-                            target.span = Some(&mut *span);
-                            target.event_index = Some(index);
-                            group.run(&mut target, failures)?;
-                        }
-                    }
-                }
-                _ => {
-                    target.scope = Some((scope, scope_url));
+            if group.context == ContextKind::Scope {
+                let mut target = Target::new(&mut *resource, &mut rs.schema_url);
+                target.scope = Some((scope, &mut ss.schema_url));
+                group.run(&mut target, failures)?;
+                continue;
+            }
+            for span in &mut ss.spans {
+                // A span context runs once per span; a span event context once per event.
+                let events = if group.context == ContextKind::SpanEvent {
+                    span.events.len()
+                } else {
+                    1
+                };
+                for index in 0..events {
+                    let mut target = Target::new(&mut *resource, &mut rs.schema_url);
+                    target.scope = Some((&mut *scope, &mut ss.schema_url));
+                    target.span = Some(&mut *span);
+                    target.event_index = (group.context == ContextKind::SpanEvent).then_some(index);
                     group.run(&mut target, failures)?;
                 }
             }

@@ -22,33 +22,25 @@ pub struct Reply {
 
 /// POSTs to OTLP/HTTP.
 pub async fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = http::Request::post(format!("http://{addr}{path}"));
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = client
-        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
-        .await
-        .expect("http send");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("read body").to_bytes().to_vec();
-    Reply {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        body,
-        grpc_status: None,
-        grpc_message: None,
-    }
+    http_send(request.body(Full::new(Bytes::from(body))).expect("request")).await
 }
 
 /// GETs a path (probes, metrics).
 pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let request = http::Request::get(format!("http://{addr}{path}"))
         .body(Full::new(Bytes::new()))
         .expect("request");
-    let response = client.request(request).await.expect("http get");
+    http_send(request).await
+}
+
+/// Sends one HTTP/1.1 request and reads the whole answer.
+async fn http_send(request: http::Request<Full<Bytes>>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.request(request).await.expect("http send");
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("read body").to_bytes().to_vec();
     Reply {
