@@ -49,6 +49,7 @@ fn key(template: &str) -> (String, KeyEntry) {
         description: None,
         rate_limit_spans_per_second: None,
         rate_limit_burst: None,
+        ..Default::default()
     };
     (minted.token.expose().to_owned(), entry)
 }

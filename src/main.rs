@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use intake::app::embedded::{append_new_key, exporter_env_lines, resolve_pepper};
+use intake::app::key_cli::{self, KeyCommand};
 use intake::app::{IntakeConfig, LogFormat};
-use intake::auth::KeyHasher;
-use intake::auth::NewKey;
 use intake::ottl::Registry;
 use intake::template::{golden, CompiledTemplate, TemplateCatalog, TemplatesConfig};
 
@@ -35,7 +33,7 @@ enum Command {
     /// With no Kafka configured it writes OTLP/JSON lines to <data_dir>/spans.jsonl, and
     /// on first start creates <data_dir>/keys.toml with a dev key it prints once.
     Serve,
-    /// Manage ingestion keys in the key file.
+    /// Manage keys in the configured store (the key file, or Postgres with [auth.postgres]).
     #[command(subcommand)]
     Key(KeyCommand),
     /// Print the effective configuration (file + environment, secrets redacted).
@@ -83,37 +81,6 @@ enum TemplateCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum KeyCommand {
-    /// Mint an ingestion key: prints the token once, stores only its hash.
-    New(NewKeyArgs),
-}
-
-#[derive(Args)]
-struct NewKeyArgs {
-    /// The project the key may write to.
-    #[arg(long)]
-    project: String,
-    /// The project's organization.
-    #[arg(long, default_value = "")]
-    organization: String,
-    /// What sends with this key (claude_code, python_sdk, ...).
-    #[arg(long, default_value = "otel")]
-    source: String,
-    /// IngestionTemplate slug (or slug@version) applied to this key's requests.
-    #[arg(long)]
-    template: Option<String>,
-    /// Make it a personal key: usage is attributed to this principal.
-    #[arg(long)]
-    principal: Option<String>,
-    /// Expire the key after this long (e.g. 90d, 12h).
-    #[arg(long, value_parser = humantime::parse_duration)]
-    expires_in: Option<std::time::Duration>,
-    /// A note stored with the key.
-    #[arg(long)]
-    description: Option<String>,
-}
-
 /// Most of a request's work is small allocations (decoded strings, attribute vectors, records);
 /// mimalloc makes them cheaper than glibc's malloc and keeps per-thread caches.
 #[global_allocator]
@@ -137,7 +104,7 @@ fn main() -> anyhow::Result<()> {
             })?;
             Ok(())
         }
-        Command::Key(KeyCommand::New(args)) => new_key(&config, args),
+        Command::Key(command) => Ok(key_cli::run(&config, command)?),
         Command::Config => {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())
@@ -307,40 +274,6 @@ fn template_apply(
             1
         }
     }
-}
-
-fn new_key(config: &IntakeConfig, args: NewKeyArgs) -> anyhow::Result<()> {
-    let (pepper, _) = resolve_pepper(config.auth.pepper.as_ref(), &config.data_dir).context("pepper")?;
-    let hasher = KeyHasher::new(pepper);
-    let key_file = config.key_file_path();
-    let expires_at = args
-        .expires_in
-        .map(|d| humantime::format_rfc3339_seconds(std::time::SystemTime::now() + d).to_string());
-    let options = NewKey {
-        project_id: &args.project,
-        organization_id: &args.organization,
-        source: &args.source,
-        template: args.template.as_deref(),
-        principal_id: args.principal.as_deref(),
-        expires_at,
-        description: args.description.as_deref(),
-    };
-    let minted = append_new_key(&key_file, &hasher, &options)
-        .with_context(|| format!("cannot write key file {}", key_file.display()))?;
-    eprintln!(
-        "Stored key {} (hash only) in {}. The token is shown once:",
-        minted.lookup_id,
-        key_file.display()
-    );
-    println!("{}", minted.token.expose());
-    eprintln!(
-        "\n{}",
-        exporter_env_lines(
-            &format!("http://localhost:{}", config.server.http_listen.port()),
-            &minted.token
-        )
-    );
-    Ok(())
 }
 
 fn init_tracing(config: &IntakeConfig) {

@@ -163,6 +163,16 @@ impl IntakeConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
         self.limits.validate()?;
+        self.auth.validate()?;
+        let has_pepper = self.auth.pepper.as_ref().is_some_and(|p| !p.is_empty());
+        if self.auth.postgres.is_some() && !has_pepper {
+            // A pepper generated per box would make a key minted on one replica fail on
+            // every other.
+            return Err(ConfigError::field(
+                "auth.pepper",
+                "must be set when keys live in Postgres: every replica must hash with the same pepper",
+            ));
+        }
         if let Some(kafka) = &self.kafka {
             kafka.validate()?;
             // Otherwise a slow delivery is cut off while its records are still queued: the
@@ -239,5 +249,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("server.trusted_proxies"), "{err}");
+    }
+
+    #[test]
+    fn postgres_is_selected_by_its_url_and_needs_a_shared_pepper() {
+        let url = (
+            "INTAKE_AUTH__POSTGRES__URL".to_owned(),
+            "postgres://intake:pw@db/keys".to_owned(),
+        );
+        let err = IntakeConfig::load(None, vec![url.clone()]).unwrap_err();
+        assert!(err.to_string().contains("auth.pepper"), "{err}");
+        let config = IntakeConfig::load(
+            None,
+            vec![
+                url.clone(),
+                ("INTAKE_AUTH__PEPPER".into(), "shared".into()),
+                ("INTAKE_AUTH__POSTGRES__POOL_SIZE".into(), "8".into()),
+            ],
+        )
+        .unwrap();
+        let postgres = config.auth.postgres.as_ref().unwrap();
+        assert_eq!(postgres.pool_size, 8);
+        let printed = toml::to_string_pretty(&config).unwrap();
+        assert!(printed.contains("postgres://intake:**REDACTED**@db/keys"), "{printed}");
+        assert!(!printed.contains(":pw@"), "{printed}");
+        let err = IntakeConfig::load(
+            None,
+            vec![
+                url,
+                ("INTAKE_AUTH__PEPPER".into(), "shared".into()),
+                ("INTAKE_AUTH__POSTGRES__POOL_SIZE".into(), "0".into()),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("auth.postgres.pool_size"), "{err}");
     }
 }

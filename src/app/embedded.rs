@@ -3,9 +3,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::auth::source::KeyFile;
-use crate::auth::{key_entry, KeyHasher, KeyPrefix, MintedKey, NewKey};
+use crate::auth::{KeyEntry, KeyHasher, NewKey};
 use crate::secret::Secret;
 
 pub const DEV_PROJECT: &str = "dev-project";
@@ -41,47 +42,47 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.write_all(contents)
 }
 
-/// Mints a key and appends its row (hash only) to the key file, creating the file when
-/// absent. The returned token is the only copy of the secret.
-pub fn append_new_key(key_file: &Path, hasher: &KeyHasher, options: &NewKey<'_>) -> std::io::Result<MintedKey> {
-    let minted = hasher.mint(KeyPrefix::Ingest);
-    let entry = key_entry(&minted, options);
-    let text = KeyFile::entry_text(&entry).map_err(std::io::Error::other)?;
-    if let Some(parent) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let exists = key_file.exists();
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(key_file)?;
-    if !exists {
-        file.write_all(KEY_FILE_HEADER.as_bytes())?;
-    }
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(minted)
-}
-
 const KEY_FILE_HEADER: &str = "\
 # intake key store. Secrets are never stored: secret_hash is HMAC-SHA256(key = pepper,
 # message = secret). Edit freely: intake reloads this file while it runs. Revoke a key
-# by adding `revoked_at = \"2025-01-01T00:00:00Z\"` to its row.
+# by adding `revoked_at = \"2025-01-01T00:00:00Z\"` to its row (or `intake key revoke ID`).
 ";
 
-/// Ensures the key file exists; when it does not, creates it with one dev key and returns
-/// that key so `serve` can print it once.
-pub fn ensure_key_file(key_file: &Path, hasher: &KeyHasher) -> std::io::Result<Option<MintedKey>> {
+/// Creates an empty key file (a header, no keys) when there is none, so the file store
+/// can open it.
+pub fn create_key_file(key_file: &Path) -> std::io::Result<bool> {
     if key_file.exists() {
+        return Ok(false);
+    }
+    if let Some(parent) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(key_file)?;
+    file.write_all(KEY_FILE_HEADER.as_bytes())?;
+    file.sync_all()?;
+    Ok(true)
+}
+
+/// Ensures the key file exists; when it does not, creates it with one dev key and returns
+/// that key's token so `serve` can print it once (the only copy of the secret).
+pub fn ensure_key_file(key_file: &Path, hasher: &KeyHasher) -> std::io::Result<Option<Secret>> {
+    if !create_key_file(key_file)? {
         return Ok(None);
     }
-    let options = NewKey {
-        project_id: DEV_PROJECT,
-        organization_id: DEV_ORGANIZATION,
-        source: "dev",
-        template: None,
-        principal_id: None,
-        expires_at: None,
-        description: Some("dev key created by `intake serve`"),
-    };
-    append_new_key(key_file, hasher, &options).map(Some)
+    let mut dev = NewKey::ingest(DEV_PROJECT, DEV_ORGANIZATION);
+    dev.source = "dev".to_owned();
+    dev.name = "dev key".to_owned();
+    dev.description = Some("dev key created by `intake serve`".to_owned());
+    dev.created_by = Some("intake serve".to_owned());
+    let (record, token) = dev.mint(hasher, SystemTime::now());
+    let row = KeyFile::entry_text(&KeyEntry::from_record(&record)).map_err(std::io::Error::other)?;
+    let mut file = std::fs::OpenOptions::new().append(true).open(key_file)?;
+    file.write_all(row.as_bytes())?;
+    file.sync_all()?;
+    Ok(Some(token))
 }
 
 /// The lines a user pastes to point an OpenTelemetry SDK at intake.
@@ -109,15 +110,15 @@ mod tests {
         assert_eq!(pepper.expose(), again.expose(), "pepper is stable across starts");
         let hasher = KeyHasher::new(pepper);
         let key_file = dir.path().join("keys.toml");
-        let minted = ensure_key_file(&key_file, &hasher).unwrap().unwrap();
+        let token = ensure_key_file(&key_file, &hasher).unwrap().unwrap();
         assert!(ensure_key_file(&key_file, &hasher).unwrap().is_none());
         let text = std::fs::read_to_string(&key_file).unwrap();
-        assert!(!text.contains(minted.token.expose()), "the token is never stored");
+        assert!(!text.contains(token.expose()), "the token is never stored");
         let source = FileKeySource::open(&key_file).unwrap();
         assert_eq!(source.len(), 1);
         let records = KeyFile::parse(&text, &key_file).unwrap();
-        let record: &KeyRecord = &records[&minted.lookup_id];
-        let secret = minted.token.expose().rsplit('_').next().unwrap();
+        let (_, lookup_id, secret) = crate::auth::parse_token(token.expose()).unwrap();
+        let record: &KeyRecord = &records[lookup_id];
         assert!(hasher.verify(&record.secret_hash, secret));
         assert_eq!(record.project_id, DEV_PROJECT);
     }

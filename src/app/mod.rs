@@ -2,9 +2,12 @@
 //! section, the embedded defaults, and `serve`, which builds the runtime objects and runs
 //! them until shutdown.
 
+pub mod client_setup;
 pub mod config;
 pub mod embedded;
 mod env;
+pub mod key_cli;
+pub mod key_store;
 mod serve;
 
 pub use config::{ConfigError, IntakeConfig, LogConfig, LogFormat};

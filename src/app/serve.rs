@@ -7,9 +7,10 @@ use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
 use super::config::IntakeConfig;
-use super::embedded::{ensure_key_file, exporter_env_lines, resolve_pepper, DEV_PROJECT};
-use crate::auth::source::{FileKeySource, KeySourceError, TemplateCheck};
-use crate::auth::{Authenticator, KeyCache, KeyHasher};
+use super::embedded::{exporter_env_lines, resolve_pepper, DEV_PROJECT};
+use super::key_store::{open_for_serve, template_check, KeyStoreError};
+use crate::auth::source::KeySource;
+use crate::auth::{Authenticator, KeyAdmin, KeyCache, KeyHasher, UsageRecorder};
 use crate::otlp::Signal;
 use crate::pipeline::Pipeline;
 use crate::server::{AppState, Server, TrustedProxies};
@@ -22,10 +23,8 @@ use crate::template::{TemplateCatalog, TemplateError};
 pub enum ServeError {
     #[error("pepper: {0}")]
     Pepper(std::io::Error),
-    #[error("cannot create the dev key file {path}: {source}")]
-    DevKey { path: String, source: std::io::Error },
     #[error(transparent)]
-    KeySource(#[from] KeySourceError),
+    KeyStore(#[from] KeyStoreError),
     #[error("kafka producer: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("file sink {path}: {source}")]
@@ -47,29 +46,32 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
         );
     }
     let hasher = KeyHasher::new(pepper);
-    let key_file = config.key_file_path();
-    let dev_key = ensure_key_file(&key_file, &hasher).map_err(|source| ServeError::DevKey {
-        path: key_file.display().to_string(),
-        source,
-    })?;
 
     let templates = Arc::new(TemplateCatalog::load(&config.templates)?);
     templates.spawn_watcher(config.templates.reload_interval, shutdown.clone());
     if templates.resolve(&config.templates.default).is_none() {
         tracing::warn!(message = "default template not found; keys without a template pass untransformed", template = %config.templates.default);
     }
-    let check_catalog = Arc::clone(&templates);
-    let check: TemplateCheck =
-        Arc::new(move |spec: &str| spec == crate::template::NO_TEMPLATE || check_catalog.resolve(spec).is_some());
-    let key_source = Arc::new(FileKeySource::open_checked(&key_file, Some(check))?);
-    key_source.spawn_watcher(config.auth.file.reload_interval, shutdown.clone());
-    tracing::info!(message = "key source ready", path = %key_file.display(), keys = key_source.len());
-    let cache = KeyCache::new(key_source, &config.auth.cache);
+    let check = template_check(&templates);
+    let opened = open_for_serve(&config, &hasher, Arc::clone(&check), &shutdown)?;
+    let dev_key = opened.dev_key;
+    let store = opened.store;
+    let cache = KeyCache::new(Arc::clone(&store) as Arc<dyn KeySource>, &config.auth.cache);
+    // Stopped after the listeners drain, so the last requests' uses are written too.
+    let usage_stop = CancellationToken::new();
+    let usage = Arc::new(UsageRecorder::new(config.auth.last_used_interval));
+    let usage_task = usage.spawn_flusher(Arc::clone(&store), usage_stop.clone());
+    let keys = Arc::new(KeyAdmin::new(
+        store,
+        hasher.clone(),
+        Some(check),
+        config.auth.rotation_grace,
+    ));
 
     let sink = open_sink(&config, &shutdown).await?;
 
     let pipeline = Arc::new(Pipeline::new(
-        Authenticator::new(cache, hasher),
+        Authenticator::new(cache, hasher).with_usage(usage),
         Arc::clone(&sink),
         config.limits.clone(),
         templates,
@@ -82,23 +84,26 @@ pub async fn serve(config: IntakeConfig, shutdown: CancellationToken) -> Result<
     let admin_addr = server.admin_addr().map_err(ServeError::Listen)?;
     tracing::info!(message = "listening", grpc = %grpc_addr, http = %http_addr, admin = %admin_addr);
 
-    if let Some(minted) = dev_key {
+    if let Some(token) = dev_key {
         // Printed to stdout once, never logged: this is the only copy of the secret.
         println!(
             "\nintake created a dev ingestion key for project `{}` in {}.\nIt is shown only now. Point an OpenTelemetry SDK (or a coding agent) at intake with:\n\n{}\nTraces, logs and metrics are all accepted on this key (/v1/traces, /v1/logs, /v1/metrics).\n",
             DEV_PROJECT,
-            key_file.display(),
-            exporter_env_lines(&format!("http://{}", display_addr(http_addr)), &minted.token)
+            config.key_file_path().display(),
+            exporter_env_lines(&format!("http://{}", display_addr(http_addr)), &token)
         );
     }
 
     let state = Arc::new(AppState {
         pipeline,
+        keys,
         shutdown: shutdown.clone(),
         trusted_proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         request_timeout: config.server.request_timeout,
     });
     server.run(state, config.server.shutdown_grace).await;
+    usage_stop.cancel();
+    let _ = usage_task.await;
     sink.flush(config.server.shutdown_grace).await;
     tracing::info!(message = "stopped");
     Ok(())

@@ -20,6 +20,8 @@ pub enum AuthError {
     Expired,
     #[error("key is not an ingestion key: it must grant exactly `traces:create` on exactly one project")]
     NotIngestOnly,
+    #[error("only a management key (organization:manage) may manage keys")]
+    NotManager,
     #[error("key does not belong to project `{claimed}`")]
     ProjectMismatch { claimed: String },
     #[error("key store unavailable: {0}")]
@@ -37,6 +39,7 @@ impl AuthError {
             AuthError::Revoked => AuthFailureReason::Revoked,
             AuthError::Expired => AuthFailureReason::Expired,
             AuthError::NotIngestOnly => AuthFailureReason::NotIngestOnly,
+            AuthError::NotManager => AuthFailureReason::NotManager,
             AuthError::ProjectMismatch { .. } => AuthFailureReason::ProjectMismatch,
             AuthError::SourceUnavailable(_) => AuthFailureReason::SourceUnavailable,
         }

@@ -1,5 +1,5 @@
-//! Ingestion-key authentication: credential parsing, key records, hashing, the cache
-//! and the sources the cache loads from.
+//! Keys: credential parsing, key records, hashing, the cache, the stores the cache loads
+//! from (file, Postgres), the record of each key's last use, and key management.
 
 mod authenticator;
 mod cache;
@@ -7,32 +7,19 @@ mod credential;
 mod error;
 mod hasher;
 mod key;
+mod management;
+mod new_key;
 pub mod source;
+mod usage;
 
-pub use authenticator::{AuthConfig, Authenticator, KeyLookup};
+pub use authenticator::{AuthConfig, Authenticator, KeyLookup, Role};
 pub use cache::{KeyCache, KeyCacheConfig};
-pub use credential::{Credential, KeyPrefix};
+pub use credential::{parse_token, Credential, KeyPrefix};
 pub use error::AuthError;
 pub use hasher::{KeyHasher, MintedKey};
-pub use key::{KeyEntry, KeyRecord, NewKey, SecretHash, INGEST_PERMISSION};
-
-/// The stored row for a freshly minted key.
-pub fn key_entry(minted: &MintedKey, options: &NewKey<'_>) -> KeyEntry {
-    KeyEntry {
-        id: None,
-        lookup_id: minted.lookup_id.clone(),
-        secret_hash: minted.secret_hash.to_text(),
-        project_id: options.project_id.to_owned(),
-        organization_id: options.organization_id.to_owned(),
-        source: options.source.to_owned(),
-        template: options.template.map(str::to_owned),
-        principal_id: options.principal_id.map(str::to_owned),
-        permissions: vec![INGEST_PERMISSION.to_owned()],
-        projects: None,
-        expires_at: options.expires_at.clone(),
-        revoked_at: None,
-        description: options.description.map(str::to_owned),
-        rate_limit_spans_per_second: None,
-        rate_limit_burst: None,
-    }
-}
+pub use key::{
+    format_time, parse_time, KeyEntry, KeyKind, KeyRecord, KeyStatus, SecretHash, INGEST_PERMISSION, MANAGE_PERMISSION,
+};
+pub use management::{CreatedKey, KeyAdmin, ManageError, Scope};
+pub use new_key::{new_key_id, NewKey, NewKeyRole};
+pub use usage::UsageRecorder;

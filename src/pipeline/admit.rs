@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::HeaderMap;
 
 use super::{Pipeline, PipelineError};
-use crate::auth::{AuthError, KeyLookup, KeyRecord};
+use crate::auth::{AuthError, KeyLookup, KeyRecord, Role};
 use crate::limits::{BudgetPermit, RateDecision};
 use crate::otlp::Signal;
 use crate::telemetry::{metrics, AuthFailureReason, RejectReason};
@@ -29,20 +29,32 @@ impl Pipeline {
         headers: &HeaderMap,
         client: Option<IpAddr>,
     ) -> Result<Arc<KeyRecord>, PipelineError> {
+        self.authenticate_as(headers, client, Role::Ingest).await
+    }
+
+    /// Like `authenticate`, for a caller that must hold `role` (the management API asks for
+    /// `Manage`): failures count against the same per-address limit, so guessing
+    /// management keys is as slow as guessing ingestion keys.
+    pub async fn authenticate_as(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        role: Role,
+    ) -> Result<Arc<KeyRecord>, PipelineError> {
         let (rate, burst) = self.auth_failure_rate();
         let client = client.filter(|_| self.rate_limits.auth_failures_per_minute > 0);
         let over_limit = client.is_some_and(|ip| !self.auth_failures.peek(&ip, 1.0, rate, burst));
         if over_limit {
             return self
                 .auth
-                .authenticate_with(headers, KeyLookup::CacheOnly)
+                .authenticate_as(headers, KeyLookup::CacheOnly, role)
                 .await
                 .map_err(|_| {
                     metrics().auth_failure(AuthFailureReason::AddressRateLimited);
                     PipelineError::RateLimited(Duration::from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE)))
                 });
         }
-        match self.auth.authenticate(headers).await {
+        match self.auth.authenticate_as(headers, KeyLookup::LoadOnMiss, role).await {
             Ok(key) => Ok(key),
             Err(error) => {
                 metrics().auth_failure(error.reason());

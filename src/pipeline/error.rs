@@ -94,9 +94,9 @@ impl ErrorClass {
 impl PipelineError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            PipelineError::Auth(AuthError::NotIngestOnly | AuthError::ProjectMismatch { .. }) => {
-                ErrorClass::PermissionDenied
-            }
+            PipelineError::Auth(
+                AuthError::NotIngestOnly | AuthError::NotManager | AuthError::ProjectMismatch { .. },
+            ) => ErrorClass::PermissionDenied,
             PipelineError::Auth(AuthError::SourceUnavailable(_)) => ErrorClass::Unavailable,
             PipelineError::Auth(_) => ErrorClass::Unauthenticated,
             PipelineError::Decompress(DecompressError::Unsupported(_)) => ErrorClass::UnsupportedEncoding,

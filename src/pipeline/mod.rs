@@ -77,6 +77,11 @@ impl Pipeline {
         self.auth.cache().entry_count()
     }
 
+    /// How the key store is doing, for `/readyz`.
+    pub fn key_source_health(&self) -> crate::auth::source::SourceHealth {
+        self.auth.cache().source_health()
+    }
+
     pub fn sink(&self) -> &Arc<dyn Sink> {
         &self.sink
     }

@@ -16,6 +16,7 @@ use super::export::{export, Framing};
 use super::rpc_status::RpcStatus;
 use super::status::error_reply;
 use super::AppState;
+use crate::auth::source::SourceHealth;
 use crate::codec::ContentEncoding;
 use crate::otlp::{Encoding, Signal};
 use crate::pipeline::Accepted;
@@ -41,13 +42,13 @@ pub fn router(state: Arc<AppState>) -> Router {
     router.with_state(state)
 }
 
-/// The admin port: metrics and probes.
+/// The admin port: metrics, probes and the key management API.
 pub fn admin_router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(state)
+        .route("/readyz", get(readyz));
+    super::keys_api::routes(router).with_state(state)
 }
 
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
@@ -69,10 +70,20 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".to_owned())
     } else if let Some(reason) = state.pipeline.sink().not_ready_reason() {
         (StatusCode::SERVICE_UNAVAILABLE, format!("sink not ready: {reason}\n"))
-    } else if !state.pipeline.is_ready() {
-        (StatusCode::SERVICE_UNAVAILABLE, "key source not ready\n".to_owned())
     } else {
-        (StatusCode::OK, "ready\n".to_owned())
+        match state.pipeline.key_source_health() {
+            SourceHealth::Starting(error) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("key store not reached yet: {error}\n"),
+            ),
+            // Every replica shares the database: taking them all out of the load balancer
+            // on a blip would refuse the keys they can still serve from cache.
+            SourceHealth::Down { since_secs, error } => (
+                StatusCode::OK,
+                format!("ready; key store unreachable for {since_secs}s ({error}): cached keys are served, new keys get 503\n"),
+            ),
+            SourceHealth::Up => (StatusCode::OK, "ready\n".to_owned()),
+        }
     };
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;

@@ -6,11 +6,14 @@ mod error;
 mod export;
 pub mod grpc;
 pub mod http;
+mod key_json;
+mod keys_api;
 pub mod rpc_status;
 pub mod status;
 
 pub use client_addr::TrustedProxies;
 pub use error::RequestError;
+pub use key_json::KeyView;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +51,10 @@ pub struct ServerConfig {
     /// `grpc-timeout` wins. Keep it above `kafka.delivery_timeout`.
     #[serde(default = "default_request_timeout", with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// The URL clients reach the OTLP/HTTP listener at (`https://intake.example.com`), for
+    /// the setup `intake key new --for …` prints. Default: `http://localhost:<http port>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     /// Load balancers whose `X-Forwarded-For` names the client (CIDRs, e.g. `10.0.0.0/8`).
     /// Per-address limits then count the forwarded client, not the balancer. Empty: the TCP
     /// peer is the client.
@@ -79,18 +86,35 @@ impl Default for ServerConfig {
             admin_listen: default_admin_listen(),
             shutdown_grace: default_shutdown_grace(),
             request_timeout: default_request_timeout(),
+            public_url: None,
             trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
+    /// Where clients send OTLP/HTTP: `public_url`, else this box's HTTP port.
+    pub fn client_endpoint(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", self.http_listen.port()),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
             return Err(InvalidSetting::new(
                 "server.grpc_listen",
                 "must differ from server.http_listen",
             ));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(InvalidSetting::new(
+                    "server.public_url",
+                    "must start with http:// or https://",
+                ));
+            }
         }
         if self.request_timeout.is_zero() {
             return Err(InvalidSetting::new(
@@ -109,6 +133,8 @@ pub struct PeerAddr(pub SocketAddr);
 /// What handlers share.
 pub struct AppState {
     pub pipeline: Arc<Pipeline>,
+    /// Key management over the configured store (the admin API).
+    pub keys: Arc<crate::auth::KeyAdmin>,
     /// Cancelled at SIGTERM: new requests get UNAVAILABLE, `/readyz` turns 503.
     pub shutdown: CancellationToken,
     pub trusted_proxies: TrustedProxies,

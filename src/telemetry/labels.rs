@@ -93,10 +93,11 @@ pub enum AuthFailureReason {
     ProjectMismatch = 7,
     SourceUnavailable = 8,
     AddressRateLimited = 9,
+    NotManager = 10,
 }
 
 impl AuthFailureReason {
-    pub const ALL: [AuthFailureReason; 10] = [
+    pub const ALL: [AuthFailureReason; 11] = [
         AuthFailureReason::Missing,
         AuthFailureReason::Malformed,
         AuthFailureReason::Unknown,
@@ -107,6 +108,7 @@ impl AuthFailureReason {
         AuthFailureReason::ProjectMismatch,
         AuthFailureReason::SourceUnavailable,
         AuthFailureReason::AddressRateLimited,
+        AuthFailureReason::NotManager,
     ];
 
     pub fn name(self) -> &'static str {
@@ -121,6 +123,7 @@ impl AuthFailureReason {
             AuthFailureReason::ProjectMismatch => "project_mismatch",
             AuthFailureReason::SourceUnavailable => "source_unavailable",
             AuthFailureReason::AddressRateLimited => "address_rate_limited",
+            AuthFailureReason::NotManager => "not_manager",
         }
     }
 }

@@ -88,8 +88,13 @@ impl ItemMetrics {
 struct KeyMetrics {
     hits: Counter,
     misses: Counter,
+    stale_hits: Counter,
     source_lookups: Counter,
     entries: Gauge,
+    store_up: Gauge,
+    store_errors: Counter,
+    store_notifications: Counter,
+    store_resyncs: Counter,
 }
 
 impl KeyMetrics {
@@ -97,6 +102,36 @@ impl KeyMetrics {
         KeyMetrics {
             hits: register(r, "intake_key_cache_hits", "Key cache hits", Counter::default()),
             misses: register(r, "intake_key_cache_misses", "Key cache misses", Counter::default()),
+            stale_hits: register(
+                r,
+                "intake_key_cache_stale_hits",
+                "Keys served from their last-known record while the key store could not be reached",
+                Counter::default(),
+            ),
+            store_up: register(
+                r,
+                "intake_key_store_up",
+                "1 while the key store answers, 0 while it cannot be reached",
+                Gauge::default(),
+            ),
+            store_errors: register(
+                r,
+                "intake_key_store_errors",
+                "Failed attempts to reach the key store",
+                Counter::default(),
+            ),
+            store_notifications: register(
+                r,
+                "intake_key_store_notifications",
+                "Key changes the key store announced",
+                Counter::default(),
+            ),
+            store_resyncs: register(
+                r,
+                "intake_key_store_resyncs",
+                "Periodic re-reads of changed keys",
+                Counter::default(),
+            ),
             source_lookups: register(
                 r,
                 "intake_key_source_lookups",
@@ -245,6 +280,26 @@ impl Metrics {
 
     pub fn key_source_lookup(&self) {
         self.keys.source_lookups.inc();
+    }
+
+    pub fn key_cache_stale_hit(&self) {
+        self.keys.stale_hits.inc();
+    }
+
+    pub fn set_key_store_up(&self, up: bool) {
+        self.keys.store_up.set(i64::from(up));
+    }
+
+    pub fn key_store_error(&self) {
+        self.keys.store_errors.inc();
+    }
+
+    pub fn key_store_notification(&self) {
+        self.keys.store_notifications.inc();
+    }
+
+    pub fn key_store_resync(&self) {
+        self.keys.store_resyncs.inc();
     }
 
     pub fn set_key_cache_size(&self, n: u64) {

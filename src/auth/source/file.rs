@@ -4,17 +4,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::{BoxFuture, KeySource, KeySourceError};
-use crate::auth::key::KeyEntry;
+use super::file_edit::{edit_row, set_string, write_atomically};
+use super::usage_file::UsageFile;
+use super::{BoxFuture, Invalidation, KeyFilter, KeyInfo, KeySource, KeySourceError, KeyStore, SourceHealth};
+use crate::auth::key::{format_time, KeyEntry};
 use crate::auth::KeyRecord;
 
 /// A key file larger than this is refused rather than read into memory.
@@ -90,8 +91,11 @@ pub struct FileKeySource {
     records: ArcSwap<HashMap<String, KeyRecord>>,
     /// Only the watcher touches it.
     content_digest: Mutex<[u8; 32]>,
-    generation: watch::Sender<u64>,
+    changes: broadcast::Sender<Invalidation>,
     lookups: AtomicU64,
+    /// Writers (API, CLI) one at a time; the file is read-modify-written whole.
+    write_lock: Mutex<()>,
+    usage: UsageFile,
 }
 
 impl FileKeySource {
@@ -107,14 +111,16 @@ impl FileKeySource {
         let path = path.into();
         let text = read_capped(&path)?;
         let records = filter_templates(KeyFile::parse(&text, &path)?, check.as_ref(), &path);
-        let (generation, _) = watch::channel(0);
+        let (changes, _) = broadcast::channel(16);
         Ok(Self {
+            usage: UsageFile::beside(&path),
             path,
             template_check: check,
             records: ArcSwap::from_pointee(records),
             content_digest: Mutex::new(Sha256::digest(text.as_bytes()).into()),
-            generation,
+            changes,
             lookups: AtomicU64::new(0),
+            write_lock: Mutex::new(()),
         })
     }
 
@@ -158,7 +164,7 @@ impl FileKeySource {
         let records = filter_templates(records?, self.template_check.as_ref(), &self.path);
         let count = records.len();
         self.records.store(Arc::new(records));
-        self.generation.send_modify(|g| *g += 1);
+        let _ = self.changes.send(Invalidation::All);
         tracing::info!(message = "key file reloaded", path = %self.path.display(), keys = count);
         Ok(true)
     }
@@ -221,12 +227,146 @@ impl KeySource for FileKeySource {
         Box::pin(async move { Ok(found) })
     }
 
-    fn is_ready(&self) -> bool {
-        true
+    fn health(&self) -> SourceHealth {
+        SourceHealth::Up
     }
 
-    fn invalidations(&self) -> Option<watch::Receiver<u64>> {
-        Some(self.generation.subscribe())
+    fn invalidations(&self) -> Option<broadcast::Receiver<Invalidation>> {
+        Some(self.changes.subscribe())
+    }
+}
+
+impl FileKeySource {
+    /// Reads the file (which must be valid), lets `change` edit it and say what to append,
+    /// writes it back atomically and reloads, so the edit serves at once.
+    fn write_with<T>(
+        &self,
+        change: impl FnOnce(&mut toml_edit::DocumentMut, &HashMap<String, KeyRecord>) -> Result<(T, String), KeySourceError>,
+    ) -> Result<T, KeySourceError> {
+        let _writer = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let text = read_capped(&self.path)?;
+        let current = KeyFile::parse(&text, &self.path)?;
+        let mut document: toml_edit::DocumentMut =
+            text.parse()
+                .map_err(|e: toml_edit::TomlError| KeySourceError::Invalid {
+                    path: self.path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+        let (out, appended) = change(&mut document, &current)?;
+        let mut text = document.to_string();
+        text.push_str(&appended);
+        write_atomically(&self.path, &text).map_err(|source| KeySourceError::Io {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        self.reload_if_changed()?;
+        Ok(out)
+    }
+
+    fn info(&self, record: &KeyRecord, usage: &HashMap<String, SystemTime>) -> KeyInfo {
+        KeyInfo {
+            record: record.clone(),
+            last_used_at: usage.get(&record.id).copied(),
+        }
+    }
+
+    fn find(&self, id: &str) -> Option<KeyRecord> {
+        self.snapshot().values().find(|r| r.id == id).cloned()
+    }
+}
+
+fn row_text(record: &KeyRecord) -> Result<String, KeySourceError> {
+    KeyFile::entry_text(&KeyEntry::from_record(record)).map_err(|e| KeySourceError::Config(e.to_string()))
+}
+
+/// A new key may not reuse an id, nor take a project another organization's keys write to.
+fn check_insert(current: &HashMap<String, KeyRecord>, record: &KeyRecord) -> Result<(), KeySourceError> {
+    for existing in current.values() {
+        if existing.id == record.id || existing.lookup_id == record.lookup_id {
+            return Err(KeySourceError::Conflict(format!("key {} already exists", record.id)));
+        }
+        if !record.project_id.is_empty()
+            && existing.project_id == record.project_id
+            && existing.organization_id != record.organization_id
+        {
+            return Err(KeySourceError::Conflict(format!(
+                "project {} belongs to another organization",
+                record.project_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl KeyStore for FileKeySource {
+    fn describe(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+
+    fn insert<'a>(&'a self, record: &'a KeyRecord) -> BoxFuture<'a, Result<(), KeySourceError>> {
+        let result = self.write_with(|_, current| {
+            check_insert(current, record)?;
+            Ok(((), row_text(record)?))
+        });
+        Box::pin(async move { result })
+    }
+
+    fn list<'a>(&'a self, filter: &'a KeyFilter) -> BoxFuture<'a, Result<Vec<KeyInfo>, KeySourceError>> {
+        let usage = self.usage.load();
+        let mut keys: Vec<KeyInfo> = self
+            .snapshot()
+            .values()
+            .filter(|r| filter.matches(r))
+            .map(|r| self.info(r, &usage))
+            .collect();
+        keys.sort_by(|a, b| (a.record.created_at, &a.record.id).cmp(&(b.record.created_at, &b.record.id)));
+        Box::pin(async move { Ok(keys) })
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<KeyInfo>, KeySourceError>> {
+        let found = self.find(id).map(|r| self.info(&r, &self.usage.load()));
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn revoke<'a>(&'a self, id: &'a str, at: SystemTime) -> BoxFuture<'a, Result<Option<KeyInfo>, KeySourceError>> {
+        let result = self.write_with(|document, current| {
+            let already = current.values().find(|r| r.id == id).map(|r| r.revoked_at.is_some());
+            if already == Some(false) {
+                edit_row(document, id, |row| set_string(row, "revoked_at", &format_time(at)));
+            }
+            Ok(((), String::new()))
+        });
+        Box::pin(async move {
+            result?;
+            Ok(self.find(id).map(|r| self.info(&r, &self.usage.load())))
+        })
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        id: &'a str,
+        replacement: &'a KeyRecord,
+        old_expires_at: SystemTime,
+    ) -> BoxFuture<'a, Result<(), KeySourceError>> {
+        let result = self.write_with(|document, current| {
+            let old = current
+                .values()
+                .find(|r| r.id == id)
+                .ok_or_else(|| KeySourceError::Conflict(format!("no key {id}")))?;
+            check_insert(current, replacement)?;
+            let expires = old.expires_at.map_or(old_expires_at, |t| t.min(old_expires_at));
+            edit_row(document, id, |row| set_string(row, "expires_at", &format_time(expires)));
+            Ok(((), row_text(replacement)?))
+        });
+        Box::pin(async move { result })
+    }
+
+    fn record_last_used<'a>(&'a self, uses: &'a [(String, SystemTime)]) -> BoxFuture<'a, Result<(), KeySourceError>> {
+        let result = self.usage.merge(uses).map_err(|source| KeySourceError::Io {
+            path: self.path.display().to_string(),
+            source,
+        });
+        Box::pin(async move { result })
     }
 }
 

@@ -34,6 +34,7 @@ impl TestKey {
             description: None,
             rate_limit_spans_per_second: None,
             rate_limit_burst: None,
+            ..Default::default()
         };
         TestKey {
             token: minted.token.expose().to_owned(),
