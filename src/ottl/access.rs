@@ -7,7 +7,7 @@ use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
 use super::eval::{get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey};
 use super::log_access::{body_map, get_log, set_log};
 use super::metric_access::{get_metric, get_point, point_attributes, point_attributes_mut, set_metric, set_point};
-use super::value::Value;
+use super::value::{fixed, Value};
 use crate::otlp::{AnyValue, KeyValue, Span};
 
 fn need<T>(value: Option<T>, what: &str) -> EvalResult<T> {
@@ -387,14 +387,6 @@ fn event_mut<'t>(target: &'t mut Target<'_>) -> EvalResult<&'t mut crate::otlp::
     let index = need(target.event_index, "span event")?;
     let span = span_mut(target)?;
     need(span.events.get_mut(index), "span event")
-}
-
-/// An id of `N` bytes (zero-padded or cut), as path values carry ids.
-pub(super) fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let n = bytes.len().min(N);
-    out[..n].copy_from_slice(&bytes[..n]);
-    out
 }
 
 fn string_map(pairs: &[(&str, &str)]) -> AnyValue {

@@ -1,10 +1,9 @@
 //! Log context fields: what a path reads from and writes to on a log record
 //! (upstream's `ottllog` paths).
 
-use super::access::fixed;
 use super::context::{Field, SEVERITY_NUMBER_NAMES};
 use super::eval::{index_value, set_in_map, EvalError, EvalResult, ResolvedKey};
-use super::value::Value;
+use super::value::{fixed, Value};
 use crate::otlp::{any_value, AnyValue, KeyValueList, LogRecord};
 
 pub(super) fn get_log<'a>(field: Field, log: &'a LogRecord, keys: &[ResolvedKey<'_>]) -> EvalResult<Value<'a>> {

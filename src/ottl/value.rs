@@ -7,6 +7,14 @@ use base64::Engine;
 
 use crate::otlp::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 
+/// An id of `N` bytes (zero-padded or cut), as path values carry ids.
+pub(super) fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = bytes.len().min(N);
+    out[..n].copy_from_slice(&bytes[..n]);
+    out
+}
+
 /// `repr(u64)` puts every payload at offset 8: with the default layout the id arrays sit at
 /// offset 1, and moving a `Value` through `?` became misaligned 16-byte copies that stall on
 /// store forwarding (a third of a `where` clause's time).

@@ -6,7 +6,7 @@ mod error;
 mod export;
 pub mod grpc;
 pub mod http;
-mod key_json;
+pub mod key_json;
 mod keys_api;
 pub mod rpc_status;
 pub mod status;

@@ -8,8 +8,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::TraceEnvelope;
-use super::shape::string_attribute;
-use super::split::KeySource;
+use super::shape::{string_attribute, ItemKey};
 use crate::otlp::{
     json, ExportRequest, ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Signal,
     Span,
@@ -168,17 +167,17 @@ impl RecordLayout {
                 // A session's events share a partition: its conversation id, else its trace.
                 self.split_shaped(request, headers, |record| {
                     match string_attribute(&record.attributes, CONVERSATION_ID) {
-                        Some(session) => KeySource::Text(session),
+                        Some(session) => ItemKey::Text(session),
                         None if record.trace_id.len() == 16 && record.trace_id.iter().any(|b| *b != 0) => {
-                            KeySource::TraceId(&record.trace_id)
+                            ItemKey::TraceId(&record.trace_id)
                         }
-                        None => KeySource::Project,
+                        None => ItemKey::Project,
                     }
                 })
             }
             ExportRequest::Metrics(request) => {
                 let headers = self.with_content_type(headers);
-                self.split_shaped(request, headers, |_| KeySource::Project)
+                self.split_shaped(request, headers, |_| ItemKey::Project)
             }
         }
     }

@@ -11,6 +11,15 @@ use crate::otlp::{
     KeyValue, LogRecord, Resource, ResourceLogs, ScopeLogs,
 };
 
+/// Where an item's record key comes from, borrowed from the item: a key string is only
+/// allocated once per distinct key, not per item.
+pub(super) enum ItemKey<'a> {
+    Text(&'a str),
+    /// A 16-byte trace id, keyed by its hex form.
+    TraceId(&'a [u8]),
+    Project,
+}
+
 /// One item with where it came from.
 pub struct Entry<I> {
     pub resource: usize,

@@ -8,16 +8,7 @@ use prost::Message;
 
 use super::envelope::TraceEnvelope;
 use super::record::{Record, RecordBatch, RecordHeaders, RecordLayout, SplitOutcome, ValueEncoding, RECORD_OVERHEAD};
-use super::shape::{Containers, Entry, Shape};
-
-/// Where an item's record key comes from, borrowed from the item: a key string is only
-/// allocated once per distinct key, not per item.
-pub(super) enum KeySource<'a> {
-    Text(&'a str),
-    /// A 16-byte trace id, keyed by its hex form.
-    TraceId(&'a [u8]),
-    Project,
-}
+use super::shape::{Containers, Entry, ItemKey, Shape};
 
 impl RecordLayout {
     /// `key_of` names an item's record key.
@@ -25,7 +16,7 @@ impl RecordLayout {
         &self,
         request: R,
         headers: Arc<RecordHeaders>,
-        key_of: impl Fn(&R::Item) -> KeySource<'_>,
+        key_of: impl Fn(&R::Item) -> ItemKey<'_>,
     ) -> SplitOutcome {
         let (containers, entries) = request.take_apart();
         let mut groups: Vec<(String, Vec<Entry<R::Item>>)> = Vec::new();
@@ -33,12 +24,12 @@ impl RecordLayout {
         let mut hex = [0u8; 32];
         for entry in entries {
             let key = match key_of(&entry.item) {
-                KeySource::Text(text) => text,
-                KeySource::TraceId(id) => match hex::encode_to_slice(id, &mut hex) {
+                ItemKey::Text(text) => text,
+                ItemKey::TraceId(id) => match hex::encode_to_slice(id, &mut hex) {
                     Ok(()) => std::str::from_utf8(&hex).unwrap_or_default(),
                     Err(_) => &headers.project_id,
                 },
-                KeySource::Project => &headers.project_id,
+                ItemKey::Project => &headers.project_id,
             };
             let slot = match index.get(key) {
                 Some(slot) => *slot,

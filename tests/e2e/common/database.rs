@@ -133,7 +133,11 @@ impl Postgres {
             .arg(&crt)
             .output()
             .expect("run openssl");
-        assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::copy(&crt, self.ca_file()).expect("copy the certificate");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("key mode");
@@ -178,7 +182,11 @@ impl Postgres {
         if self.tls {
             command.args(["-c", "ssl=on"]);
         }
-        let child = command.stdout(Stdio::null()).stderr(log).spawn().expect("start postgres");
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start postgres");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {

@@ -5,6 +5,7 @@
 
 mod broker;
 mod consumer;
+mod database;
 mod keys;
 mod receiver;
 mod sdk;
@@ -12,6 +13,7 @@ mod wire;
 
 pub use broker::*;
 pub use consumer::*;
+pub use database::*;
 pub use keys::*;
 pub use receiver::*;
 pub use sdk::*;

@@ -18,6 +18,10 @@ pub struct IntakeOptions {
     pub extra_toml: String,
     /// Extra lines for the `[server]` table.
     pub server_toml: String,
+    /// Extra lines for the `[auth]` table (e.g. `last_used_interval`).
+    pub auth_toml: String,
+    /// Keys live in this Postgres database (`[auth.postgres] url`) instead of the key file.
+    pub postgres_url: Option<String>,
     pub wait_ready: bool,
 }
 
@@ -27,6 +31,8 @@ impl Default for IntakeOptions {
             kafka: None,
             extra_toml: String::new(),
             server_toml: String::new(),
+            auth_toml: String::new(),
+            postgres_url: None,
             wait_ready: true,
         }
     }
@@ -73,10 +79,14 @@ impl Intake {
         let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let mut config = format!(
             "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nadmin_listen = \"{admin}\"\nshutdown_grace = \"10s\"\n{}\n\
-             [auth]\npepper = \"{PEPPER}\"\n[auth.file]\nreload_interval = \"200ms\"\n",
+             [auth]\npepper = \"{PEPPER}\"\n{}\n[auth.file]\nreload_interval = \"200ms\"\n",
             dir.path().display().to_string(),
-            options.server_toml
+            options.server_toml,
+            options.auth_toml
         );
+        if let Some(url) = &options.postgres_url {
+            config.push_str(&format!("[auth.postgres]\nurl = \"{url}\"\nresync_interval = \"1s\"\n"));
+        }
         if let Some(brokers) = &options.kafka {
             config.push_str(&format!(
                 "[kafka]\nbrokers = \"{brokers}\"\ntopic = \"{TOPIC}\"\ndelivery_timeout = \"3s\"\nhealth_interval = \"500ms\"\n"
@@ -124,6 +134,23 @@ impl Intake {
         self.child
             .as_mut()
             .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))))
+    }
+
+    /// Runs `intake <args>` with this instance's config (the key commands, say).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_intake"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("INTAKE_") {
+                command.env_remove(name);
+            }
+        }
+        let config = self.dir.path().join("intake.toml");
+        command
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .output()
+            .expect("run the intake cli")
     }
 
     pub fn logs(&self) -> String {

@@ -37,6 +37,23 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> Reply {
     http_send(request).await
 }
 
+/// Any method, any headers (the key management API).
+pub async fn http_request(
+    method: http::Method,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    http_send(request.body(Full::new(Bytes::from(body))).expect("request")).await
+}
+
 /// Sends one HTTP/1.1 request and reads the whole answer.
 async fn http_send(request: http::Request<Full<Bytes>>) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();

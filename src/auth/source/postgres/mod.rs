@@ -116,7 +116,7 @@ impl PostgresKeyStore {
     }
 
     async fn client(&self) -> Result<Object, QueryError> {
-        self.pool.get().await.map_err(|e| QueryError::Pool(e.to_string()))
+        self.pool.get().await.map_err(|e| QueryError::Pool(error_chain(&e)))
     }
 
     /// Runs a query under `query_timeout` and sorts its failure: a database that cannot be
@@ -194,8 +194,24 @@ impl PostgresKeyStore {
 fn postgres_error_text(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => error.to_string(),
+        None => error_chain(error),
     }
+}
+
+/// An error and its causes, `: `-joined: "error performing TLS handshake" alone does not
+/// say that the certificate was not trusted.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn tls_connector(config: &PostgresKeyStoreConfig) -> Result<MakeTlsConnector, KeySourceError> {
