@@ -110,7 +110,9 @@ impl KeyAdmin {
         if let NewKeyRole::Ingest { project_id } = &new.role {
             check_text("projectId", project_id, true)?;
         }
-        check_text("organizationId", &new.organization_id, true)?;
+        // A single box's keys may leave the organization out; a management key is its
+        // organization.
+        check_text("organizationId", &new.organization_id, new.role == NewKeyRole::Manage)?;
         check_text("name", &new.name, false)?;
         check_text("source", &new.source, true)?;
         for (field, value) in [("principalId", &new.principal_id), ("description", &new.description)] {

@@ -391,6 +391,11 @@ fn key_commands_work_on(intake: &Intake, store: &str) {
     assert!(rotated["previous"]["expiresAt"].is_string());
     let revoked = cli_json(intake, &["key", "revoke", &id, "--json"]);
     assert_eq!(revoked["status"], "revoked", "{store}");
+    // One box's keys may leave the organization out, as before the key plane.
+    let solo = cli_json(intake, &["key", "new", "--project", "proj-solo", "--json"]);
+    assert_eq!(solo["organizationId"], "", "{store}");
+    let out = intake.cli(&["key", "new", "--manage"]);
+    assert!(!out.status.success(), "a management key needs its organization");
     let out = intake.cli(&["key", "show", "key_nosuchkey"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("key_nosuchkey"));
