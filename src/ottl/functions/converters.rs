@@ -7,9 +7,10 @@ use super::super::error::ParseError;
 use super::super::eval::{any_equal, compare, Converter, EvalError, EvalResult, Expr};
 use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
+use super::json_value::parse_any;
 use super::strings::{call, expect_str};
 use super::{converter, param, FunctionSpec};
-use crate::otlp::{AnyValue, KeyValue};
+use crate::otlp::{any_value, AnyValue, KeyValue};
 use crate::ottl::ast::CompareOp;
 
 pub const SPECS: &[FunctionSpec] = &[
@@ -109,37 +110,16 @@ fn to_bool(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
 }
 
 /// JSON to a value; numbers become float64, as upstream's.
-pub fn json_to_any(json: serde_json::Value) -> AnyValue {
-    match json {
-        serde_json::Value::Null => AnyValue::default(),
-        serde_json::Value::Bool(b) => Value::Bool(b).into_any(),
-        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)).into_any(),
-        serde_json::Value::String(s) => Value::string(s).into_any(),
-        serde_json::Value::Array(items) => {
-            Value::List(Cow::Owned(items.into_iter().map(json_to_any).collect())).into_any()
-        }
-        serde_json::Value::Object(map) => Value::Map(Cow::Owned(
-            map.into_iter()
-                .map(|(k, v)| KeyValue {
-                    key: k,
-                    value: Some(json_to_any(v)),
-                    ..Default::default()
-                })
-                .collect(),
-        ))
-        .into_any(),
-    }
-}
-
 fn parse_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let text = expect_str(&v[0], "ParseJSON")?;
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| EvalError::new(format!("ParseJSON: {e}")))?;
-    match json {
-        serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
-            Ok(Value::from_any(&json_to_any(json)).into_owned())
-        }
-        other => Err(EvalError::new(format!(
-            "ParseJSON: expected an object or array, got {other}"
+    let parsed = parse_any(text).map_err(|e| EvalError::new(format!("ParseJSON: {e}")))?;
+    match parsed.value {
+        Some(any_value::Value::KvlistValue(map)) => Ok(Value::Map(Cow::Owned(map.values))),
+        Some(any_value::Value::ArrayValue(list)) => Ok(Value::List(Cow::Owned(list.values))),
+        // Rare: the message shows the value as serde_json prints it.
+        _ => Err(EvalError::new(format!(
+            "ParseJSON: expected an object or array, got {}",
+            serde_json::from_str::<serde_json::Value>(text).unwrap_or_default()
         ))),
     }
 }

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use regex::Regex;
 
+use super::pattern::MatchPattern;
+
 use super::super::context::{Field, Target};
 use super::super::error::ParseError;
 use super::super::eval::{CompiledPath, Editor, EvalError, EvalResult, Expr};
@@ -235,26 +237,26 @@ struct MatchingKeys {
     keep: bool,
 }
 
-/// A regex given literally (compiled once) or computed per item.
+/// A pattern given literally (compiled once) or computed per item.
 #[derive(Debug)]
 enum PatternArg {
-    Literal(Regex),
+    Literal(MatchPattern),
     Dynamic(Expr),
 }
 
 impl PatternArg {
     fn from_args(args: &Args<'_>, name: &str) -> Result<PatternArg, ParseError> {
         match args.opt_string(name) {
-            Ok(Some(_)) => Ok(PatternArg::Literal(args.regex(name)?)),
+            Ok(Some(_)) => Ok(PatternArg::Literal(args.match_pattern(name)?)),
             _ => Ok(PatternArg::Dynamic(args.expr(name)?)),
         }
     }
 
-    fn resolve<'p>(&'p self, target: &Target<'_>) -> EvalResult<Cow<'p, Regex>> {
+    fn resolve<'p>(&'p self, target: &Target<'_>) -> EvalResult<Cow<'p, MatchPattern>> {
         match self {
-            PatternArg::Literal(r) => Ok(Cow::Borrowed(r)),
+            PatternArg::Literal(p) => Ok(Cow::Borrowed(p)),
             PatternArg::Dynamic(expr) => match expr.eval(target)? {
-                Value::Str(s) => Regex::new(&s)
+                Value::Str(s) => MatchPattern::new(&s)
                     .map(Cow::Owned)
                     .map_err(|e| EvalError::new(format!("invalid regex `{s}`: {e}"))),
                 other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
@@ -265,9 +267,10 @@ impl PatternArg {
 
 impl Editor for MatchingKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        let regex = self.pattern.resolve(target)?.into_owned();
+        // Borrowed from `self`, not the target: a literal pattern is never copied per item.
+        let pattern = self.pattern.resolve(target)?;
         edit_map(&self.target, target, |map| {
-            map.retain(|kv| regex.is_match(&kv.key) == self.keep);
+            map.retain(|kv| pattern.is_match(&kv.key) == self.keep);
             Ok(())
         })
     }

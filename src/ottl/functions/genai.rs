@@ -35,7 +35,6 @@
 //! Returns nil when the value is not a string holding a JSON object or list.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
@@ -44,7 +43,7 @@ use super::super::signature::{opt, req};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
 use super::{converter, param, FunctionSpec};
-use crate::otlp::KeyValue;
+use crate::otlp::{any_value, AnyValue, KeyValue};
 
 /// The views a message extension can return.
 const SELECTS: &[&str] = &["messages", "system", "finish_reasons"];
@@ -81,28 +80,62 @@ pub const SPECS: &[FunctionSpec] = &[
 ];
 
 /// A JSON object whose keys print in the order they were added, whatever serde_json's
-/// map ordering feature is: golden outputs must not depend on a build feature.
+/// map ordering feature is: golden outputs must not depend on a build feature. Texts are
+/// borrowed from the attributes they come from and escaped straight into the output.
 #[derive(Debug, Clone)]
-enum Out {
-    Str(String),
+enum Out<'a> {
+    Str(Cow<'a, str>),
     Raw(Json),
-    List(Vec<Out>),
-    Obj(Vec<(&'static str, Out)>),
+    List(Vec<Out<'a>>),
+    Obj(Vec<(&'static str, Out<'a>)>),
 }
 
-impl Out {
+/// `s` as a JSON string, escaped exactly as serde_json escapes it (quote, backslash and
+/// control characters; nothing else).
+fn push_json_str(buf: &mut String, s: &str) {
+    buf.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        buf.push_str(&s[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.push_str("\\u00");
+            buf.push(HEX[(b >> 4) as usize] as char);
+            buf.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            buf.push_str(escape);
+        }
+        start = i + 1;
+    }
+    buf.push_str(&s[start..]);
+    buf.push('"');
+}
+
+impl Out<'_> {
     fn write(&self, buf: &mut String) {
         match self {
-            Out::Str(s) => buf.push_str(&Json::String(s.clone()).to_string()),
+            Out::Str(s) => push_json_str(buf, s),
             Out::Raw(v) => write_sorted(v, buf),
-            Out::List(items) => buf.push_str(&write_list(items)),
+            Out::List(items) => write_list(items, buf),
             Out::Obj(fields) => {
                 buf.push('{');
                 for (i, (k, v)) in fields.iter().enumerate() {
                     if i > 0 {
                         buf.push(',');
                     }
-                    buf.push_str(&Json::String((*k).to_owned()).to_string());
+                    push_json_str(buf, k);
                     buf.push(':');
                     v.write(buf);
                 }
@@ -123,7 +156,7 @@ fn write_sorted(value: &Json, buf: &mut String) {
                 if i > 0 {
                     buf.push(',');
                 }
-                buf.push_str(&Json::String(k.clone()).to_string());
+                push_json_str(buf, k);
                 buf.push(':');
                 write_sorted(&map[k], buf);
             }
@@ -139,25 +172,31 @@ fn write_sorted(value: &Json, buf: &mut String) {
             }
             buf.push(']');
         }
+        Json::String(s) => push_json_str(buf, s),
         other => buf.push_str(&other.to_string()),
     }
 }
 
-fn write_list(items: &[Out]) -> String {
-    let mut buf = String::from("[");
+fn write_list(items: &[Out<'_>], buf: &mut String) {
+    buf.push('[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push(',');
         }
-        item.write(&mut buf);
+        item.write(buf);
     }
     buf.push(']');
+}
+
+fn list_text(items: &[Out<'_>]) -> String {
+    let mut buf = String::with_capacity(256);
+    write_list(items, &mut buf);
     buf
 }
 
-/// Flattened keys under a prefix, as a tree: index -> (rest of key -> value).
-fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> BTreeMap<usize, Vec<(&'m str, &'m KeyValue)>> {
-    let mut out: BTreeMap<usize, Vec<(&str, &KeyValue)>> = BTreeMap::new();
+/// Flattened keys under a prefix, grouped: index -> (rest of key -> value), in index order.
+fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, Vec<(&'m str, &'m KeyValue)>)> {
+    let mut out: Vec<(usize, Vec<(&str, &KeyValue)>)> = Vec::new();
     for kv in map {
         let Some(rest) = kv.key.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
             continue;
@@ -168,40 +207,50 @@ fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> BTreeMap<usize, Vec<(&'m st
         let Ok(index) = index.parse::<usize>() else {
             continue;
         };
-        out.entry(index).or_default().push((field, kv));
+        push_grouped(&mut out, index, (field, kv));
     }
     out
 }
 
-fn text(kv: &KeyValue) -> String {
+/// An attribute's value as text, borrowed when it is a string.
+fn text(kv: &KeyValue) -> Cow<'_, str> {
+    if let Some(AnyValue {
+        value: Some(any_value::Value::StringValue(s)),
+    }) = &kv.value
+    {
+        return Cow::Borrowed(s);
+    }
     Value::from_optional_any(kv.value.as_ref())
         .as_string_like()
-        .map(|s| s.into_owned())
+        .map(|s| Cow::Owned(s.into_owned()))
         .unwrap_or_default()
 }
 
 /// Tool-call arguments are JSON text in every source; the convention wants the object.
-fn arguments(raw: &str) -> Out {
-    match serde_json::from_str::<Json>(raw) {
+fn arguments<'a>(raw: Cow<'a, str>) -> Out<'a> {
+    match serde_json::from_str::<Json>(&raw) {
         Ok(v) if v.is_object() || v.is_array() => Out::Raw(v),
-        _ => Out::Str(raw.to_owned()),
+        _ => Out::Str(raw),
     }
 }
 
-fn text_part(content: String) -> Out {
-    Out::Obj(vec![("type", Out::Str("text".into())), ("content", Out::Str(content))])
+fn text_part<'a>(content: impl Into<Cow<'a, str>>) -> Out<'a> {
+    Out::Obj(vec![
+        ("type", Out::Str(Cow::Borrowed("text"))),
+        ("content", Out::Str(content.into())),
+    ])
 }
 
-fn response_part(id: String, response: String) -> Out {
+fn response_part<'a>(id: Cow<'a, str>, response: Cow<'a, str>) -> Out<'a> {
     Out::Obj(vec![
-        ("type", Out::Str("tool_call_response".into())),
+        ("type", Out::Str(Cow::Borrowed("tool_call_response"))),
         ("id", Out::Str(id)),
         ("response", Out::Str(response)),
     ])
 }
 
-fn call_part(id: Option<String>, name: String, args: Option<Out>) -> Out {
-    let mut fields = vec![("type", Out::Str("tool_call".into()))];
+fn call_part<'a>(id: Option<Cow<'a, str>>, name: Cow<'a, str>, args: Option<Out<'a>>) -> Out<'a> {
+    let mut fields = vec![("type", Out::Str(Cow::Borrowed("tool_call")))];
     if let Some(id) = id {
         fields.push(("id", Out::Str(id)));
     }
@@ -212,19 +261,19 @@ fn call_part(id: Option<String>, name: String, args: Option<Out>) -> Out {
     Out::Obj(fields)
 }
 
-struct Message {
-    role: String,
-    parts: Vec<Out>,
-    finish_reason: Option<String>,
+struct Message<'a> {
+    role: Cow<'a, str>,
+    parts: Vec<Out<'a>>,
+    finish_reason: Option<Cow<'a, str>>,
 }
 
-fn field<'a>(fields: &'a [(&str, &KeyValue)], name: &str) -> Option<&'a KeyValue> {
+fn field<'a>(fields: &[(&str, &'a KeyValue)], name: &str) -> Option<&'a KeyValue> {
     fields.iter().find(|(f, _)| *f == name).map(|(_, kv)| *kv)
 }
 
-/// Groups `a.N.b` sub-keys of one message: N -> (b -> value).
-fn sub_items<'a>(fields: &'a [(&'a str, &'a KeyValue)], prefix: &str) -> BTreeMap<usize, Vec<(&'a str, &'a KeyValue)>> {
-    let mut out: BTreeMap<usize, Vec<(&str, &KeyValue)>> = BTreeMap::new();
+/// Groups `a.N.b` sub-keys of one message: N -> (b -> value), in index order.
+fn sub_items<'a>(fields: &[(&'a str, &'a KeyValue)], prefix: &str) -> Vec<(usize, Vec<(&'a str, &'a KeyValue)>)> {
+    let mut out: Vec<(usize, Vec<(&str, &KeyValue)>)> = Vec::new();
     for (f, kv) in fields {
         let Some(rest) = f.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
             continue;
@@ -233,32 +282,42 @@ fn sub_items<'a>(fields: &'a [(&'a str, &'a KeyValue)], prefix: &str) -> BTreeMa
             continue;
         };
         if let Ok(index) = index.parse::<usize>() {
-            out.entry(index).or_default().push((sub, kv));
+            push_grouped(&mut out, index, (sub, *kv));
         }
     }
     out
 }
 
-fn openinference(fields: &[(&str, &KeyValue)]) -> Message {
+/// Adds `item` to group `index`, keeping groups sorted by index (few groups: a scan beats
+/// a tree).
+fn push_grouped<T>(groups: &mut Vec<(usize, Vec<T>)>, index: usize, item: T) {
+    match groups.iter().position(|(i, _)| *i >= index) {
+        Some(at) if groups[at].0 == index => groups[at].1.push(item),
+        Some(at) => groups.insert(at, (index, vec![item])),
+        None => groups.push((index, vec![item])),
+    }
+}
+
+fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
     let role = field(fields, "message.role").map(text).unwrap_or_default();
     let mut parts = Vec::new();
     let tool_call_id = field(fields, "message.tool_call_id").map(text);
-    let mut texts: Vec<String> = Vec::new();
+    let mut texts: Vec<Cow<'a, str>> = Vec::new();
     if let Some(content) = field(fields, "message.content") {
         texts.push(text(content));
     }
     for (_, content) in sub_items(fields, "message.contents") {
         let kind = field(&content, "message_content.type")
             .map(text)
-            .unwrap_or_else(|| "text".to_owned());
+            .unwrap_or(Cow::Borrowed("text"));
         if kind == "text" {
             if let Some(t) = field(&content, "message_content.text") {
                 texts.push(text(t));
             }
         } else if let Some(url) = field(&content, "message_content.image.image.url") {
             parts.push(Out::Obj(vec![
-                ("type", Out::Str("uri".into())),
-                ("modality", Out::Str("image".into())),
+                ("type", Out::Str(Cow::Borrowed("uri"))),
+                ("modality", Out::Str(Cow::Borrowed("image"))),
                 ("uri", Out::Str(text(url))),
             ]));
         }
@@ -273,7 +332,7 @@ fn openinference(fields: &[(&str, &KeyValue)]) -> Message {
         parts.push(call_part(
             field(&call, "tool_call.id").map(text),
             field(&call, "tool_call.function.name").map(text).unwrap_or_default(),
-            field(&call, "tool_call.function.arguments").map(|a| arguments(&text(a))),
+            field(&call, "tool_call.function.arguments").map(|a| arguments(text(a))),
         ));
     }
     Message {
@@ -283,7 +342,7 @@ fn openinference(fields: &[(&str, &KeyValue)]) -> Message {
     }
 }
 
-fn indexed(fields: &[(&str, &KeyValue)]) -> Message {
+fn indexed<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
     let role = field(fields, "role").map(text).unwrap_or_default();
     let mut parts = Vec::new();
     if let Some(content) = field(fields, "content") {
@@ -296,7 +355,7 @@ fn indexed(fields: &[(&str, &KeyValue)]) -> Message {
         parts.push(call_part(
             field(&call, "id").map(text),
             field(&call, "name").map(text).unwrap_or_default(),
-            field(&call, "arguments").map(|a| arguments(&text(a))),
+            field(&call, "arguments").map(|a| arguments(text(a))),
         ));
     }
     Message {
@@ -323,23 +382,23 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     if groups.is_empty() {
         return Ok(Value::Nil);
     }
-    let messages: Vec<Message> = groups
-        .values()
-        .map(|fields| match scheme {
-            "openinference" => Ok(openinference(fields)),
-            "indexed" => Ok(indexed(fields)),
-            other => Err(EvalError::new(format!(
+    let parse: for<'a> fn(&[(&'a str, &'a KeyValue)]) -> Message<'a> = match scheme {
+        "openinference" => openinference,
+        "indexed" => indexed,
+        other => {
+            return Err(EvalError::new(format!(
                 "GenAIMessages: unknown scheme `{other}` (openinference, indexed)"
-            ))),
-        })
-        .collect::<EvalResult<_>>()?;
+            )))
+        }
+    };
+    let messages: Vec<Message<'_>> = groups.iter().map(|(_, fields)| parse(fields)).collect();
     render(messages, select, false, "GenAIMessages")
 }
 
 /// The selected view of parsed messages: the non-system messages, the parts of the system
 /// ones, or the finish reasons. Nil when the view is empty.
 fn render(
-    messages: Vec<Message>,
+    messages: Vec<Message<'_>>,
     select: &str,
     with_finish_reason: bool,
     function: &str,
@@ -360,7 +419,7 @@ fn render(
             if list.is_empty() {
                 return Ok(Value::Nil);
             }
-            write_list(&list)
+            list_text(&list)
         }
         "system" => {
             let parts: Vec<Out> = messages
@@ -371,13 +430,13 @@ fn render(
             if parts.is_empty() {
                 return Ok(Value::Nil);
             }
-            write_list(&parts)
+            list_text(&parts)
         }
         "finish_reasons" => {
             let reasons: Vec<_> = messages
                 .into_iter()
                 .filter_map(|m| m.finish_reason)
-                .map(|r| Value::string(r).into_any())
+                .map(|r| Value::string(r.into_owned()).into_any())
                 .collect();
             if reasons.is_empty() {
                 return Ok(Value::Nil);
@@ -431,29 +490,33 @@ fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     };
     for m in &mut messages {
         if m.role.is_empty() {
-            m.role = default_role.unwrap_or("user").to_owned();
+            m.role = Cow::Owned(default_role.unwrap_or("user").to_owned());
         }
     }
     render(messages, select, true, NAME)
 }
 
-fn json_str(value: Option<&Json>) -> Option<String> {
-    value.and_then(Json::as_str).map(str::to_owned)
+fn json_str(value: Option<&Json>) -> Option<Cow<'_, str>> {
+    value.and_then(Json::as_str).map(Cow::Borrowed)
 }
 
-fn modality(mime: Option<&str>) -> Option<Out> {
+fn str_out<'a>(text: impl Into<Cow<'a, str>>) -> Out<'a> {
+    Out::Str(text.into())
+}
+
+fn modality(mime: Option<&str>) -> Option<Out<'_>> {
     let kind = mime?.split('/').next()?;
-    matches!(kind, "image" | "audio" | "video").then(|| Out::Str(kind.to_owned()))
+    matches!(kind, "image" | "audio" | "video").then(|| str_out(kind.to_owned()))
 }
 
-fn gemini_part(part: &serde_json::Map<String, Json>) -> Out {
+fn gemini_part(part: &serde_json::Map<String, Json>) -> Out<'_> {
     if let Some(text) = json_str(part.get("text")) {
         let kind = if part.get("thought").and_then(Json::as_bool) == Some(true) {
             "reasoning"
         } else {
             "text"
         };
-        return Out::Obj(vec![("type", Out::Str(kind.into())), ("content", Out::Str(text))]);
+        return Out::Obj(vec![("type", str_out(kind)), ("content", str_out(text))]);
     }
     if let Some(call) = part.get("functionCall").and_then(Json::as_object) {
         return call_part(
@@ -463,12 +526,12 @@ fn gemini_part(part: &serde_json::Map<String, Json>) -> Out {
         );
     }
     if let Some(response) = part.get("functionResponse").and_then(Json::as_object) {
-        let mut fields = vec![("type", Out::Str("tool_call_response".into()))];
+        let mut fields = vec![("type", str_out("tool_call_response"))];
         if let Some(id) = json_str(response.get("id")) {
-            fields.push(("id", Out::Str(id)));
+            fields.push(("id", str_out(id)));
         }
         if let Some(name) = json_str(response.get("name")) {
-            fields.push(("name", Out::Str(name)));
+            fields.push(("name", str_out(name)));
         }
         fields.push((
             "response",
@@ -479,22 +542,22 @@ fn gemini_part(part: &serde_json::Map<String, Json>) -> Out {
     for (key, kind, content) in [("inlineData", "blob", "data"), ("fileData", "uri", "fileUri")] {
         if let Some(data) = part.get(key).and_then(Json::as_object) {
             let mime = data.get("mimeType").and_then(Json::as_str);
-            let mut fields = vec![("type", Out::Str(kind.into()))];
+            let mut fields = vec![("type", str_out(kind))];
             if let Some(m) = modality(mime) {
                 fields.push(("modality", m));
             }
             if let Some(mime) = mime {
-                fields.push(("mime_type", Out::Str(mime.to_owned())));
+                fields.push(("mime_type", str_out(mime.to_owned())));
             }
             let name = if kind == "blob" { "content" } else { "uri" };
-            fields.push((name, Out::Str(json_str(data.get(content)).unwrap_or_default())));
+            fields.push((name, str_out(json_str(data.get(content)).unwrap_or_default())));
             return Out::Obj(fields);
         }
     }
     Out::Raw(Json::Object(part.clone()))
 }
 
-fn gemini_message(message: &serde_json::Map<String, Json>) -> Message {
+fn gemini_message(message: &serde_json::Map<String, Json>) -> Message<'_> {
     let raw_parts: Vec<&serde_json::Map<String, Json>> = message
         .get("parts")
         .and_then(Json::as_array)
@@ -502,21 +565,21 @@ fn gemini_message(message: &serde_json::Map<String, Json>) -> Message {
         .unwrap_or_default();
     let only_responses = !raw_parts.is_empty() && raw_parts.iter().all(|p| p.contains_key("functionResponse"));
     let role = match message.get("role").and_then(Json::as_str) {
-        _ if only_responses => "tool".to_owned(),
-        Some("model") => "assistant".to_owned(),
-        Some(role) => role.to_owned(),
-        None => String::new(),
+        _ if only_responses => Cow::Borrowed("tool"),
+        Some("model") => Cow::Borrowed("assistant"),
+        Some(role) => Cow::Borrowed(role),
+        None => Cow::Borrowed(""),
     };
     Message {
         role,
         parts: raw_parts.into_iter().map(gemini_part).collect(),
-        finish_reason: json_str(message.get("finishReason")).map(|r| r.to_ascii_lowercase()),
+        finish_reason: json_str(message.get("finishReason")).map(|r| Cow::Owned(r.to_ascii_lowercase())),
     }
 }
 
 /// LangChain's shapes: `{"messages": [[…]]}` (a batch: the first is taken), `{"messages": […]}`,
 /// `{"generations": [[…]]}` (outputs), or a bare list of messages.
-fn langchain_messages(document: &Json) -> Vec<Message> {
+fn langchain_messages(document: &Json) -> Vec<Message<'_>> {
     fn first_batch(items: &[Json]) -> &[Json] {
         match items.first() {
             Some(Json::Array(batch)) => batch,
@@ -541,7 +604,7 @@ fn langchain_messages(document: &Json) -> Vec<Message> {
     }
 }
 
-fn langchain_generation(generation: &Json) -> Option<Message> {
+fn langchain_generation(generation: &Json) -> Option<Message<'_>> {
     let object = generation.as_object()?;
     let finish_reason = object
         .get("generation_info")
@@ -560,20 +623,19 @@ fn langchain_generation(generation: &Json) -> Option<Message> {
     Some(message)
 }
 
-fn langchain_role(name: &str) -> String {
-    match name {
+fn langchain_role(name: &str) -> Cow<'_, str> {
+    Cow::Borrowed(match name {
         "human" | "HumanMessage" | "HumanMessageChunk" => "user",
         "ai" | "AIMessage" | "AIMessageChunk" => "assistant",
         "system" | "SystemMessage" | "SystemMessageChunk" => "system",
         "tool" | "ToolMessage" | "ToolMessageChunk" | "function" | "FunctionMessage" => "tool",
         other => other,
-    }
-    .to_owned()
+    })
 }
 
 /// One message, plain (`{"type": "human", "content": …}`) or in LangChain's serialised form
 /// (`{"lc": 1, "id": [… "HumanMessage"], "kwargs": {…}}`).
-fn langchain_message(message: &Json) -> Option<Message> {
+fn langchain_message(message: &Json) -> Option<Message<'_>> {
     let outer = message.as_object()?;
     let (fields, class) = match outer.get("kwargs").and_then(Json::as_object) {
         Some(kwargs) if outer.contains_key("lc") => (
@@ -599,14 +661,14 @@ fn langchain_message(message: &Json) -> Option<Message> {
     let mut parts = Vec::new();
     let content = fields.get("content");
     if role == "tool" {
-        let mut response = vec![("type", Out::Str("tool_call_response".into()))];
+        let mut response = vec![("type", str_out("tool_call_response"))];
         if let Some(id) = json_str(fields.get("tool_call_id")) {
-            response.push(("id", Out::Str(id)));
+            response.push(("id", str_out(id)));
         }
         let value = match content {
-            Some(Json::String(s)) => Out::Str(s.clone()),
+            Some(Json::String(s)) => str_out(s.clone()),
             Some(other) => Out::Raw(other.clone()),
-            None => Out::Str(String::new()),
+            None => str_out(String::new()),
         };
         response.push(("response", value));
         parts.push(Out::Obj(response));
@@ -632,7 +694,7 @@ fn langchain_message(message: &Json) -> Option<Message> {
             parts.push(call_part(
                 json_str(call.get("id")),
                 json_str(function.and_then(|f| f.get("name"))).unwrap_or_default(),
-                json_str(function.and_then(|f| f.get("arguments"))).map(|a| arguments(&a)),
+                json_str(function.and_then(|f| f.get("arguments"))).map(arguments),
             ));
         }
     }
@@ -650,21 +712,21 @@ fn langchain_message(message: &Json) -> Option<Message> {
     })
 }
 
-fn langchain_content(item: &Json) -> Option<Out> {
+fn langchain_content(item: &Json) -> Option<Out<'_>> {
     match item {
         Json::String(s) => Some(text_part(s.clone())),
         Json::Object(o) => match o.get("type").and_then(Json::as_str) {
             Some("text") => Some(text_part(json_str(o.get("text"))?)),
             Some("image_url") => {
                 let url = match o.get("image_url") {
-                    Some(Json::String(s)) => s.clone(),
+                    Some(Json::String(s)) => Cow::Borrowed(s.as_str()),
                     Some(other) => json_str(other.get("url"))?,
                     None => return None,
                 };
                 Some(Out::Obj(vec![
-                    ("type", Out::Str("uri".into())),
-                    ("modality", Out::Str("image".into())),
-                    ("uri", Out::Str(url)),
+                    ("type", str_out("uri")),
+                    ("modality", str_out("image")),
+                    ("uri", str_out(url)),
                 ]))
             }
             _ => Some(Out::Raw(item.clone())),
@@ -676,6 +738,17 @@ fn langchain_content(item: &Json) -> Option<Out> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
+        every_ascii.push_str("é漢字🙂\u{2028}");
+        for text in [every_ascii.as_str(), "", "plain", "a\"b\\c\nd", "\u{0}\u{1f}\u{7f}"] {
+            let mut mine = String::new();
+            push_json_str(&mut mine, text);
+            assert_eq!(mine, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
+    }
 
     fn convert(text: &str, role: Option<&str>) -> Option<serde_json::Value> {
         let args = [

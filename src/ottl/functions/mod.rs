@@ -4,12 +4,15 @@
 mod converters;
 mod editors;
 mod genai;
+mod json_value;
 pub mod param;
 mod parts;
+mod pattern;
 mod strings;
 mod time;
 
 pub use editors::build_set_skipping_nil;
+pub use pattern::MatchPattern;
 
 use super::error::ParseError;
 use super::eval::{Converter, Editor};

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use base64::Engine;
 use md5::Md5;
 use regex::Regex;
+
+use super::pattern::MatchPattern;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -363,7 +365,7 @@ fn case_of(args: &mut Args<'_>, case: Case) -> Result<Box<dyn Converter>, ParseE
 #[derive(Debug)]
 struct IsMatch {
     target: Expr,
-    pattern: Regex,
+    pattern: MatchPattern,
 }
 
 impl Converter for IsMatch {
@@ -379,7 +381,7 @@ impl Converter for IsMatch {
 fn build_is_match(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(IsMatch {
         target: args.expr(param::TARGET)?,
-        pattern: args.regex(param::PATTERN)?,
+        pattern: args.match_pattern(param::PATTERN)?,
     })
 }
 
