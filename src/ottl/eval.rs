@@ -353,8 +353,32 @@ pub(super) fn owned_keys(keys: Vec<ResolvedKey<'_>>) -> Vec<ResolvedKey<'static>
         .collect()
 }
 
+/// Attribute-key equality, tuned for keys that share long prefixes
+/// (`llm.input_messages.0.message.role` / `…content`): the length, then the last eight
+/// bytes, and only then the rest, without a call into `memcmp` for short keys.
+#[inline]
+pub fn key_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let tail = |s: &[u8]| u64::from_ne_bytes(s[n - 8..].try_into().unwrap_or([0; 8]));
+        if tail(a) != tail(b) {
+            return false;
+        }
+        if n <= 16 {
+            let head = |s: &[u8]| u64::from_ne_bytes(s[..8].try_into().unwrap_or([0; 8]));
+            return head(a) == head(b);
+        }
+        return a[..n - 8] == b[..n - 8];
+    }
+    a == b
+}
+
 pub fn find<'a>(map: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
-    map.iter().find(|kv| kv.key == key)
+    map.iter().find(|kv| key_eq(&kv.key, key))
 }
 
 /// Reads `keys` inside a map (attributes, cache).
@@ -430,7 +454,7 @@ pub fn set_in_map(map: &mut Vec<KeyValue>, keys: &[ResolvedKey<'_>], value: AnyV
             "unable to resolve a string index in map: invalid key type",
         ));
     };
-    let slot = match map.iter().position(|kv| kv.key == name.as_ref()) {
+    let slot = match map.iter().position(|kv| key_eq(&kv.key, name)) {
         Some(i) => &mut map[i],
         None => {
             map.push(KeyValue {
@@ -459,7 +483,7 @@ fn step_mut<'v>(current: &'v mut AnyValue, key: &ResolvedKey<'_>) -> EvalResult<
             }
             match &mut current.value {
                 Some(any_value::Value::KvlistValue(m)) => {
-                    let index = match m.values.iter().position(|kv| kv.key == k.as_ref()) {
+                    let index = match m.values.iter().position(|kv| key_eq(&kv.key, k)) {
                         Some(i) => i,
                         None => {
                             m.values.push(KeyValue {
@@ -501,6 +525,32 @@ fn step_mut<'v>(current: &'v mut AnyValue, key: &ResolvedKey<'_>) -> EvalResult<
 mod tests {
     use super::*;
     use crate::otlp::{InstrumentationScope, Resource, Span};
+
+    #[test]
+    fn key_equality_is_string_equality() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "xbcdefghijklmnop",
+            "llm.input_messages.0.message.role",
+            "llm.input_messages.0.message.rolf",
+            "llm.input_messages.1.message.role",
+            "élan",
+            "élam",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_eq(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
     use crate::ottl::ast::CompareOp as Op;
 
     fn literal(v: Value<'static>) -> Expr {

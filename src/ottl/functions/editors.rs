@@ -8,7 +8,7 @@ use super::pattern::MatchPattern;
 
 use super::super::context::{Field, Target};
 use super::super::error::ParseError;
-use super::super::eval::{CompiledPath, Editor, EvalError, EvalResult, Expr};
+use super::super::eval::{key_eq, CompiledPath, Editor, EvalError, EvalResult, Expr};
 use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::strings::{glob_to_regex, hash_by_name, HashFn};
@@ -217,7 +217,13 @@ impl Editor for DeleteKey {
             },
         };
         edit_map(&self.target, target, |map| {
-            map.retain(|kv| kv.key != key);
+            // Usually absent, or there once: find it before touching the vector.
+            if let Some(first) = map.iter().position(|kv| key_eq(&kv.key, &key)) {
+                map.remove(first);
+                if map[first..].iter().any(|kv| key_eq(&kv.key, &key)) {
+                    map.retain(|kv| !key_eq(&kv.key, &key));
+                }
+            }
             Ok(())
         })
     }
