@@ -91,7 +91,14 @@ impl CompiledPath {
         let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::Attributes(_) | Field::Cache => {
-                let map = self.map_mut(target)?;
+                if let Field::Attributes(context) = field {
+                    let written = match keys.first() {
+                        Some(ResolvedKey::Str(k)) => Some(k.as_ref()),
+                        _ => None,
+                    };
+                    target.attributes_written(context, written);
+                }
+                let map = self.map_mut_unannounced(target)?;
                 if keys.is_empty() {
                     match value {
                         Value::Map(m) => *map = m.into_owned(),
@@ -335,8 +342,16 @@ impl CompiledPath {
         ))
     }
 
-    /// The map an attributes or cache path names (for editors working on whole maps).
+    /// The map an attributes or cache path names (for editors working on whole maps):
+    /// anything derived from those attributes is stale after this.
     pub fn map_mut<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut Vec<KeyValue>> {
+        if let Field::Attributes(context) = self.field {
+            target.attributes_written(context, None);
+        }
+        self.map_mut_unannounced(target)
+    }
+
+    fn map_mut_unannounced<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut Vec<KeyValue>> {
         use super::context::ContextKind as C;
         Ok(match self.field {
             Field::Attributes(C::Resource) => &mut target.resource.attributes,

@@ -1,6 +1,9 @@
 //! Contexts (resource, scope, span, span event, log, metric, data point), the telemetry a
 //! statement runs on, and the fields a path can name in each.
 
+use std::cell::RefCell;
+
+use super::value::Value;
 use crate::otlp::metrics::Metric;
 pub use crate::otlp::SEVERITY_NUMBER_NAMES;
 use crate::otlp::{InstrumentationScope, KeyValue, LogRecord, Resource, Span};
@@ -80,6 +83,33 @@ pub struct Target<'a> {
     pub point_index: Option<usize>,
     /// Scratch space shared by the statements of one group on one item; never exported.
     pub cache: Vec<KeyValue>,
+    /// Values derived from this item's attributes under a prefix, kept until an attribute
+    /// under that prefix is written (see `MemoEntry`).
+    pub memo: RefCell<Vec<MemoEntry>>,
+}
+
+/// What a converter derived from the attributes of `context` under `prefix` (all of its
+/// views at once), so a template asking for several views pays once. Any write to those
+/// attributes under the prefix, or to the whole map, drops it.
+#[derive(Debug)]
+pub struct MemoEntry {
+    pub context: ContextKind,
+    pub prefix: String,
+    /// Which converter and arguments made it (e.g. the scheme).
+    pub tag: String,
+    pub views: Vec<Value<'static>>,
+}
+
+impl Target<'_> {
+    /// Drops memo entries a write to `context`'s attributes makes stale: those under the
+    /// written key's prefix, or all of the context's when the key is unknown.
+    pub fn attributes_written(&mut self, context: ContextKind, key: Option<&str>) {
+        let memo = self.memo.get_mut();
+        if memo.is_empty() {
+            return;
+        }
+        memo.retain(|e| e.context != context || key.is_some_and(|k| !k.starts_with(e.prefix.as_str())));
+    }
 }
 
 impl<'a> Target<'a> {
@@ -95,6 +125,7 @@ impl<'a> Target<'a> {
             metric: None,
             point_index: None,
             cache: Vec::new(),
+            memo: RefCell::new(Vec::new()),
         }
     }
 }

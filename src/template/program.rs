@@ -151,3 +151,88 @@ impl CompiledTemplate {
         Ok((request.encode_json(), report))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::{any_value, AnyValue, KeyValue, ResourceSpans, ScopeSpans, Span};
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.to_owned(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.to_owned())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| match &kv.value {
+                Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(s)),
+                }) => Some(s.as_str()),
+                _ => None,
+            })
+    }
+
+    /// The views of one prefix are computed once per span, and a write under the prefix
+    /// (not one elsewhere) makes the next call see the new attributes.
+    #[test]
+    fn message_views_follow_writes_under_their_prefix() {
+        let template = CompiledTemplate::compile(
+            r#"
+trace_statements:
+  - set(span.attributes["system"], GenAIMessages(span.attributes, "m", "openinference", "system"))
+  - set(span.attributes["unrelated"], "x")
+  - set(span.attributes["before"], GenAIMessages(span.attributes, "m", "openinference"))
+  - set(span.attributes["m.1.message.content"], "changed")
+  - set(span.attributes["after"], GenAIMessages(span.attributes, "m", "openinference"))
+  - delete_matching_keys(span.attributes, "^m\\.1\\.")
+  - set(span.attributes["gone"], GenAIMessages(span.attributes, "m", "openinference"))
+"#,
+            "t.yaml",
+            &Registry::standard(),
+        )
+        .unwrap();
+        let mut request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        attributes: vec![
+                            kv("m.0.message.role", "system"),
+                            kv("m.0.message.content", "be brief"),
+                            kv("m.1.message.role", "user"),
+                            kv("m.1.message.content", "hi"),
+                        ],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        template.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(
+            attribute(span, "system"),
+            Some(r#"[{"type":"text","content":"be brief"}]"#)
+        );
+        assert_eq!(
+            attribute(span, "before"),
+            Some(r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#)
+        );
+        assert_eq!(
+            attribute(span, "after"),
+            Some(r#"[{"role":"user","parts":[{"type":"text","content":"changed"}]}]"#)
+        );
+        assert_eq!(
+            attribute(span, "gone"),
+            None,
+            "the user message was deleted: only system remains"
+        );
+    }
+}

@@ -38,8 +38,10 @@ use std::borrow::Cow;
 
 use serde_json::Value as Json;
 
-use super::super::eval::{EvalError, EvalResult};
-use super::super::signature::{opt, req};
+use super::super::context::{ContextKind, Field, MemoEntry, Target};
+use super::super::error::ParseError;
+use super::super::eval::{Converter, EvalError, EvalResult, Expr};
+use super::super::signature::{opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
 use super::{converter, param, FunctionSpec};
@@ -60,7 +62,10 @@ pub const SPECS: &[FunctionSpec] = &[
         |a| {
             a.check_literal_choice(param::SCHEME, &["openinference", "indexed"])?;
             a.check_literal_choice(param::SELECT, SELECTS)?;
-            call(a, genai_messages)
+            match memoized(a)? {
+                Some(converter) => Ok(converter),
+                None => call(a, genai_messages),
+            }
         },
     ),
     converter(
@@ -86,7 +91,6 @@ pub const SPECS: &[FunctionSpec] = &[
 enum Out<'a> {
     Str(Cow<'a, str>),
     Raw(Json),
-    List(Vec<Out<'a>>),
     Obj(Vec<(&'static str, Out<'a>)>),
 }
 
@@ -128,7 +132,6 @@ impl Out<'_> {
         match self {
             Out::Str(s) => push_json_str(buf, s),
             Out::Raw(v) => write_sorted(v, buf),
-            Out::List(items) => write_list(items, buf),
             Out::Obj(fields) => {
                 buf.push('{');
                 for (i, (k, v)) in fields.iter().enumerate() {
@@ -186,12 +189,6 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
         item.write(buf);
     }
     buf.push(']');
-}
-
-fn list_text(items: &[Out<'_>]) -> String {
-    let mut buf = String::with_capacity(256);
-    write_list(items, &mut buf);
-    buf
 }
 
 /// Flattened keys under a prefix, grouped: index -> (rest of key -> value), in index order.
@@ -365,22 +362,81 @@ fn indexed<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
     }
 }
 
-fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
-    let Value::Map(map) = &v[0] else {
+/// `GenAIMessages(attributes, "literal prefix", "scheme"[, "view"])` on the item's own
+/// attributes, the usual form: every view is rendered in one pass and kept in the
+/// target's memo, so the `system` and `messages` views of one prefix parse the attributes
+/// once. Any other form evaluates its arguments each call.
+#[derive(Debug)]
+struct MemoizedMessages {
+    context: ContextKind,
+    map: Expr,
+    prefix: String,
+    scheme: String,
+    view: usize,
+}
+
+fn memoized(a: &Args<'_>) -> Result<Option<Box<dyn Converter>>, ParseError> {
+    let (Some(prefix), Some(scheme)) = (a.literal_string(param::PREFIX)?, a.literal_string(param::SCHEME)?) else {
+        return Ok(None);
+    };
+    let view = match a.literal_string(param::SELECT)? {
+        Some(select) => SELECTS.iter().position(|s| *s == select),
+        None if a.is_given(param::SELECT) => None,
+        None => Some(0),
+    };
+    let map = a.expr(param::TARGET)?;
+    let context = match map.as_path() {
+        Some(path) if path.keys.is_empty() => match path.field {
+            Field::Attributes(context) => context,
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let Some(view) = view else { return Ok(None) };
+    Ok(Some(Box::new(MemoizedMessages {
+        context,
+        map,
+        prefix: prefix.to_owned(),
+        scheme: scheme.to_owned(),
+        view,
+    })))
+}
+
+impl Converter for MemoizedMessages {
+    fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        let found = target
+            .memo
+            .borrow()
+            .iter()
+            .find(|e| e.context == self.context && e.prefix == self.prefix && e.tag == self.scheme)
+            .map(|e| e.views[self.view].clone());
+        if let Some(value) = found {
+            return Ok(value);
+        }
+        let map = self.map.eval(target)?;
+        let views = all_views(&map, &self.prefix, &self.scheme)?;
+        let value = views[self.view].clone();
+        target.memo.borrow_mut().push(MemoEntry {
+            context: self.context,
+            prefix: self.prefix.clone(),
+            tag: self.scheme.clone(),
+            views,
+        });
+        Ok(value)
+    }
+}
+
+/// The messages under `prefix`, parsed by `scheme`; `None` when there are none.
+fn parse_messages<'m>(map: &'m Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Option<Vec<Message<'m>>>> {
+    let Value::Map(map) = map else {
         return Err(EvalError::new(format!(
             "GenAIMessages: expected pcommon.Map but got {}",
-            v[0].type_name()
+            map.type_name()
         )));
-    };
-    let prefix = expect_str(&v[1], "GenAIMessages prefix")?;
-    let scheme = expect_str(&v[2], "GenAIMessages scheme")?;
-    let select = match &v[3] {
-        Value::Nil => "messages",
-        other => expect_str(other, "GenAIMessages select")?,
     };
     let groups = collect(map, prefix);
     if groups.is_empty() {
-        return Ok(Value::Nil);
+        return Ok(None);
     }
     let parse: for<'a> fn(&[(&'a str, &'a KeyValue)]) -> Message<'a> = match scheme {
         "openinference" => openinference,
@@ -391,52 +447,77 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             )))
         }
     };
-    let messages: Vec<Message<'_>> = groups.iter().map(|(_, fields)| parse(fields)).collect();
-    render(messages, select, false, "GenAIMessages")
+    Ok(Some(groups.iter().map(|(_, fields)| parse(fields)).collect()))
+}
+
+/// Every view, in `SELECTS` order.
+fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
+    let Some(messages) = parse_messages(map, prefix, scheme)? else {
+        return Ok(vec![Value::Nil; SELECTS.len()]);
+    };
+    SELECTS
+        .iter()
+        .map(|select| render(&messages, select, false, "GenAIMessages"))
+        .collect()
+}
+
+fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let prefix = expect_str(&v[1], "GenAIMessages prefix")?;
+    let scheme = expect_str(&v[2], "GenAIMessages scheme")?;
+    let select = match &v[3] {
+        Value::Nil => "messages",
+        other => expect_str(other, "GenAIMessages select")?,
+    };
+    match parse_messages(&v[0], prefix, scheme)? {
+        Some(messages) => render(&messages, select, false, "GenAIMessages"),
+        None => Ok(Value::Nil),
+    }
 }
 
 /// The selected view of parsed messages: the non-system messages, the parts of the system
-/// ones, or the finish reasons. Nil when the view is empty.
+/// ones, or the finish reasons, written straight into one string. Nil when the view is
+/// empty.
 fn render(
-    messages: Vec<Message<'_>>,
+    messages: &[Message<'_>],
     select: &str,
     with_finish_reason: bool,
     function: &str,
 ) -> EvalResult<Value<'static>> {
-    let out = match select {
+    let mut buf = String::with_capacity(256);
+    match select {
         "messages" => {
-            let list: Vec<Out> = messages
-                .into_iter()
-                .filter(|m| m.role != "system")
-                .map(|m| {
-                    let mut fields = vec![("role", Out::Str(m.role)), ("parts", Out::List(m.parts))];
-                    if let Some(reason) = m.finish_reason.filter(|_| with_finish_reason) {
-                        fields.push(("finish_reason", Out::Str(reason)));
-                    }
-                    Out::Obj(fields)
-                })
-                .collect();
-            if list.is_empty() {
-                return Ok(Value::Nil);
+            buf.push('[');
+            for m in messages.iter().filter(|m| m.role != "system") {
+                if buf.len() > 1 {
+                    buf.push(',');
+                }
+                buf.push_str("{\"role\":");
+                push_json_str(&mut buf, &m.role);
+                buf.push_str(",\"parts\":");
+                write_list(&m.parts, &mut buf);
+                if let Some(reason) = m.finish_reason.as_ref().filter(|_| with_finish_reason) {
+                    buf.push_str(",\"finish_reason\":");
+                    push_json_str(&mut buf, reason);
+                }
+                buf.push('}');
             }
-            list_text(&list)
+            buf.push(']');
         }
         "system" => {
-            let parts: Vec<Out> = messages
-                .into_iter()
-                .filter(|m| m.role == "system")
-                .flat_map(|m| m.parts)
-                .collect();
-            if parts.is_empty() {
-                return Ok(Value::Nil);
+            buf.push('[');
+            for part in messages.iter().filter(|m| m.role == "system").flat_map(|m| &m.parts) {
+                if buf.len() > 1 {
+                    buf.push(',');
+                }
+                part.write(&mut buf);
             }
-            list_text(&parts)
+            buf.push(']');
         }
         "finish_reasons" => {
             let reasons: Vec<_> = messages
-                .into_iter()
-                .filter_map(|m| m.finish_reason)
-                .map(|r| Value::string(r.into_owned()).into_any())
+                .iter()
+                .filter_map(|m| m.finish_reason.as_ref())
+                .map(|r| Value::string(r.clone().into_owned()).into_any())
                 .collect();
             if reasons.is_empty() {
                 return Ok(Value::Nil);
@@ -448,8 +529,11 @@ fn render(
                 "{function}: unknown select `{other}` (messages, system, finish_reasons)"
             )))
         }
-    };
-    Ok(Value::string(out))
+    }
+    if buf.len() == 2 {
+        return Ok(Value::Nil);
+    }
+    Ok(Value::string(buf))
 }
 
 fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -493,7 +577,7 @@ fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             m.role = Cow::Owned(default_role.unwrap_or("user").to_owned());
         }
     }
-    render(messages, select, true, NAME)
+    render(&messages, select, true, NAME)
 }
 
 fn json_str(value: Option<&Json>) -> Option<Cow<'_, str>> {
