@@ -8,12 +8,14 @@ mod support;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use intake::otlp::ExportRequest;
 use intake::otlp::{
     any_value, drop_invalid_spans, json, Encoding, ExportTraceServiceRequest, InstrumentationScope, Resource,
     ResourceSpans, ScopeSpans, Span,
 };
 use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
 use intake::template::provenance::{Provenance, Sender};
+use intake::template::{transform, TemplateCatalog, TemplatesConfig};
 use prost::Message;
 use support::{kv, s};
 
@@ -156,6 +158,41 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    group.finish();
+    template_path(c);
+}
+
+/// The whole per-request path as the receiver runs it on the load bench's OpenInference
+/// spans: protobuf decode → validate → stamp → template → restore → split into protobuf
+/// records, without a template, with `openinference`, and with `auto`.
+fn template_path(c: &mut Criterion) {
+    let catalog = TemplateCatalog::load(&TemplatesConfig::default()).expect("catalog");
+    let body = support::openinference_request(512).encode_to_vec();
+    let layout = RecordLayout {
+        key: RecordKey::TraceId,
+        encoding: ValueEncoding::OtlpProto,
+        max_record_bytes: 1_000_000,
+    };
+    let mut group = c.benchmark_group("request_path_512_openinference_spans");
+    group.throughput(Throughput::Elements(512));
+    for name in ["none", "openinference", "auto"] {
+        let entry = catalog.resolve(name);
+        assert_eq!(entry.is_some(), name != "none", "{name}");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let decoded = Encoding::Protobuf.decode_request(&body).expect("decode");
+                let mut request = ExportRequest::Traces(decoded);
+                intake::otlp::drop_invalid_items(&mut request);
+                transform(&mut request, &sender(), entry.as_deref()).expect("transform");
+                let ExportRequest::Traces(traces) = request else {
+                    unreachable!("traces in, traces out")
+                };
+                let out = layout.split_traces(traces, headers());
+                assert_eq!(out.batch.item_count(), 512);
+                out
+            })
+        });
+    }
     group.finish();
 }
 

@@ -235,4 +235,57 @@ trace_statements:
             "the user message was deleted: only system remains"
         );
     }
+
+    const WRITES_THEN_READS: &str = r#"
+trace_statements:
+  - set(span.attributes["x"], span.attributes["missing"])
+  - set(span.attributes["new"], "1")
+  - set(span.attributes["seen_new"], span.attributes["new"])
+  - set(span.attributes[Concat(["dy", "n"], "")], "2")
+  - set(span.attributes["seen_dyn"], span.attributes["dyn"])
+  - merge_maps(span.attributes, ParseJSON("{\"merged\":\"3\"}"), "upsert")
+  - set(span.attributes["seen_merged"], span.attributes["merged"])
+  - delete_key(span.attributes, "new")
+  - set(span.attributes["seen_deleted"], "yes") where span.attributes["new"] != nil
+  - set(span.attributes, ParseJSON("{\"replaced\":\"4\"}"))
+  - set(span.attributes["seen_replaced"], span.attributes["replaced"])
+"#;
+
+    fn one_span(attributes: Vec<KeyValue>) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        attributes,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    /// A key a statement adds, however it is added, is there for the statements after it.
+    #[test]
+    fn keys_added_by_any_editor_are_read_back() {
+        let registry = Registry::standard();
+        let whole = CompiledTemplate::compile(WRITES_THEN_READS, "t.yaml", &registry).unwrap();
+        let mut request = one_span(vec![kv("present", "p")]);
+        whole.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(attribute(span, "seen_replaced"), Some("4"));
+        assert_eq!(span.attributes.len(), 2, "{:?}", span.attributes);
+
+        // Stopped before the whole map is replaced: each read saw the key written before it.
+        let cut = WRITES_THEN_READS.find("  - set(span.attributes, ParseJSON").unwrap();
+        let partial = CompiledTemplate::compile(&WRITES_THEN_READS[..cut], "t.yaml", &registry).unwrap();
+        let mut request = one_span(vec![kv("present", "p")]);
+        partial.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(attribute(span, "seen_new"), Some("1"));
+        assert_eq!(attribute(span, "seen_dyn"), Some("2"));
+        assert_eq!(attribute(span, "seen_merged"), Some("3"));
+        assert_eq!(attribute(span, "seen_deleted"), None);
+    }
 }
