@@ -7,7 +7,7 @@ use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Editor, EvalResult, Expr};
-use super::functions::{build_set_skipping_nil, Builder, Registry};
+use super::functions::{build_set_skipping_nil, Builder, DeleteKeys, Registry};
 use super::signature::{closest, ArgCompiler, Args};
 use super::value::Value;
 use crate::otlp::KeyValue;
@@ -29,6 +29,77 @@ impl CompiledStatement {
         }
         self.editor.apply(target)
     }
+}
+
+/// Runs of unconditional `delete_key(map, "literal")` on one whole map become one
+/// statement removing them all in one pass: the same result, one scan instead of many.
+pub fn fuse_deletions(statements: Vec<CompiledStatement>) -> Vec<CompiledStatement> {
+    let mut out: Vec<CompiledStatement> = Vec::with_capacity(statements.len());
+    let mut run: Vec<CompiledStatement> = Vec::new();
+    let deletion = |s: &CompiledStatement| {
+        s.condition
+            .is_none()
+            .then(|| s.editor.literal_key_deletion())
+            .flatten()
+            .filter(|(path, _)| path.keys.is_empty())
+            .map(|(path, key)| (path.field, key.to_owned()))
+    };
+    let flush = |run: &mut Vec<CompiledStatement>, out: &mut Vec<CompiledStatement>| {
+        if run.len() < 2 {
+            out.append(run);
+            return;
+        }
+        let mut field = None;
+        let mut keys = Vec::with_capacity(run.len());
+        let mut text = String::new();
+        for s in run.iter() {
+            if let Some((f, key)) = deletion(s) {
+                field = Some(f);
+                keys.push(key);
+            }
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            text.push_str(&s.text);
+        }
+        let (Some(field), Some(first)) = (field, run.first()) else {
+            out.append(run);
+            return;
+        };
+        let path_text = first
+            .editor
+            .literal_key_deletion()
+            .map(|(p, _)| p.text.clone())
+            .unwrap_or_default();
+        out.push(CompiledStatement {
+            editor: Box::new(DeleteKeys {
+                target: CompiledPath::new(field, Vec::new(), path_text),
+                keys,
+            }),
+            condition: None,
+            text,
+        });
+        run.clear();
+    };
+    for statement in statements {
+        let same_map = match (deletion(&statement), run.last().and_then(deletion)) {
+            (Some((f, _)), Some((g, _))) => f == g,
+            (Some(_), None) => run.is_empty(),
+            _ => false,
+        };
+        if same_map {
+            run.push(statement);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        if deletion(&statement).is_some() {
+            run.push(statement);
+        } else {
+            out.push(statement);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.

@@ -31,6 +31,12 @@ pub trait Converter: Send + Sync + fmt::Debug {
 /// An editor call (mutates the target).
 pub trait Editor: Send + Sync + fmt::Debug {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()>;
+
+    /// For `delete_key(map, "literal")`: the map and the key, so runs of them can be
+    /// fused into one pass over the map.
+    fn literal_key_deletion(&self) -> Option<(&CompiledPath, &str)> {
+        None
+    }
 }
 
 #[derive(Debug)]

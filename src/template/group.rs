@@ -11,6 +11,8 @@ pub struct StatementGroup {
     pub context: ContextKind,
     pub conditions: Vec<Cond>,
     pub statements: Vec<CompiledStatement>,
+    /// Statements as written (some compile into one).
+    pub source_statements: usize,
     pub error_mode: ErrorMode,
 }
 

@@ -150,7 +150,8 @@ pub fn compile_group(
     Ok(StatementGroup {
         context: exec_context,
         conditions: compiled_conditions,
-        statements,
+        source_statements: statements.len(),
+        statements: crate::ottl::compile::fuse_deletions(statements),
         error_mode: group.error_mode.unwrap_or(default_mode),
     })
 }

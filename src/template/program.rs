@@ -104,7 +104,7 @@ impl CompiledTemplate {
         [&self.groups, &self.log_groups, &self.metric_groups]
             .into_iter()
             .flatten()
-            .map(|g| g.statements.len())
+            .map(|g| g.source_statements)
             .sum()
     }
 
@@ -287,5 +287,38 @@ trace_statements:
         assert_eq!(attribute(span, "seen_dyn"), Some("2"));
         assert_eq!(attribute(span, "seen_merged"), Some("3"));
         assert_eq!(attribute(span, "seen_deleted"), None);
+    }
+
+    /// Runs of literal `delete_key`s on one map run as one statement, and remove what the
+    /// statements one by one would.
+    #[test]
+    fn runs_of_deletions_are_fused_without_changing_the_result() {
+        let template = CompiledTemplate::compile(
+            r#"
+trace_statements:
+  - delete_key(span.attributes, "a")
+  - delete_key(span.attributes, "b")
+  - set(span.attributes["kept"], span.attributes["c"])
+  - delete_key(span.attributes, "c")
+  - delete_key(span.attributes, "d") where span.attributes["x"] == "never"
+  - delete_key(span.attributes, "e")
+  - delete_key(span.cache, "e")
+  - delete_key(span.attributes, "f")
+"#,
+            "t.yaml",
+            &Registry::standard(),
+        )
+        .unwrap();
+        let group = &template.groups[0];
+        assert_eq!(template.statement_count(), 8);
+        assert_eq!(group.statements.len(), 7, "only a, b fuse");
+        let mut request = one_span(["a", "b", "c", "d", "e", "f", "g"].iter().map(|k| kv(k, k)).collect());
+        template.apply_traces(&mut request).unwrap();
+        let keys: Vec<&str> = request.resource_spans[0].scope_spans[0].spans[0]
+            .attributes
+            .iter()
+            .map(|kv| kv.key.as_str())
+            .collect();
+        assert_eq!(keys, ["d", "g", "kept"]);
     }
 }

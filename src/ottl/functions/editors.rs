@@ -206,6 +206,13 @@ struct DeleteKey {
 }
 
 impl Editor for DeleteKey {
+    fn literal_key_deletion(&self) -> Option<(&CompiledPath, &str)> {
+        match &self.key {
+            Expr::Literal(Value::Str(key)) => Some((&self.target, key)),
+            _ => None,
+        }
+    }
+
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         // A literal key (the usual case) is lent by the program; a computed one must be
         // copied before the map is borrowed for writing.
@@ -223,6 +230,26 @@ impl Editor for DeleteKey {
                 if map[first..].iter().any(|kv| key_eq(&kv.key, &key)) {
                     map.retain(|kv| !key_eq(&kv.key, &key));
                 }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Consecutive unconditional `delete_key`s of literal keys on one map, fused: one pass
+/// over the map instead of one per key.
+#[derive(Debug)]
+pub struct DeleteKeys {
+    pub target: CompiledPath,
+    pub keys: Vec<String>,
+}
+
+impl Editor for DeleteKeys {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        edit_map(&self.target, target, |map| {
+            let doomed = |kv: &KeyValue| self.keys.iter().any(|k| key_eq(&kv.key, k));
+            if map.iter().any(doomed) {
+                map.retain(|kv| !doomed(kv));
             }
             Ok(())
         })

@@ -11,7 +11,7 @@ mod pattern;
 mod strings;
 mod time;
 
-pub use editors::build_set_skipping_nil;
+pub use editors::{build_set_skipping_nil, DeleteKeys};
 pub use pattern::MatchPattern;
 
 use super::error::ParseError;
