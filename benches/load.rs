@@ -1,8 +1,10 @@
 //! End-to-end load: the release intake binary on loopback, concurrent OTLP/HTTP clients
-//! sending 512-span OpenInference requests (with the OpenInference template and with no
-//! template) and 512-record Claude Code log requests (with `auto` and with no template), in
-//! the same run. Reports spans/s and spans per CPU-second of the receiver
-//! (its utime+stime from /proc), and the ratio. Bounded: LOAD_SECONDS per mode (default 5).
+//! sending 512-span OpenInference requests (no template, `openinference`, `auto`; protobuf
+//! and OTLP/JSON) and 512-record Claude Code log requests (no template, `auto`), in the
+//! same run. Reports items/s and items per CPU-second of the receiver (its utime+stime from
+//! /proc), and the ratios. Then, at a fixed rate of half of each mode's saturation, p50
+//! and p99 export latency (measured from each request's scheduled start, so a stall is not
+//! hidden). Bounded: LOAD_SECONDS per mode (default 5).
 //! The sink is the file sink, or with `LOAD_SINK=kafka` a tansu broker started here (tansu on
 //! PATH or in ~/.cargo/bin) with `LOAD_KAFKA_COMPRESSION` (default lz4) on the producer.
 //!
@@ -105,6 +107,7 @@ fn free_port() -> u16 {
 #[derive(Clone)]
 struct Workload {
     path: &'static str,
+    content_type: &'static str,
     body: Bytes,
     items: u64,
 }
@@ -122,7 +125,7 @@ async fn run(http: std::net::SocketAddr, token: &str, work: Workload, seconds: f
             while Instant::now() < deadline {
                 let request = http::Request::post(format!("http://{http}{}", work.path))
                     .header("authorization", &bearer)
-                    .header("content-type", "application/x-protobuf")
+                    .header("content-type", work.content_type)
                     .body(Full::new(work.body.clone()))
                     .expect("request");
                 match client.request(request).await {
@@ -136,6 +139,56 @@ async fn run(http: std::net::SocketAddr, token: &str, work: Workload, seconds: f
         let _ = t.await;
     }
     (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed))
+}
+
+/// Requests at `requests_per_second`, each started on schedule whatever the ones before
+/// it did (at most 256 outstanding); returns the latencies from scheduled start to answer.
+async fn fixed_rate(
+    http: std::net::SocketAddr,
+    token: &str,
+    work: Workload,
+    seconds: f64,
+    requests_per_second: f64,
+) -> (Vec<Duration>, u64) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let interval = Duration::from_secs_f64(1.0 / requests_per_second.max(0.1));
+    let total = (seconds * requests_per_second).max(1.0) as u64;
+    let gate = Arc::new(tokio::sync::Semaphore::new(256));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        let scheduled = start + interval.mul_f64(n as f64);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (client, work, gate) = (client.clone(), work.clone(), gate.clone());
+        let bearer = format!("Bearer {token}");
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let request = http::Request::post(format!("http://{http}{}", work.path))
+                .header("authorization", &bearer)
+                .header("content-type", work.content_type)
+                .body(Full::new(work.body.clone()))
+                .expect("request");
+            let ok = matches!(client.request(request).await, Ok(r) if r.status() == 200);
+            (scheduled.elapsed(), ok)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(tasks.len());
+    let mut failed = 0;
+    for task in tasks {
+        if let Ok((latency, ok)) = task.await {
+            latencies.push(latency);
+            failed += u64::from(!ok);
+        }
+    }
+    latencies.sort();
+    (latencies, failed)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn main() {
@@ -170,16 +223,24 @@ fn main() {
     );
     let kafka = std::env::var("LOAD_SINK").is_ok_and(|v| v == "kafka");
     let compression = std::env::var("LOAD_KAFKA_COMPRESSION").unwrap_or_else(|_| "lz4".into());
+    // Unset: intake's own default.
+    let linger = std::env::var("LOAD_KAFKA_LINGER_MS").ok();
     let _broker = kafka.then(|| {
         let port = free_port();
         let broker = start_tansu(port);
         config.push_str(&format!(
             "[kafka]\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"load\"\nlogs_topic = \"load_logs\"\nmetrics_topic = \"load_metrics\"\ncreate_topic = true\ncompression = \"{compression}\"\n"
         ));
+        if let Some(linger) = &linger {
+            config.push_str(&format!("[kafka.librdkafka]\n\"linger.ms\" = \"{linger}\"\n"));
+        }
         broker
     });
     let sink = if kafka {
-        format!("kafka (tansu, {compression})")
+        format!(
+            "kafka (tansu, {compression}, linger.ms {})",
+            linger.as_deref().unwrap_or("default")
+        )
     } else {
         "file sink".to_owned()
     };
@@ -219,30 +280,45 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let protobuf = "application/x-protobuf";
     let spans = Workload {
         path: "/v1/traces",
+        content_type: protobuf,
         body: Bytes::from(request()),
         items: SPANS as u64,
     };
+    let spans_json = Workload {
+        content_type: "application/json",
+        body: Bytes::from(intake::otlp::json::encode_request(&support::openinference_request(
+            SPANS,
+        ))),
+        ..spans.clone()
+    };
     let logs = Workload {
         path: "/v1/logs",
+        content_type: protobuf,
         body: Bytes::from(support::claude_code_logs_request(SPANS).encode_to_vec()),
         items: SPANS as u64,
     };
     println!(
-        "load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB) and {SPANS}-record Claude Code log requests ({} KiB), {seconds}s per mode, {sink}",
+        "load: {concurrency} concurrent OTLP/HTTP clients, {SPANS}-span OpenInference requests ({} KiB protobuf, {} KiB JSON) and {SPANS}-record Claude Code log requests ({} KiB), {seconds}s per mode, {sink}",
         spans.body.len() / 1024,
+        spans_json.body.len() / 1024,
         logs.body.len() / 1024
     );
-    let mut results = Vec::new();
-    for (mode, token, work, unit) in [
-        ("no template", &none_token, &spans, "spans"),
-        ("openinference template", &with_token, &spans, "spans"),
-        ("no template (again)", &none_token, &spans, "spans"),
+    let modes = [
+        ("spans, no template", &none_token, &spans, "spans"),
+        ("spans, openinference", &with_token, &spans, "spans"),
+        ("spans, auto", &auto_token, &spans, "spans"),
+        ("spans, no template (again)", &none_token, &spans, "spans"),
+        ("spans JSON, no template", &none_token, &spans_json, "spans"),
+        ("spans JSON, openinference", &with_token, &spans_json, "spans"),
         ("logs, no template", &none_token, &logs, "records"),
-        ("logs, auto template", &auto_token, &logs, "records"),
+        ("logs, auto", &auto_token, &logs, "records"),
         ("logs, no template (again)", &none_token, &logs, "records"),
-    ] {
+    ];
+    let mut results = Vec::new();
+    for (mode, token, work, unit) in modes {
         runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
         let cpu_before = cpu_seconds(pid);
         let wall = Instant::now();
@@ -252,18 +328,48 @@ fn main() {
         let rate = items as f64 / wall;
         let per_cpu = items as f64 / cpu.max(0.01);
         println!(
-            "{mode:<26} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
+            "{mode:<28} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
         );
         results.push((rate, per_cpu));
         let _ = std::io::stdout().flush();
     }
-    for (name, at) in [("spans", 0), ("logs", 3)] {
-        let baseline = (results[at].0 + results[at + 2].0) / 2.0;
-        let baseline_cpu = (results[at].1 + results[at + 2].1) / 2.0;
+    let (none, again) = (results[0], results[3]);
+    let baseline = ((none.0 + again.0) / 2.0, (none.1 + again.1) / 2.0);
+    let ratio = |r: (f64, f64), b: (f64, f64)| (r.0 / b.0, r.1 / b.1);
+    let (oi, auto, json_none, json_oi) = (results[1], results[2], results[4], results[5]);
+    println!(
+        "spans: openinference / no template {:.2} (items/s), {:.2} (items/CPU-s); auto / openinference {:.2}, {:.2}",
+        ratio(oi, baseline).0,
+        ratio(oi, baseline).1,
+        ratio(auto, oi).0,
+        ratio(auto, oi).1
+    );
+    println!(
+        "spans JSON / protobuf, no template {:.2} (items/s), {:.2} (items/CPU-s); with openinference {:.2}, {:.2}",
+        ratio(json_none, baseline).0,
+        ratio(json_none, baseline).1,
+        ratio(json_oi, oi).0,
+        ratio(json_oi, oi).1
+    );
+    let logs_baseline = ((results[6].0 + results[8].0) / 2.0, (results[6].1 + results[8].1) / 2.0);
+    println!(
+        "logs: auto / no template {:.2} (items/s), {:.2} (items/CPU-s)",
+        ratio(results[7], logs_baseline).0,
+        ratio(results[7], logs_baseline).1
+    );
+    for (mode, token, saturation) in [
+        ("spans, no template", &none_token, baseline.0),
+        ("spans, openinference", &with_token, oi.0),
+    ] {
+        let requests_per_second = saturation / 2.0 / SPANS as f64;
+        let (latencies, failed) =
+            runtime.block_on(fixed_rate(http, token, spans.clone(), seconds, requests_per_second));
         println!(
-            "{name}: ratio with template / without: {:.2} (items/s), {:.2} (items/CPU-s)",
-            results[at + 1].0 / baseline,
-            results[at + 1].1 / baseline_cpu
+            "latency at half of saturation, {mode:<22} {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
+            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+            latencies.len()
         );
     }
     let _ = child.kill();
