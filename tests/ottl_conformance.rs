@@ -15,23 +15,7 @@ use serde_json::Value as Json;
 
 /// Cases we run but whose upstream expectation we do not follow, with the reason. The
 /// test checks these still differ, so the list cannot go stale.
-const DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "e2e.converters.129",
-        "UserAgent is not implemented: it needs the uap-core regex database, which intake does not ship",
-    ),
-    (
-        "e2e.converters.148",
-        "XXH3 is not implemented (not in the template function set; no xxhash dependency yet)",
-    ),
-    (
-        "e2e.features.27",
-        "CommunityID is not implemented (network flow hashing has no use in gen_ai templates)",
-    ),
-    ("e2e.features.28", "CommunityID is not implemented"),
-    ("e2e.features.31", "CommunityID is not implemented"),
-    ("e2e.features.32", "CommunityID is not implemented"),
-];
+const DIFFERENCES: &[(&str, &str)] = &[];
 
 fn any(json: &Json) -> AnyValue {
     let kind = match json {

@@ -2,6 +2,7 @@
 //! is built once; calls are resolved against it at compile time.
 
 mod converters;
+mod digests;
 mod editors;
 mod genai;
 mod json_value;
@@ -10,6 +11,7 @@ mod parts;
 mod pattern;
 mod strings;
 mod time;
+mod user_agent;
 
 pub use editors::{build_set_skipping_nil, DeleteKeys};
 pub use pattern::MatchPattern;
@@ -48,6 +50,8 @@ impl Registry {
         specs.extend_from_slice(time::SPECS);
         specs.extend_from_slice(genai::SPECS);
         specs.extend_from_slice(parts::SPECS);
+        specs.extend_from_slice(digests::SPECS);
+        specs.extend_from_slice(user_agent::SPECS);
         Registry { specs }
     }
 

@@ -653,7 +653,7 @@ impl Converter for Hash {
     }
 }
 
-fn hash_call(args: &mut Args<'_>, f: HashFn) -> Result<Box<dyn Converter>, ParseError> {
+pub fn hash_call(args: &mut Args<'_>, f: HashFn) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Hash {
         value: args.expr(param::VALUE)?,
         f,
