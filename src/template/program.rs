@@ -321,4 +321,42 @@ trace_statements:
             .collect();
         assert_eq!(keys, ["d", "g", "kept"]);
     }
+
+    /// Upstream takes any expression where intake once wanted a literal: a computed regex,
+    /// glob or delimiter, and a converter in `keep_keys`' list.
+    #[test]
+    fn getters_are_accepted_where_upstream_accepts_them() {
+        let template = CompiledTemplate::compile(
+            r#"
+trace_statements:
+  - replace_pattern(span.attributes["path"], Concat(["/", ""], ""), "@")
+  - replace_all_matches(span.attributes, Concat(["*", "/*"], ""), "globbed")
+  - set(span.attributes["joined"], Concat(["a", "b"], span.attributes["sep"]))
+  - keep_keys(span.attributes, ["path", "url", Concat(["joi", "ned"], "")])
+"#,
+            "t.yaml",
+            &Registry::standard(),
+        )
+        .unwrap();
+        let mut request = one_span(vec![
+            kv("path", "health"),
+            kv("url", "http://x/y"),
+            kv("sep", "-"),
+            kv("dropped", "d"),
+        ]);
+        template.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(attribute(span, "path"), Some("health"), "no slash: unchanged");
+        assert_eq!(attribute(span, "url"), Some("globbed"));
+        assert_eq!(attribute(span, "joined"), Some("a-b"));
+        assert_eq!(span.attributes.len(), 3, "{:?}", span.attributes);
+        let mut request = one_span(vec![kv("path", "/health")]);
+        template.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(
+            attribute(span, "path"),
+            Some("@health"),
+            "the computed regex replaced the slash"
+        );
+    }
 }

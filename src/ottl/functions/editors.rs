@@ -328,22 +328,47 @@ fn build_keep_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pars
 #[derive(Debug)]
 struct KeepKeys {
     target: CompiledPath,
-    keys: Vec<String>,
+    /// Literal keys, or expressions (a converter in the list) evaluated per item.
+    keys: KeyList,
+}
+
+#[derive(Debug)]
+enum KeyList {
+    Literal(Vec<String>),
+    Computed(Vec<Expr>),
 }
 
 impl Editor for KeepKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let computed;
+        let keys: &[String] = match &self.keys {
+            KeyList::Literal(keys) => keys,
+            KeyList::Computed(exprs) => {
+                computed = exprs
+                    .iter()
+                    .map(|e| match e.eval(target)? {
+                        Value::Str(s) => Ok(s.into_owned()),
+                        other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
+                    })
+                    .collect::<EvalResult<Vec<String>>>()?;
+                &computed
+            }
+        };
         edit_map(&self.target, target, |map| {
-            map.retain(|kv| self.keys.contains(&kv.key));
+            map.retain(|kv| keys.contains(&kv.key));
             Ok(())
         })
     }
 }
 
 fn build_keep_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let keys = match args.opt_string_list(param::KEYS) {
+        Ok(Some(keys)) => KeyList::Literal(keys),
+        _ => KeyList::Computed(args.list(param::KEYS)?),
+    };
     boxed(KeepKeys {
         target: map_arg(args)?,
-        keys: args.string_list(param::KEYS)?,
+        keys,
     })
 }
 
@@ -469,10 +494,65 @@ impl Replacement {
     }
 }
 
+/// A regex given literally (compiled once, checked at load) or by an expression (compiled
+/// per distinct value, the last few kept), as upstream's getters allow.
+#[derive(Debug)]
+enum RegexArg {
+    Literal(Regex),
+    Dynamic {
+        expr: Expr,
+        glob: bool,
+        compiled: std::sync::Mutex<Vec<(String, Regex)>>,
+    },
+}
+
+/// Computed patterns kept per statement: a request's items usually compute the same one.
+const COMPUTED_REGEXES: usize = 8;
+
+impl RegexArg {
+    fn from_args(args: &Args<'_>, name: &str, glob: bool) -> Result<RegexArg, ParseError> {
+        match args.literal_string(name)? {
+            Some(text) => {
+                let pattern = if glob { glob_to_regex(text) } else { text.to_owned() };
+                Regex::new(&pattern)
+                    .map(RegexArg::Literal)
+                    .map_err(|e| args.error(format!("invalid {} `{text}`: {e}", if glob { "glob" } else { "regex" })))
+            }
+            None => Ok(RegexArg::Dynamic {
+                expr: args.expr(name)?,
+                glob,
+                compiled: std::sync::Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    fn resolve(&self, target: &Target<'_>) -> EvalResult<Cow<'_, Regex>> {
+        let (expr, glob, compiled) = match self {
+            RegexArg::Literal(regex) => return Ok(Cow::Borrowed(regex)),
+            RegexArg::Dynamic { expr, glob, compiled } => (expr, *glob, compiled),
+        };
+        let text = match expr.eval(target)? {
+            Value::Str(s) => s.into_owned(),
+            other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
+        };
+        let mut cache = compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, regex)) = cache.iter().find(|(t, _)| *t == text) {
+            return Ok(Cow::Owned(regex.clone()));
+        }
+        let pattern = if glob { glob_to_regex(&text) } else { text.clone() };
+        let regex = Regex::new(&pattern).map_err(|e| EvalError::new(format!("invalid regex `{text}`: {e}")))?;
+        if cache.len() == COMPUTED_REGEXES {
+            cache.remove(0);
+        }
+        cache.push((text, regex.clone()));
+        Ok(Cow::Owned(regex))
+    }
+}
+
 #[derive(Debug)]
 struct ReplacePattern {
     target: CompiledPath,
-    regex: Regex,
+    regex: RegexArg,
     replacement: Replacement,
     /// Glob mode replaces the whole value on a match.
     whole: bool,
@@ -485,12 +565,11 @@ impl Editor for ReplacePattern {
             Value::Str(s) => s.into_owned(),
             _ => return Ok(()),
         };
+        let regex = self.regex.resolve(target)?;
         let updated = if self.whole {
-            self.regex
-                .is_match(&current)
-                .then(|| self.replacement.finish(replacement))
+            regex.is_match(&current).then(|| self.replacement.finish(replacement))
         } else {
-            self.replacement.replace_regex(&self.regex, &current, &replacement)
+            self.replacement.replace_regex(&regex, &current, &replacement)
         };
         match updated {
             Some(v) if v != current => self.target.set(target, Value::string(v)),
@@ -502,15 +581,14 @@ impl Editor for ReplacePattern {
 fn build_replace_pattern(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(ReplacePattern {
         target: args.path(param::TARGET)?,
-        regex: args.regex(param::REGEX)?,
+        regex: RegexArg::from_args(args, param::REGEX, false)?,
         replacement: Replacement::from_args(args)?,
         whole: false,
     })
 }
 
-fn glob_arg(args: &Args<'_>) -> Result<Regex, ParseError> {
-    let glob = args.string(param::PATTERN)?;
-    Regex::new(&glob_to_regex(&glob)).map_err(|e| args.error(format!("invalid glob `{glob}`: {e}")))
+fn glob_arg(args: &Args<'_>) -> Result<RegexArg, ParseError> {
+    RegexArg::from_args(args, param::PATTERN, true)
 }
 
 fn build_replace_match(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
@@ -525,7 +603,7 @@ fn build_replace_match(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseErro
 #[derive(Debug)]
 struct ReplaceAll {
     target: CompiledPath,
-    regex: Regex,
+    regex: RegexArg,
     replacement: Replacement,
     keys: bool,
     whole: bool,
@@ -534,10 +612,11 @@ struct ReplaceAll {
 impl Editor for ReplaceAll {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         let replacement = self.replacement.text(target)?;
+        let regex = self.regex.resolve(target)?;
         edit_map(&self.target, target, |map| {
             for kv in map.iter_mut() {
                 if self.keys {
-                    if let Some(new_key) = self.replacement.replace_regex(&self.regex, &kv.key, &replacement) {
+                    if let Some(new_key) = self.replacement.replace_regex(&regex, &kv.key, &replacement) {
                         kv.key = new_key;
                     }
                     continue;
@@ -546,11 +625,11 @@ impl Editor for ReplaceAll {
                     continue;
                 };
                 let updated = if self.whole {
-                    self.regex
+                    regex
                         .is_match(current)
                         .then(|| self.replacement.finish(replacement.clone()))
                 } else {
-                    self.replacement.replace_regex(&self.regex, current, &replacement)
+                    self.replacement.replace_regex(&regex, current, &replacement)
                 };
                 if let Some(v) = updated {
                     kv.value = string_value(v);
@@ -569,7 +648,7 @@ fn build_replace_all_patterns(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pa
     };
     boxed(ReplaceAll {
         target: map_arg(args)?,
-        regex: args.regex(param::REGEX)?,
+        regex: RegexArg::from_args(args, param::REGEX, false)?,
         replacement: Replacement::from_args(args)?,
         keys,
         whole: false,

@@ -158,15 +158,18 @@ fn opt_str<'v>(value: &'v Value<'_>, default: &'v str) -> EvalResult<&'v str> {
 #[derive(Debug)]
 struct Concat {
     values: Vec<Expr>,
-    delimiter: String,
+    /// A literal (the usual case) or any string expression.
+    delimiter: Expr,
 }
 
 impl Converter for Concat {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        let delimiter = self.delimiter.eval(target)?;
+        let delimiter = expect_str(&delimiter, "Concat delimiter")?;
         let mut out = String::new();
         for (i, expr) in self.values.iter().enumerate() {
             if i > 0 {
-                out.push_str(&self.delimiter);
+                out.push_str(delimiter);
             }
             let value = expr.eval(target)?;
             match value.as_string_like() {
@@ -181,7 +184,7 @@ impl Converter for Concat {
 fn build_concat(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(Concat {
         values: args.list(param::VALS)?,
-        delimiter: args.string(param::DELIMITER)?,
+        delimiter: args.expr(param::DELIMITER)?,
     })
 }
 
