@@ -2,6 +2,7 @@
 //! is built once; calls are resolved against it at compile time.
 
 mod converters;
+mod csv;
 mod digests;
 mod editors;
 mod genai;
@@ -52,6 +53,7 @@ impl Registry {
         specs.extend_from_slice(parts::SPECS);
         specs.extend_from_slice(digests::SPECS);
         specs.extend_from_slice(user_agent::SPECS);
+        specs.extend_from_slice(csv::SPECS);
         Registry { specs }
     }
 

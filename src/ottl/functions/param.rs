@@ -54,3 +54,5 @@ pub const DESTINATION_IP: &str = "destination_ip";
 pub const DESTINATION_PORT: &str = "destination_port";
 pub const PROTOCOL: &str = "protocol";
 pub const SEED: &str = "seed";
+pub const HEADER: &str = "header";
+pub const HEADER_DELIMITER: &str = "header_delimiter";
