@@ -117,7 +117,7 @@ fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::syn
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let template =
         CompiledTemplate::compile(&source, &path.display().to_string(), registry).map_err(|e| e.to_string())?;
-    if template.include.is_empty() {
+    if !template.composes() {
         return Ok(std::sync::Arc::new(template));
     }
     // Includes resolve against the catalog: the built-in one plus the file's directory.

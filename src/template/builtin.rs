@@ -12,5 +12,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("cline.yaml", include_str!("../../templates/cline.yaml")),
     ("pydantic_ai.yaml", include_str!("../../templates/pydantic_ai.yaml")),
     ("langsmith.yaml", include_str!("../../templates/langsmith.yaml")),
+    ("genai_semconv.yaml", include_str!("../../templates/genai_semconv.yaml")),
     ("auto.yaml", include_str!("../../templates/auto.yaml")),
 ];

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::builtin::BUILTIN;
+use super::group::StatementGroup;
 use super::program::{CompiledTemplate, TemplateError};
 use crate::ottl::Registry;
 
@@ -269,7 +270,83 @@ impl TemplateCatalog {
     }
 }
 
-/// Templates with `include:` get the included templates' groups in front of their own.
+/// The groups of every signal, in the order they run.
+#[derive(Default)]
+struct ComposedGroups {
+    traces: Vec<Arc<StatementGroup>>,
+    logs: Vec<Arc<StatementGroup>>,
+    metrics: Vec<Arc<StatementGroup>>,
+}
+
+impl ComposedGroups {
+    fn extend(&mut self, other: ComposedGroups) {
+        self.traces.extend(other.traces);
+        self.logs.extend(other.logs);
+        self.metrics.extend(other.metrics);
+    }
+
+    fn own(template: &CompiledTemplate) -> ComposedGroups {
+        ComposedGroups {
+            traces: template.groups.clone(),
+            logs: template.log_groups.clone(),
+            metrics: template.metric_groups.clone(),
+        }
+    }
+
+    /// A group reached twice (every source template ends with `genai_semconv`, and `auto`
+    /// includes them all) runs once, at its last place: after every source's own groups.
+    fn dedup_keep_last(&mut self) {
+        for list in [&mut self.traces, &mut self.logs, &mut self.metrics] {
+            let mut seen: Vec<*const StatementGroup> = Vec::with_capacity(list.len());
+            let mut kept: Vec<Arc<StatementGroup>> = Vec::with_capacity(list.len());
+            for group in list.drain(..).rev() {
+                let ptr = Arc::as_ptr(&group);
+                if !seen.contains(&ptr) {
+                    seen.push(ptr);
+                    kept.push(group);
+                }
+            }
+            kept.reverse();
+            *list = kept;
+        }
+    }
+}
+
+/// The groups `entry` runs: its includes' (expanded the same way), its own, then its `then`
+/// templates'. `stack` holds the slugs being expanded, so a cycle is an error, not a hang.
+fn expand(
+    entry: &CatalogEntry,
+    lookup: &dyn Fn(&str) -> Option<Arc<CatalogEntry>>,
+    stack: &mut Vec<String>,
+) -> Result<ComposedGroups, String> {
+    if stack.contains(&entry.slug) {
+        return Err(format!(
+            "{}: templates include each other: {} -> {}",
+            entry.origin,
+            stack.join(" -> "),
+            entry.slug
+        ));
+    }
+    stack.push(entry.slug.clone());
+    let mut out = ComposedGroups::default();
+    let template = &entry.template;
+    for (i, slug) in template.include.iter().chain(&template.then).enumerate() {
+        if i == template.include.len() {
+            out.extend(ComposedGroups::own(template));
+        }
+        let other =
+            lookup(slug).ok_or_else(|| format!("{}: included template `{slug}` does not exist", entry.origin))?;
+        out.extend(expand(&other, lookup, stack)?);
+    }
+    if template.then.is_empty() {
+        out.extend(ComposedGroups::own(template));
+    }
+    stack.pop();
+    Ok(out)
+}
+
+/// Templates with `include:` get the included templates' groups in front of their own, and
+/// those with `then:` the named templates' groups after.
 fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError>) -> Vec<Arc<CatalogEntry>> {
     let lookup = |slug: &str| {
         base.iter()
@@ -279,46 +356,30 @@ fn compose_includes(base: Vec<Arc<CatalogEntry>>, errors: &mut Vec<TemplateError
     };
     let mut out = Vec::with_capacity(base.len());
     for entry in &base {
-        if entry.template.include.is_empty() {
+        if !entry.template.composes() {
             out.push(Arc::clone(entry));
             continue;
         }
-        let (mut groups, mut log_groups, mut metric_groups) = (Vec::new(), Vec::new(), Vec::new());
-        let mut missing = None;
-        for slug in &entry.template.include {
-            match lookup(slug) {
-                Some(included) if included.template.include.is_empty() => {
-                    groups.extend(included.template.groups.iter().cloned());
-                    log_groups.extend(included.template.log_groups.iter().cloned());
-                    metric_groups.extend(included.template.metric_groups.iter().cloned());
-                }
-                Some(_) => {
-                    missing = Some(format!(
-                        "{}: included template `{slug}` has includes itself",
-                        entry.origin
-                    ))
-                }
-                None => missing = Some(format!("{}: included template `{slug}` does not exist", entry.origin)),
+        let mut composed = match expand(entry, &lookup, &mut Vec::new()) {
+            Ok(groups) => groups,
+            Err(message) => {
+                tracing::error!(message = "template include failed", error = %message);
+                errors.push(TemplateError::Statement(message));
+                continue;
             }
-        }
-        if let Some(message) = missing {
-            tracing::error!(message = "template include failed", error = %message);
-            errors.push(TemplateError::Statement(message));
-            continue;
-        }
-        groups.extend(entry.template.groups.iter().cloned());
-        log_groups.extend(entry.template.log_groups.iter().cloned());
-        metric_groups.extend(entry.template.metric_groups.iter().cloned());
+        };
+        composed.dedup_keep_last();
         let template = CompiledTemplate {
-            log_groups,
-            metric_groups,
+            log_groups: composed.logs,
+            metric_groups: composed.metrics,
             slug: entry.template.slug.clone(),
             version: entry.template.version.clone(),
             display_name: entry.template.display_name.clone(),
             source_type: entry.template.source_type.clone(),
             description: entry.template.description.clone(),
             include: entry.template.include.clone(),
-            groups,
+            then: entry.template.then.clone(),
+            groups: composed.traces,
         };
         out.push(Arc::new(CatalogEntry::new(
             entry.slug.clone(),

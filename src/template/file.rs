@@ -42,6 +42,10 @@ pub struct TemplateFile {
     /// the catalog. Each included template guards its groups with `conditions:`.
     #[serde(default)]
     pub include: Vec<String>,
+    /// Other templates (by slug) whose groups run after this one's own: a source template
+    /// ends with the pass that brings every source to one shape (`genai_semconv`).
+    #[serde(default)]
+    pub then: Vec<String>,
 }
 
 /// The version as text (`1`, `1.2`, `"2025-06"` all read naturally).

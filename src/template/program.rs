@@ -45,6 +45,8 @@ pub struct CompiledTemplate {
     pub description: Option<String>,
     /// Slugs of templates to run first (resolved by the catalog).
     pub include: Vec<String>,
+    /// Slugs of templates to run after this one's own groups (resolved by the catalog).
+    pub then: Vec<String>,
     /// `trace_statements`.
     pub groups: Vec<Arc<StatementGroup>>,
     pub log_groups: Vec<Arc<StatementGroup>>,
@@ -89,10 +91,16 @@ impl CompiledTemplate {
             source_type: file.source_type,
             description: file.description,
             include: file.include,
+            then: file.then,
             groups,
             log_groups,
             metric_groups,
         })
+    }
+
+    /// Whether the catalog must compose this template with others (`include`, `then`).
+    pub fn composes(&self) -> bool {
+        !self.include.is_empty() || !self.then.is_empty()
     }
 
     /// Statement groups of every signal.

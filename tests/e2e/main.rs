@@ -7,6 +7,7 @@ mod common;
 mod agents;
 mod auth;
 mod clients;
+mod genai_libraries;
 mod hardening;
 mod kafka;
 mod key_api;

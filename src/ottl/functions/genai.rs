@@ -34,6 +34,9 @@
 //!
 //! Returns nil when the value is not a string holding a JSON object or list.
 
+mod convention;
+mod vercel;
+
 use std::borrow::Cow;
 
 use serde_json::Value as Json;
@@ -60,7 +63,7 @@ pub const SPECS: &[FunctionSpec] = &[
             opt(param::SELECT),
         ],
         |a| {
-            a.check_literal_choice(param::SCHEME, &["openinference", "indexed"])?;
+            a.check_literal_choice(param::SCHEME, &["openinference", "indexed", "vercel"])?;
             a.check_literal_choice(param::SELECT, SELECTS)?;
             match memoized(a)? {
                 Some(converter) => Ok(converter),
@@ -77,7 +80,7 @@ pub const SPECS: &[FunctionSpec] = &[
             opt(param::SELECT),
         ],
         |a| {
-            a.check_literal_choice(param::SCHEME, &["gemini", "langchain"])?;
+            a.check_literal_choice(param::SCHEME, &["gemini", "langchain", "convention"])?;
             a.check_literal_choice(param::SELECT, SELECTS)?;
             call(a, genai_messages_from_json)
         },
@@ -238,12 +241,15 @@ fn text_part<'a>(content: impl Into<Cow<'a, str>>) -> Out<'a> {
     ])
 }
 
-fn response_part<'a>(id: Cow<'a, str>, response: Cow<'a, str>) -> Out<'a> {
-    Out::Obj(vec![
-        ("type", Out::Str(Cow::Borrowed("tool_call_response"))),
-        ("id", Out::Str(id)),
-        ("response", Out::Str(response)),
-    ])
+/// A tool's result; sources that do not record the call's id (OpenInference's Gemini
+/// messages) still get the part, without `id`.
+fn response_part<'a>(id: Option<Cow<'a, str>>, response: Out<'a>) -> Out<'a> {
+    let mut fields = vec![("type", Out::Str(Cow::Borrowed("tool_call_response")))];
+    if let Some(id) = id {
+        fields.push(("id", Out::Str(id)));
+    }
+    fields.push(("response", response));
+    Out::Obj(fields)
 }
 
 fn call_part<'a>(id: Option<Cow<'a, str>>, name: Cow<'a, str>, args: Option<Out<'a>>) -> Out<'a> {
@@ -320,9 +326,10 @@ fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
         }
     }
     for t in texts {
-        match &tool_call_id {
-            Some(id) if role == "tool" => parts.push(response_part(id.clone(), t)),
-            _ => parts.push(text_part(t)),
+        if role == "tool" {
+            parts.push(response_part(tool_call_id.clone(), Out::Str(t)));
+        } else {
+            parts.push(text_part(t));
         }
     }
     for (_, call) in sub_items(fields, "message.tool_calls") {
@@ -343,9 +350,13 @@ fn indexed<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
     let role = field(fields, "role").map(text).unwrap_or_default();
     let mut parts = Vec::new();
     if let Some(content) = field(fields, "content") {
-        match field(fields, "tool_call_id") {
-            Some(id) if role == "tool" => parts.push(response_part(text(id), text(content))),
-            _ => parts.push(text_part(text(content))),
+        if role == "tool" {
+            parts.push(response_part(
+                field(fields, "tool_call_id").map(text),
+                Out::Str(text(content)),
+            ));
+        } else {
+            parts.push(text_part(text(content)));
         }
     }
     for (_, call) in sub_items(fields, "tool_calls") {
@@ -426,39 +437,47 @@ impl Converter for MemoizedMessages {
     }
 }
 
-/// The messages under `prefix`, parsed by `scheme`; `None` when there are none.
-fn parse_messages<'m>(map: &'m Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Option<Vec<Message<'m>>>> {
+/// Runs `f` on the messages under `prefix`, parsed by `scheme` (`None` when there are
+/// none). A closure, because the Vercel scheme's messages borrow from JSON parsed here.
+fn with_messages<R>(
+    map: &Value<'_>,
+    prefix: &str,
+    scheme: &str,
+    f: impl FnOnce(Option<&[Message<'_>]>) -> EvalResult<R>,
+) -> EvalResult<R> {
     let Value::Map(map) = map else {
         return Err(EvalError::new(format!(
             "GenAIMessages: expected pcommon.Map but got {}",
             map.type_name()
         )));
     };
-    let groups = collect(map, prefix);
-    if groups.is_empty() {
-        return Ok(None);
-    }
     let parse: for<'a> fn(&[(&'a str, &'a KeyValue)]) -> Message<'a> = match scheme {
         "openinference" => openinference,
         "indexed" => indexed,
+        "vercel" => return vercel::with_messages(map, prefix, f),
         other => {
             return Err(EvalError::new(format!(
-                "GenAIMessages: unknown scheme `{other}` (openinference, indexed)"
+                "GenAIMessages: unknown scheme `{other}` (openinference, indexed, vercel)"
             )))
         }
     };
-    Ok(Some(groups.iter().map(|(_, fields)| parse(fields)).collect()))
+    let groups = collect(map, prefix);
+    if groups.is_empty() {
+        return f(None);
+    }
+    let messages: Vec<Message<'_>> = groups.iter().map(|(_, fields)| parse(fields)).collect();
+    f(Some(&messages))
 }
 
 /// Every view, in `SELECTS` order.
 fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
-    let Some(messages) = parse_messages(map, prefix, scheme)? else {
-        return Ok(vec![Value::Nil; SELECTS.len()]);
-    };
-    SELECTS
-        .iter()
-        .map(|select| render(&messages, select, false, "GenAIMessages"))
-        .collect()
+    with_messages(map, prefix, scheme, |messages| match messages {
+        None => Ok(vec![Value::Nil; SELECTS.len()]),
+        Some(messages) => SELECTS
+            .iter()
+            .map(|select| render(messages, select, scheme == "vercel", "GenAIMessages"))
+            .collect(),
+    })
 }
 
 fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -468,9 +487,22 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::Nil => "messages",
         other => expect_str(other, "GenAIMessages select")?,
     };
-    match parse_messages(&v[0], prefix, scheme)? {
-        Some(messages) => render(&messages, select, false, "GenAIMessages"),
+    with_messages(&v[0], prefix, scheme, |messages| match messages {
+        Some(messages) => render(messages, select, scheme == "vercel", "GenAIMessages"),
         None => Ok(Value::Nil),
+    })
+}
+
+/// `system` and `developer` messages are instructions (`gen_ai.system_instructions`).
+fn is_instruction(role: &str) -> bool {
+    role == "system" || role == "developer"
+}
+
+/// One name per role whatever the source called it: Gemini's `model` is the assistant.
+fn canonical_role(role: &str) -> &str {
+    match role {
+        "model" => "assistant",
+        other => other,
     }
 }
 
@@ -487,12 +519,12 @@ fn render(
     match select {
         "messages" => {
             buf.push('[');
-            for m in messages.iter().filter(|m| m.role != "system") {
+            for m in messages.iter().filter(|m| !is_instruction(&m.role)) {
                 if buf.len() > 1 {
                     buf.push(',');
                 }
                 buf.push_str("{\"role\":");
-                push_json_str(&mut buf, &m.role);
+                push_json_str(&mut buf, canonical_role(&m.role));
                 buf.push_str(",\"parts\":");
                 write_list(&m.parts, &mut buf);
                 if let Some(reason) = m.finish_reason.as_ref().filter(|_| with_finish_reason) {
@@ -505,7 +537,11 @@ fn render(
         }
         "system" => {
             buf.push('[');
-            for part in messages.iter().filter(|m| m.role == "system").flat_map(|m| &m.parts) {
+            for part in messages
+                .iter()
+                .filter(|m| is_instruction(&m.role))
+                .flat_map(|m| &m.parts)
+            {
                 if buf.len() > 1 {
                     buf.push(',');
                 }
@@ -547,9 +583,9 @@ fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::Nil => "messages",
         other => expect_str(other, "GenAIMessagesFromJSON select")?,
     };
-    if !matches!(scheme, "gemini" | "langchain") {
+    if !matches!(scheme, "gemini" | "langchain" | "convention") {
         return Err(EvalError::new(format!(
-            "{NAME}: unknown scheme `{scheme}` (gemini, langchain)"
+            "{NAME}: unknown scheme `{scheme}` (gemini, langchain, convention)"
         )));
     }
     let Value::Str(text) = &v[0] else {
@@ -558,7 +594,9 @@ fn genai_messages_from_json(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
     let Ok(document) = serde_json::from_str::<Json>(text) else {
         return Ok(Value::Nil);
     };
-    let mut messages = if scheme == "gemini" {
+    let mut messages = if scheme == "convention" {
+        convention::messages(&document)
+    } else if scheme == "gemini" {
         let items = match &document {
             Json::Array(items) => items.iter().collect(),
             one @ Json::Object(_) => vec![one],

@@ -6,6 +6,7 @@
 mod broker;
 mod consumer;
 mod database;
+mod genai;
 mod keys;
 mod receiver;
 mod sdk;
@@ -14,6 +15,7 @@ mod wire;
 pub use broker::*;
 pub use consumer::*;
 pub use database::*;
+pub use genai::*;
 pub use keys::*;
 pub use receiver::*;
 pub use sdk::*;
