@@ -82,11 +82,7 @@ fn bench(c: &mut Criterion) {
     // One statement on one span.
     let text = r#"set(span.attributes["gen_ai.request.model"], span.attributes["llm.model_name"]) where span.attributes["llm.model_name"] != nil"#;
     let ast = parse_statement(text).expect("parses");
-    let compiler = Compiler {
-        default_context: None,
-        exec_context: ContextKind::Span,
-        registry: &registry,
-    };
+    let compiler = Compiler::new(None, ContextKind::Span, &registry);
     let statement = compiler.statement(&ast, text).expect("compiles");
     let where_false = r#"set(span.attributes["x"], "y") where span.attributes["missing"] == "z""#;
     let statement_false = compiler

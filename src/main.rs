@@ -22,6 +22,10 @@ struct Cli {
     /// Config file (TOML). Without one, the embedded defaults apply.
     #[arg(long, short, global = true, env = "INTAKE_CONFIG")]
     config: Option<PathBuf>,
+    /// OTTL feature gates to turn on, comma-separated, as the collector's (e.g.
+    /// `ottl.functions.enableLambda`). `serve` adds them to `[templates] feature_gates`.
+    #[arg(long, global = true, value_delimiter = ',')]
+    feature_gates: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,9 +94,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Template(command) = &cli.command {
         // Template tools need no receiver configuration.
-        std::process::exit(template_command(command));
+        std::process::exit(template_command(command, &cli.feature_gates));
     }
-    let config = IntakeConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid configuration")?;
+    let mut config = IntakeConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid configuration")?;
+    config.templates.feature_gates.extend(cli.feature_gates.iter().cloned());
     match cli.command {
         Command::Serve => {
             init_tracing(&config);
@@ -113,7 +118,11 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::sync::Arc<CompiledTemplate>, String> {
+fn load_template(
+    path: &std::path::Path,
+    registry: &Registry,
+    gates: &[String],
+) -> Result<std::sync::Arc<CompiledTemplate>, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let template =
         CompiledTemplate::compile(&source, &path.display().to_string(), registry).map_err(|e| e.to_string())?;
@@ -124,6 +133,7 @@ fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::syn
     let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let catalog = TemplateCatalog::load(&TemplatesConfig {
         dirs: vec![dir],
+        feature_gates: gates.to_vec(),
         ..Default::default()
     })
     .map_err(|e| e.to_string())?;
@@ -135,23 +145,30 @@ fn load_template(path: &std::path::Path, registry: &Registry) -> Result<std::syn
 }
 
 /// Runs a `template` subcommand and returns the exit status.
-fn template_command(command: &TemplateCommand) -> i32 {
-    let registry = Registry::standard();
+fn template_command(command: &TemplateCommand, gates: &[String]) -> i32 {
+    let registry = match Registry::with_gates(gates) {
+        Ok(r) => r,
+        Err(error) => {
+            eprintln!("{error}");
+            return 2;
+        }
+    };
     match command {
-        TemplateCommand::Test { dir } => template_test(dir),
-        TemplateCommand::List { dir } => template_list(dir.as_deref()),
-        TemplateCommand::Check { templates } => template_check(templates, &registry),
+        TemplateCommand::Test { dir } => template_test(dir, gates),
+        TemplateCommand::List { dir } => template_list(dir.as_deref(), gates),
+        TemplateCommand::Check { templates } => template_check(templates, &registry, gates),
         TemplateCommand::Apply {
             template,
             input,
             output,
-        } => template_apply(template, input.as_deref(), output.as_deref(), &registry),
+        } => template_apply(template, input.as_deref(), output.as_deref(), &registry, gates),
     }
 }
 
-fn template_test(dir: &std::path::Path) -> i32 {
+fn template_test(dir: &std::path::Path, gates: &[String]) -> i32 {
     let config = TemplatesConfig {
         dirs: vec![dir.to_path_buf()],
+        feature_gates: gates.to_vec(),
         ..Default::default()
     };
     let catalog = match TemplateCatalog::load(&config) {
@@ -176,9 +193,10 @@ fn template_test(dir: &std::path::Path) -> i32 {
     i32::from(failed > 0 || cases.is_empty())
 }
 
-fn template_list(dir: Option<&std::path::Path>) -> i32 {
+fn template_list(dir: Option<&std::path::Path>, gates: &[String]) -> i32 {
     let config = TemplatesConfig {
         dirs: dir.iter().map(|d| d.to_path_buf()).collect(),
+        feature_gates: gates.to_vec(),
         ..Default::default()
     };
     match TemplateCatalog::load(&config) {
@@ -202,10 +220,10 @@ fn template_list(dir: Option<&std::path::Path>) -> i32 {
     }
 }
 
-fn template_check(templates: &[PathBuf], registry: &Registry) -> i32 {
+fn template_check(templates: &[PathBuf], registry: &Registry, gates: &[String]) -> i32 {
     let mut status = 0;
     for path in templates {
-        match load_template(path, registry) {
+        match load_template(path, registry, gates) {
             Ok(template) => {
                 let statements = template.statement_count();
                 println!(
@@ -228,8 +246,9 @@ fn template_apply(
     input: Option<&std::path::Path>,
     output: Option<&std::path::Path>,
     registry: &Registry,
+    gates: &[String],
 ) -> i32 {
-    let compiled = match load_template(template, registry) {
+    let compiled = match load_template(template, registry, gates) {
         Ok(t) => t,
         Err(error) => {
             eprintln!("{error}");

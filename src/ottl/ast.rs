@@ -41,6 +41,22 @@ pub enum ArgValue {
     Value(Value),
     /// A bare mixed-case Uppercase name: a function passed by name (`Sha256`).
     FunctionRef(String),
+    /// `(k, v) => …`, for the functions that take one.
+    Lambda(Lambda),
+}
+
+/// `(formal, …) => body`. A formal `_` binds nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lambda {
+    pub formals: Vec<String>,
+    pub body: LambdaBody,
+    pub offset: Offset,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LambdaBody {
+    Value(Value),
+    Condition(BoolExpr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +166,17 @@ impl fmt::Display for Argument {
         match &self.value {
             ArgValue::Value(v) => write!(f, "{v}"),
             ArgValue::FunctionRef(name) => f.write_str(name),
+            ArgValue::Lambda(lambda) => write!(f, "{lambda}"),
+        }
+    }
+}
+
+impl fmt::Display for Lambda {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({}) => ", self.formals.join(", "))?;
+        match &self.body {
+            LambdaBody::Value(v) => write!(f, "{v}"),
+            LambdaBody::Condition(c) => write!(f, "{c}"),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! against each function's parameters. Nothing is parsed or looked up per span.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Editor, EvalResult, Expr};
-use super::functions::{build_set_skipping_nil, Builder, DeleteKeys, Registry};
+use super::functions::{build_set_skipping_nil, Builder, DeleteKeys, FunctionSpec, Registry};
+use super::lambda::{CompiledLambda, LambdaBody};
 use super::signature::{closest, ArgCompiler, Args};
 use super::value::Value;
 use crate::otlp::KeyValue;
@@ -131,6 +133,14 @@ pub struct Compiler<'r> {
     /// Where the statements run: every path must be reachable from it.
     pub exec_context: ContextKind,
     pub registry: &'r Registry,
+    /// The formals of the lambdas being compiled, innermost last.
+    locals: RefCell<Vec<LocalFrame>>,
+}
+
+/// One lambda's formals and the first slot they take.
+struct LocalFrame {
+    base: usize,
+    names: Vec<Option<String>>,
 }
 
 fn err(offset: usize, message: impl Into<String>) -> ParseError {
@@ -140,6 +150,10 @@ fn err(offset: usize, message: impl Into<String>) -> ParseError {
 impl ArgCompiler for Compiler<'_> {
     fn expr(&self, value: &ast::Value) -> Result<Expr, ParseError> {
         Compiler::expr(self, value)
+    }
+
+    fn lambda(&self, lambda: &ast::Lambda) -> Result<CompiledLambda, ParseError> {
+        Compiler::lambda(self, lambda)
     }
 
     fn path(&self, path: &ast::Path) -> Result<CompiledPath, ParseError> {
@@ -152,6 +166,94 @@ impl ArgCompiler for Compiler<'_> {
 }
 
 impl<'r> Compiler<'r> {
+    pub fn new(default_context: Option<ContextKind>, exec_context: ContextKind, registry: &'r Registry) -> Self {
+        Compiler {
+            default_context,
+            exec_context,
+            registry,
+            locals: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A lambda: its formals in scope (in slots after the enclosing lambdas') while its
+    /// body compiles.
+    pub fn lambda(&self, lambda: &ast::Lambda) -> Result<CompiledLambda, ParseError> {
+        let base = self.locals.borrow().last().map_or(0, |f| f.base + f.names.len());
+        let mut names: Vec<Option<String>> = Vec::with_capacity(lambda.formals.len());
+        for formal in &lambda.formals {
+            if formal == "_" {
+                names.push(None);
+            } else if names.iter().flatten().any(|n| n == formal) {
+                return Err(err(
+                    lambda.offset.0,
+                    format!("lambda formal `{formal}` is declared twice"),
+                ));
+            } else {
+                names.push(Some(formal.clone()));
+            }
+        }
+        let slots = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| name.as_ref().map(|_| base + i))
+            .collect();
+        self.locals.borrow_mut().push(LocalFrame { base, names });
+        let body = match &lambda.body {
+            ast::LambdaBody::Value(value) => self.expr(value).map(LambdaBody::Value),
+            ast::LambdaBody::Condition(condition) => self.condition(condition).map(LambdaBody::Condition),
+        };
+        self.locals.borrow_mut().pop();
+        Ok(CompiledLambda {
+            slots,
+            body: body?,
+            text: lambda.to_string(),
+        })
+    }
+
+    /// The formal a path names, when its first segment is one in scope (innermost first).
+    fn local(&self, path: &ast::Path) -> Result<Option<Expr>, ParseError> {
+        let Some(first) = path.segments.first() else {
+            return Ok(None);
+        };
+        let slot = self.locals.borrow().iter().rev().find_map(|frame| {
+            frame
+                .names
+                .iter()
+                .position(|n| n.as_deref() == Some(first.name.as_str()))
+                .map(|i| frame.base + i)
+        });
+        let Some(slot) = slot else { return Ok(None) };
+        if path.segments.len() > 1 {
+            return Err(err(
+                path.offset.0,
+                format!(
+                    "local identifier `{}` has no fields; index it with [\"key\"]",
+                    first.name
+                ),
+            ));
+        }
+        let keys = first.keys.iter().map(|k| self.key(k)).collect::<Result<_, _>>()?;
+        Ok(Some(Expr::Local { slot, keys }))
+    }
+
+    /// The function a call names, if the registry has it and its feature gate is on.
+    fn function(&self, call: &Invocation) -> Result<&'r FunctionSpec, ParseError> {
+        let spec = self
+            .registry
+            .get(&call.name)
+            .ok_or_else(|| self.unknown_function(call))?;
+        match spec.gate {
+            Some(gate) if !self.registry.gate_enabled(gate) => Err(err(
+                call.offset.0,
+                format!(
+                    "function \"{}\" is experimental and requires the `{gate}` feature gate to be enabled",
+                    call.name
+                ),
+            )),
+            _ => Ok(spec),
+        }
+    }
+
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
         // The condition is the value itself, so compiling the value checks it too.
         let fused_set = is_set_guarded_by_its_value(ast)
@@ -189,10 +291,7 @@ impl<'r> Compiler<'r> {
     }
 
     fn editor(&self, call: &Invocation) -> Result<Box<dyn Editor>, ParseError> {
-        let spec = self
-            .registry
-            .get(&call.name)
-            .ok_or_else(|| self.unknown_function(call))?;
+        let spec = self.function(call)?;
         let Builder::Editor(build) = spec.builder else {
             return Err(err(
                 call.offset.0,
@@ -204,10 +303,7 @@ impl<'r> Compiler<'r> {
     }
 
     fn converter_call(&self, call: &Invocation) -> Result<Expr, ParseError> {
-        let spec = self
-            .registry
-            .get(&call.name)
-            .ok_or_else(|| self.unknown_function(call))?;
+        let spec = self.function(call)?;
         let Builder::Converter(build) = spec.builder else {
             return Err(err(
                 call.offset.0,
@@ -247,7 +343,10 @@ impl<'r> Compiler<'r> {
             ast::Value::Enum(name, offset) => Expr::Literal(Value::Int(
                 enum_value(name).ok_or_else(|| err(offset.0, format!("enum symbol `{name}` not found")))?,
             )),
-            ast::Value::Path(path) => Expr::Path(self.path(path)?),
+            ast::Value::Path(path) => match self.local(path)? {
+                Some(local) => local,
+                None => Expr::Path(self.path(path)?),
+            },
             ast::Value::Call(call) => self.converter_call(call)?,
             ast::Value::Math { op, lhs, rhs } => Expr::Math {
                 op: *op,
@@ -290,6 +389,9 @@ impl<'r> Compiler<'r> {
 
     pub fn path(&self, path: &ast::Path) -> Result<CompiledPath, ParseError> {
         let offset = path.offset.0;
+        if self.local(path)?.is_some() {
+            return Err(err(offset, format!("local identifier `{path}` cannot be set")));
+        }
         let text = path.to_string();
         let segments = &path.segments;
         let explicit = segments
@@ -401,11 +503,11 @@ mod tests {
 
     fn compiled(statement: &str) -> super::CompiledStatement {
         let registry = Registry::standard();
-        let compiler = super::Compiler {
-            default_context: Some(crate::ottl::ContextKind::Span),
-            exec_context: crate::ottl::ContextKind::Span,
-            registry: &registry,
-        };
+        let compiler = super::Compiler::new(
+            Some(crate::ottl::ContextKind::Span),
+            crate::ottl::ContextKind::Span,
+            &registry,
+        );
         compiler
             .statement(&crate::ottl::parse_statement(statement).unwrap(), statement)
             .unwrap()

@@ -86,6 +86,8 @@ pub struct Target<'a> {
     /// Values derived from this item's attributes under a prefix, kept until an attribute
     /// under that prefix is written (see `MemoEntry`).
     pub memo: RefCell<Vec<MemoEntry>>,
+    /// The values lambdas bound to their formals, by slot (see `ottl::lambda`).
+    pub locals: RefCell<Vec<Value<'static>>>,
 }
 
 /// What a converter derived from the attributes of `context` under `prefix` (all of its
@@ -101,6 +103,11 @@ pub struct MemoEntry {
 }
 
 impl Target<'_> {
+    /// The value bound to a lambda's formal; nil outside its lambda.
+    pub fn local(&self, slot: usize) -> Value<'static> {
+        self.locals.borrow().get(slot).cloned().unwrap_or(Value::Nil)
+    }
+
     /// Drops memo entries a write to `context`'s attributes makes stale: those under the
     /// written key's prefix, or all of the context's when the key is unknown.
     pub fn attributes_written(&mut self, context: ContextKind, key: Option<&str>) {
@@ -126,6 +133,7 @@ impl<'a> Target<'a> {
             point_index: None,
             cache: Vec::new(),
             memo: RefCell::new(Vec::new()),
+            locals: RefCell::new(Vec::new()),
         }
     }
 }

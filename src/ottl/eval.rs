@@ -86,6 +86,11 @@ impl CompiledPath {
 pub enum Expr {
     Literal(Value<'static>),
     Path(CompiledPath),
+    /// A lambda's formal (`v`, `v["k"]`), read from the slot its lambda bound it to.
+    Local {
+        slot: usize,
+        keys: Vec<CompiledKey>,
+    },
     Call {
         converter: Box<dyn Converter>,
         keys: Vec<CompiledKey>,
@@ -125,6 +130,14 @@ impl Expr {
         match self {
             Expr::Literal(v) => Ok(borrow_value(v)),
             Expr::Path(path) => path.get(target),
+            Expr::Local { slot, keys } => {
+                let value = target.local(*slot);
+                if keys.is_empty() {
+                    return Ok(value);
+                }
+                let resolved = resolve_keys(keys, target)?;
+                index_value(value, &resolved)
+            }
             Expr::Call { converter, keys } => {
                 let value = converter.call(target)?;
                 if keys.is_empty() {

@@ -6,7 +6,8 @@ use pest::Parser;
 use pest_derive::Parser;
 
 use super::ast::{
-    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, MathOp, Offset, Path, Segment, Statement, Value,
+    ArgValue, Argument, BoolExpr, CompareOp, Invocation, Key, Lambda, LambdaBody, MathOp, Offset, Path, Segment,
+    Statement, Value,
 };
 use super::error::ParseError;
 
@@ -163,6 +164,7 @@ fn build_argument(pair: Pair<'_, Rule>, text: &str) -> Result<Argument, ParseErr
             Rule::arg_name => name = Some(part.as_str().to_owned()),
             Rule::value => value = Some(ArgValue::Value(build_value(part, text)?)),
             Rule::function_ref => value = Some(ArgValue::FunctionRef(part.as_str().to_owned())),
+            Rule::lambda => value = Some(ArgValue::Lambda(build_lambda(part, text)?)),
             _ => return Err(internal(part.as_span().start(), text)),
         }
     }
@@ -170,6 +172,35 @@ fn build_argument(pair: Pair<'_, Rule>, text: &str) -> Result<Argument, ParseErr
     Ok(Argument {
         name,
         value,
+        offset: Offset(offset),
+    })
+}
+
+fn build_lambda(pair: Pair<'_, Rule>, text: &str) -> Result<Lambda, ParseError> {
+    let offset = pair.as_span().start();
+    let mut formals = Vec::new();
+    let mut body = None;
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::lambda_params => formals.extend(part.into_inner().map(|p| p.as_str().to_owned())),
+            Rule::lambda_body => {
+                let inner = first_inner(part, text)?;
+                body = Some(match inner.as_rule() {
+                    Rule::lambda_cond => match build_bool_expr(first_inner(inner, text)?, text)? {
+                        // One converter call or a bare boolean is a value that may be any type.
+                        BoolExpr::Converter(call) => LambdaBody::Value(Value::Call(call)),
+                        BoolExpr::Const(b) => LambdaBody::Value(Value::Bool(b)),
+                        condition => LambdaBody::Condition(condition),
+                    },
+                    _ => LambdaBody::Value(build_value(inner, text)?),
+                });
+            }
+            _ => return Err(internal(part.as_span().start(), text)),
+        }
+    }
+    Ok(Lambda {
+        formals,
+        body: body.ok_or_else(|| internal(offset, text))?,
         offset: Offset(offset),
     })
 }
@@ -367,8 +398,17 @@ fn check_statement(statement: &Statement, errors: &mut Vec<(usize, String)>) {
 
 fn check_args(call: &Invocation, errors: &mut Vec<(usize, String)>) {
     for arg in &call.args {
-        if let ArgValue::Value(v) = &arg.value {
-            check_value(v, errors);
+        match &arg.value {
+            ArgValue::Value(v) => check_value(v, errors),
+            ArgValue::Lambda(Lambda {
+                body: LambdaBody::Value(v),
+                ..
+            }) => check_value(v, errors),
+            ArgValue::Lambda(Lambda {
+                body: LambdaBody::Condition(c),
+                ..
+            }) => check_bool(c, errors),
+            ArgValue::FunctionRef(_) => {}
         }
     }
     for key in &call.keys {

@@ -8,12 +8,14 @@ use super::ast::{self, ArgValue, Invocation};
 use super::context::ContextKind;
 use super::error::ParseError;
 use super::eval::{CompiledPath, Converter, Editor, Expr};
+use super::lambda::CompiledLambda;
 
 /// What binding arguments needs from the compiler: turning argument values into runtime
 /// expressions and paths.
 pub trait ArgCompiler {
     fn expr(&self, value: &ast::Value) -> Result<Expr, ParseError>;
     fn path(&self, path: &ast::Path) -> Result<CompiledPath, ParseError>;
+    fn lambda(&self, lambda: &ast::Lambda) -> Result<CompiledLambda, ParseError>;
     fn exec_context(&self) -> ContextKind;
 }
 
@@ -179,8 +181,41 @@ impl<'c> Args<'c> {
                     arg.offset.0,
                     format!("argument `{name}`: expected a value, got function name `{f}`"),
                 )),
+                ArgValue::Lambda(l) => Err(err(
+                    arg.offset.0,
+                    format!("argument `{name}`: expected a value, got the lambda `{l}`"),
+                )),
             },
         }
+    }
+
+    /// A lambda argument with exactly `arity` formals (upstream checks this when the
+    /// function is built, so a wrong lambda fails the template, not every span).
+    pub fn opt_lambda(&self, name: &str, arity: usize) -> Result<Option<CompiledLambda>, ParseError> {
+        let Some(arg) = self.slot(name) else {
+            return Ok(None);
+        };
+        let ArgValue::Lambda(lambda) = &arg.value else {
+            return Err(err(
+                arg.offset.0,
+                format!("argument `{name}` must be a lambda, like `(k, v) => …`"),
+            ));
+        };
+        if lambda.formals.len() != arity {
+            return Err(err(
+                lambda.offset.0,
+                format!(
+                    "argument `{name}`: lambda should be defined with exactly {arity} formal(s), but has {}",
+                    lambda.formals.len()
+                ),
+            ));
+        }
+        self.compiler.lambda(lambda).map(Some)
+    }
+
+    pub fn lambda(&self, name: &str, arity: usize) -> Result<CompiledLambda, ParseError> {
+        self.opt_lambda(name, arity)?
+            .ok_or_else(|| self.error(format!("missing `{name}`")))
     }
 
     pub fn opt_expr(&self, name: &str) -> Result<Option<Expr>, ParseError> {
@@ -298,6 +333,7 @@ impl<'c> Args<'c> {
                 ArgValue::Value(other) => {
                     Err(self.error(format!("argument `{name}` must be a function name, got {other}")))
                 }
+                ArgValue::Lambda(l) => Err(self.error(format!("argument `{name}` must be a function name, got {l}"))),
             },
         }
     }

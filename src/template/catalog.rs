@@ -31,6 +31,10 @@ pub struct TemplatesConfig {
     /// The template for keys that name none.
     #[serde(default = "default_template")]
     pub default: String,
+    /// OTTL feature gates to turn on, as the collector's `--feature-gates`
+    /// (`ottl.functions.enableLambda`: lambdas and the functions that take them).
+    #[serde(default)]
+    pub feature_gates: Vec<String>,
 }
 
 fn default_reload_interval() -> Duration {
@@ -47,6 +51,7 @@ impl Default for TemplatesConfig {
             dirs: Vec::new(),
             reload_interval: default_reload_interval(),
             default: default_template(),
+            feature_gates: Vec::new(),
         }
     }
 }
@@ -131,7 +136,7 @@ impl TemplateCatalog {
     pub fn load(config: &TemplatesConfig) -> Result<TemplateCatalog, TemplateError> {
         let catalog = TemplateCatalog {
             dirs: config.dirs.clone(),
-            registry: Registry::standard(),
+            registry: Registry::with_gates(&config.feature_gates).map_err(TemplateError::Statement)?,
             files: Mutex::new(HashMap::new()),
             state: ArcSwap::from_pointee(CatalogState::default()),
         };

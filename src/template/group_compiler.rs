@@ -125,11 +125,7 @@ pub fn compile_group(
         ));
         return Err(errors);
     }
-    let compiler = Compiler {
-        default_context: explicit,
-        exec_context,
-        registry,
-    };
+    let compiler = Compiler::new(explicit, exec_context, registry);
     let mut statements = Vec::new();
     for (text, at, ast) in &parsed {
         match compiler.statement(ast, text) {

@@ -7,6 +7,7 @@ mod digests;
 mod editors;
 mod genai;
 mod json_value;
+mod lambda;
 pub mod param;
 mod parts;
 mod pattern;
@@ -35,15 +36,44 @@ pub struct FunctionSpec {
     pub name: &'static str,
     pub params: &'static [Param],
     pub builder: Builder,
+    /// The feature gate a statement needs to call it (upstream's alpha functions).
+    pub gate: Option<&'static str>,
 }
+
+/// Upstream's gate for lambda expressions and the functions that take them.
+pub const LAMBDA_GATE: &str = "ottl.functions.enableLambda";
+
+/// Every feature gate intake knows.
+pub const GATES: &[&str] = &[LAMBDA_GATE];
 
 pub struct Registry {
     specs: Vec<FunctionSpec>,
+    gates: Vec<&'static str>,
 }
 
 impl Registry {
-    /// Every function intake supports.
+    /// Every function intake supports, with every feature gate off (upstream's default).
     pub fn standard() -> Registry {
+        Registry::build(Vec::new())
+    }
+
+    /// The standard functions with the named feature gates on; an unknown gate is an error
+    /// (a typo must not silently leave a gate off).
+    pub fn with_gates(names: &[String]) -> Result<Registry, String> {
+        let gates = names
+            .iter()
+            .map(|name| {
+                GATES
+                    .iter()
+                    .copied()
+                    .find(|g| g == name)
+                    .ok_or_else(|| format!("unknown feature gate `{name}` (known: {})", GATES.join(", ")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Registry::build(gates))
+    }
+
+    fn build(gates: Vec<&'static str>) -> Registry {
         let mut specs = Vec::new();
         specs.extend_from_slice(editors::SPECS);
         specs.extend_from_slice(converters::SPECS);
@@ -54,7 +84,13 @@ impl Registry {
         specs.extend_from_slice(digests::SPECS);
         specs.extend_from_slice(user_agent::SPECS);
         specs.extend_from_slice(csv::SPECS);
-        Registry { specs }
+        specs.extend_from_slice(lambda::SPECS);
+        Registry { specs, gates }
+    }
+
+    /// Whether statements may call functions behind `gate`.
+    pub fn gate_enabled(&self, gate: &str) -> bool {
+        self.gates.contains(&gate)
     }
 
     pub fn get(&self, name: &str) -> Option<&FunctionSpec> {
@@ -76,6 +112,7 @@ pub const fn editor(name: &'static str, params: &'static [Param], build: EditorB
         name,
         params,
         builder: Builder::Editor(build),
+        gate: None,
     }
 }
 
@@ -85,5 +122,14 @@ pub const fn converter(name: &'static str, params: &'static [Param], build: Conv
         name,
         params,
         builder: Builder::Converter(build),
+        gate: None,
+    }
+}
+
+/// `spec`, callable only with `gate` on.
+pub const fn gated(spec: FunctionSpec, gate: &'static str) -> FunctionSpec {
+    FunctionSpec {
+        gate: Some(gate),
+        ..spec
     }
 }
