@@ -57,6 +57,11 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("SpanID", &[req(param::BYTES)], |a| {
         call(a, |v| id::<8>(&v[0]).map(Value::SpanId))
     }),
+    converter("ProfileID", &[req(param::BYTES)], |a| {
+        call(a, |v| {
+            id::<16>(&v[0]).map(|b| Value::Bytes(std::borrow::Cow::Owned(b.to_vec())))
+        })
+    }),
     converter("UUID", &[], |a| {
         call(a, |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
     }),

@@ -8,11 +8,15 @@ mod editors;
 mod genai;
 mod json_value;
 mod lambda;
+mod network;
 pub mod param;
 mod parts;
 mod pattern;
+mod reset;
+mod severity;
 mod strings;
 mod time;
+mod url;
 mod user_agent;
 
 pub use editors::{build_set_skipping_nil, DeleteKeys};
@@ -85,6 +89,10 @@ impl Registry {
         specs.extend_from_slice(user_agent::SPECS);
         specs.extend_from_slice(csv::SPECS);
         specs.extend_from_slice(lambda::SPECS);
+        specs.extend_from_slice(reset::SPECS);
+        specs.extend_from_slice(severity::SPECS);
+        specs.extend_from_slice(url::SPECS);
+        specs.extend_from_slice(network::SPECS);
         Registry { specs, gates }
     }
 

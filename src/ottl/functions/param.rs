@@ -63,3 +63,6 @@ pub const ACCUMULATOR: &str = "accumulator";
 pub const CONDITION: &str = "condition";
 pub const TRUE_VALUE: &str = "true_value";
 pub const FALSE_VALUE: &str = "false_value";
+pub const MAPPING: &str = "mapping";
+pub const URI: &str = "uri";
+pub const NETWORKS: &str = "networks";

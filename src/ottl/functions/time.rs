@@ -43,6 +43,9 @@ pub const SPECS: &[FunctionSpec] = &[
     }),
     converter("UnixNano", &[req(param::TIME)], |a| call(a, |v| time_int(&v[0], 1))),
     converter("Duration", &[req(param::DURATION)], |a| call(a, duration)),
+    converter("TruncateTime", &[req(param::TIME), req(param::DURATION)], |a| {
+        call(a, truncate_time)
+    }),
     converter("Hours", &[req(param::DURATION)], |a| {
         call(a, |v| duration_float(&v[0], 3.6e12))
     }),
@@ -86,6 +89,26 @@ fn time_int(value: &Value<'_>, unit: i64) -> EvalResult<Value<'static>> {
             other.type_name()
         ))),
     }
+}
+
+/// Nanoseconds from Go's zero time (January 1, year 1, UTC) to the Unix epoch.
+const ZERO_TIME_TO_UNIX_NANOS: i128 = 62_135_596_800 * 1_000_000_000;
+
+/// Go's `Time.Truncate`: down to a multiple of the duration since the zero time (year 1, not
+/// 1970, so a 7h step falls where Go's does); a duration of zero or less changes nothing.
+fn truncate_time(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
+    let Value::Time(t) = &v[0] else {
+        return Err(EvalError::new(format!(
+            "TruncateTime: expected time.Time but got {}",
+            v[0].type_name()
+        )));
+    };
+    let d = duration_value(&v[1])?;
+    if d <= 0 {
+        return Ok(Value::Time(*t));
+    }
+    let since_zero = *t as i128 + ZERO_TIME_TO_UNIX_NANOS;
+    Ok(Value::Time((*t as i128 - since_zero.rem_euclid(d as i128)) as i64))
 }
 
 fn unix(v: &[Value<'_>]) -> EvalResult<Value<'static>> {

@@ -1,0 +1,257 @@
+//! The upstream functions added for the newest function list, through the real template
+//! path, with cases ported from their upstream tests (pkg/ottl/ottlfuncs/func_*_test.go).
+
+use intake::otlp::{any_value, AnyValue, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span};
+use intake::ottl::Registry;
+use intake::template::CompiledTemplate;
+use serde_json::{json, Value as Json};
+
+fn to_any(v: &Json) -> AnyValue {
+    let value = match v {
+        Json::Null => None,
+        Json::Bool(b) => Some(any_value::Value::BoolValue(*b)),
+        Json::Number(n) if n.is_i64() => Some(any_value::Value::IntValue(n.as_i64().unwrap())),
+        Json::Number(n) => Some(any_value::Value::DoubleValue(n.as_f64().unwrap())),
+        Json::String(s) => Some(any_value::Value::StringValue(s.clone())),
+        Json::Array(a) => Some(any_value::Value::ArrayValue(intake::otlp::ArrayValue {
+            values: a.iter().map(to_any).collect(),
+        })),
+        Json::Object(m) => Some(any_value::Value::KvlistValue(intake::otlp::KeyValueList {
+            values: m
+                .iter()
+                .map(|(k, v)| KeyValue {
+                    key: k.clone(),
+                    value: Some(to_any(v)),
+                    ..Default::default()
+                })
+                .collect(),
+        })),
+    };
+    AnyValue { value }
+}
+
+fn from_any(v: &AnyValue) -> Json {
+    match &v.value {
+        None => Json::Null,
+        Some(any_value::Value::BoolValue(b)) => json!(b),
+        Some(any_value::Value::IntValue(i)) => json!(i),
+        Some(any_value::Value::DoubleValue(f)) => json!(f),
+        Some(any_value::Value::StringValue(s)) => json!(s),
+        Some(any_value::Value::BytesValue(b)) => json!({ "$bytes": hex::encode(b) }),
+        Some(any_value::Value::ArrayValue(a)) => Json::Array(a.values.iter().map(from_any).collect()),
+        Some(any_value::Value::KvlistValue(m)) => Json::Object(
+            m.values
+                .iter()
+                .map(|kv| (kv.key.clone(), kv.value.as_ref().map(from_any).unwrap_or(Json::Null)))
+                .collect(),
+        ),
+        Some(other) => panic!("unexpected value {other:?}"),
+    }
+}
+
+/// Runs `statement` (span context, error mode propagate) on a span with `attributes`;
+/// returns the span's attributes after, or the error.
+fn run(statement: &str, attributes: Json) -> Result<Json, String> {
+    let yaml = format!(
+        "error_mode: propagate\ntrace_statements:\n  - context: span\n    statements:\n      - {}\n",
+        serde_json::to_string(statement).unwrap()
+    );
+    let template = CompiledTemplate::compile(&yaml, "t.yaml", &Registry::standard()).map_err(|e| e.to_string())?;
+    let Json::Object(map) = attributes else { panic!() };
+    let mut request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    attributes: map
+                        .iter()
+                        .map(|(k, v)| KeyValue {
+                            key: k.clone(),
+                            value: Some(to_any(v)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    template.apply_traces(&mut request).map_err(|e| e.to_string())?;
+    let span = &request.resource_spans[0].scope_spans[0].spans[0];
+    Ok(Json::Object(
+        span.attributes
+            .iter()
+            .map(|kv| (kv.key.clone(), kv.value.as_ref().map(from_any).unwrap_or(Json::Null)))
+            .collect(),
+    ))
+}
+
+fn out(statement: &str, attributes: Json) -> Json {
+    let all = run(statement, attributes).unwrap_or_else(|e| panic!("{statement}: {e}"));
+    all["out"].clone()
+}
+
+#[test]
+fn clear_sets_the_zero_value_of_the_targets_type() {
+    // func_clear_test.go: a map, a slice, a string, an int, a double, a bool.
+    let attrs = json!({"m": {"a": 1}, "l": [1, 2], "s": "x", "i": 7, "d": 1.5, "b": true});
+    let after = run(r#"clear(attributes["m"])"#, attrs.clone()).unwrap();
+    assert_eq!(after["m"], json!({}));
+    for (key, zero) in [
+        ("l", json!([])),
+        ("s", json!("")),
+        ("i", json!(0)),
+        ("d", json!(0.0)),
+        ("b", json!(false)),
+    ] {
+        let after = run(&format!(r#"clear(attributes["{key}"])"#), attrs.clone()).unwrap();
+        assert_eq!(after[key], zero, "{key}");
+    }
+    let after = run(r#"clear(attributes)"#, attrs).unwrap();
+    assert_eq!(after, json!({}));
+}
+
+#[test]
+fn stringify_all_writes_every_value_as_pdata_writes_it() {
+    // func_stringify_all_test.go
+    let after = run(
+        r#"stringify_all(attributes)"#,
+        json!({"s": "a", "i": 1, "d": 1.5, "b": true, "m": {"k": "v"}, "l": [1, "x"], "n": null}),
+    )
+    .unwrap();
+    assert_eq!(
+        after,
+        json!({"s": "a", "i": "1", "d": "1.5", "b": "true", "m": "{\"k\":\"v\"}", "l": "[1,\"x\"]", "n": ""})
+    );
+}
+
+#[test]
+fn parse_severity_maps_strings_ints_and_http_classes() {
+    // func_parse_severity_test.go
+    let mapping = r#"{"error": [{"equals": ["err", "E"]}, {"range": {"min": 500, "max": 599}}], "warn": [{"range": "4xx"}], "info": [{"equals": ["info"]}, {"range": "2xx"}]}"#;
+    for (value, level) in [
+        (json!("E"), "error"),
+        (json!(503), "error"),
+        (json!(404), "warn"),
+        (json!(204), "info"),
+        (json!("info"), "info"),
+    ] {
+        let got = out(
+            &format!(r#"set(attributes["out"], ParseSeverity(attributes["v"], {mapping}))"#),
+            json!({ "v": value }),
+        );
+        assert_eq!(got, json!(level), "{value}");
+    }
+    let miss = run(
+        &format!(r#"set(attributes["out"], ParseSeverity(attributes["v"], {mapping}))"#),
+        json!({"v": 100}),
+    );
+    assert!(miss
+        .unwrap_err()
+        .contains("no matching log level found for value '100'"));
+    let wrong = run(
+        r#"set(attributes["out"], ParseSeverity(attributes["v"], {"error": [{"range": "6xx"}]}))"#,
+        json!({}),
+    );
+    assert!(wrong.unwrap_err().contains("unknown range placeholder: 6xx"));
+    let computed = run(
+        r#"set(attributes["out"], ParseSeverity(attributes["v"], attributes["m"]))"#,
+        json!({}),
+    );
+    assert!(computed.unwrap_err().contains("literal map"));
+}
+
+#[test]
+fn truncate_time_rounds_down_from_the_zero_time() {
+    // func_truncate_time_test.go: 2022-01-01T01:01:01.999999999Z to 1s and 1ms; 1980 to 1h.
+    let unix = |s: &str| {
+        out(
+            &format!(
+                r#"set(attributes["out"], UnixNano(TruncateTime(Time("{s}", "%Y-%m-%dT%H:%M:%S.%fZ"), Duration(attributes["d"]))))"#
+            ),
+            json!({"d": "1s"}),
+        )
+    };
+    assert_eq!(
+        unix("2022-01-01T01:01:01.999999999Z"),
+        json!(1_640_998_861_000_000_000_i64)
+    );
+    let ms = out(
+        r#"set(attributes["out"], UnixNano(TruncateTime(Time("2022-01-01T01:01:01.999999999Z", "%Y-%m-%dT%H:%M:%S.%fZ"), Duration("1ms"))))"#,
+        json!({}),
+    );
+    assert_eq!(ms, json!(1_640_998_861_999_000_000_i64));
+    let hour = out(
+        r#"set(attributes["out"], UnixNano(TruncateTime(Time("1980-09-09T09:59:59.999999999Z", "%Y-%m-%dT%H:%M:%S.%fZ"), Duration("1h"))))"#,
+        json!({}),
+    );
+    assert_eq!(hour, json!(337_338_000_000_000_000_i64));
+    // 7h steps count from year 1, not from 1970: 10:00 becomes 05:00 (from 1970 it would be 07:00).
+    let seven = out(
+        r#"set(attributes["out"], UnixNano(TruncateTime(Unix(36000), Duration("7h"))))"#,
+        json!({}),
+    );
+    assert_eq!(seven, json!(5 * 3_600_000_000_000_i64));
+    assert!(run(
+        r#"set(attributes["out"], TruncateTime("11/11/11", Duration("1ms")))"#,
+        json!({})
+    )
+    .is_err());
+}
+
+#[test]
+fn is_in_cidr_checks_ipv4_and_ipv6_networks() {
+    // func_is_in_cidr_test.go
+    let check = |ip: &str, nets: &str| {
+        out(
+            &format!(r#"set(attributes["out"], IsInCIDR("{ip}", {nets}))"#),
+            json!({}),
+        )
+    };
+    assert_eq!(check("192.168.1.10", r#"["192.168.0.0/16"]"#), json!(true));
+    assert_eq!(
+        check("10.0.0.1", r#"["192.168.0.0/16", "172.16.0.0/12"]"#),
+        json!(false)
+    );
+    assert_eq!(check("2001:db8::1", r#"["2001:db8::/32"]"#), json!(true));
+    assert_eq!(check("not an ip", r#"["10.0.0.0/8"]"#), json!(false));
+    let computed = out(
+        r#"set(attributes["out"], IsInCIDR(attributes["ip"], attributes["nets"]))"#,
+        json!({"ip": "10.1.2.3", "nets": ["10.0.0.0/8"]}),
+    );
+    assert_eq!(computed, json!(true));
+    let bad = run(
+        r#"set(attributes["out"], IsInCIDR("10.0.0.1", ["10.0.0.0/33"]))"#,
+        json!({}),
+    );
+    assert!(bad.unwrap_err().contains("invalid CIDR address"));
+}
+
+#[test]
+fn url_and_profile_id() {
+    // func_url_test.go, e2e_test.go
+    let url = out(
+        r#"set(attributes["out"], URL("https://user:pw@example.com:8443/a/b.json?q=1#top"))"#,
+        json!({}),
+    );
+    assert_eq!(url["url.domain"], json!("example.com"));
+    assert_eq!(url["url.port"], json!(8443));
+    assert_eq!(url["url.extension"], json!("json"));
+    assert_eq!(url["url.query"], json!("q=1"));
+    assert_eq!(url["url.fragment"], json!("top"));
+    assert_eq!(url["url.username"], json!("user"));
+    assert_eq!(url["url.password"], json!("pw"));
+    // func_profile_id_test.go: 16 bytes, or 32 hex digits.
+    let id = out(
+        r#"set(attributes["out"], ProfileID(0x0102030405060708090a0b0c0d0e0f10))"#,
+        json!({}),
+    );
+    assert_eq!(id, json!({"$bytes": "0102030405060708090a0b0c0d0e0f10"}));
+    let hex = out(
+        r#"set(attributes["out"], ProfileID("0102030405060708090a0b0c0d0e0f10"))"#,
+        json!({}),
+    );
+    assert_eq!(hex, id);
+    assert!(run(r#"set(attributes["out"], ProfileID(0x0102))"#, json!({})).is_err());
+}
