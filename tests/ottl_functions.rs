@@ -255,3 +255,103 @@ fn url_and_profile_id() {
     assert_eq!(hex, id);
     assert!(run(r#"set(attributes["out"], ProfileID(0x0102))"#, json!({})).is_err());
 }
+
+#[test]
+fn xml_converters_as_upstreams_e2e_cases_have_them() {
+    // pkg/ottl/e2e/e2e_test.go, Test_e2e_converters: the XML cases.
+    let cases = [
+        (
+            r#"ConvertAttributesToElementsXML("<Log id=\"1\"><Message>This is a log message!</Message></Log>")"#,
+            json!("<Log><Message>This is a log message!</Message><id>1</id></Log>"),
+        ),
+        (
+            r#"ConvertTextToElementsXML("<a><b/>foo</a>")"#,
+            json!("<a><b></b><value>foo</value></a>"),
+        ),
+        (
+            r#"ConvertTextToElementsXML("<a><b/>foo</a><c><b/>bar</c>", "/a", "custom")"#,
+            json!("<a><b></b><custom>foo</custom></a><c><b></b>bar</c>"),
+        ),
+        (r#"InsertXML("<a></a>", "/a", "<b></b>")"#, json!("<a><b></b></a>")),
+        (
+            r#"GetXML("<a><b>1</b><c><b>2</b></c></a>", "/a//b")"#,
+            json!("<b>1</b><b>2</b>"),
+        ),
+        (
+            r#"ParseSimplifiedXML("<Log><id>1</id><Message>This is a log message!</Message></Log>")"#,
+            json!({"Log": {"id": "1", "Message": "This is a log message!"}}),
+        ),
+        (
+            r#"ParseXML("<Log id=\"1\"><Message>This is a log message!</Message></Log>")"#,
+            json!({"tag": "Log", "attributes": {"id": "1"}, "children": [{"tag": "Message", "content": "This is a log message!"}]}),
+        ),
+        (
+            r#"RemoveXML("<Log id=\"1\"><Message>This is a log message!</Message></Log>", "/Log/Message")"#,
+            json!(r#"<Log id="1"></Log>"#),
+        ),
+    ];
+    for (call, expected) in cases {
+        assert_eq!(
+            out(&format!(r#"set(attributes["out"], {call})"#), json!({})),
+            expected,
+            "{call}"
+        );
+    }
+}
+
+#[test]
+fn xml_converters_follow_their_upstream_function_tests() {
+    // func_get_xml_test.go, func_remove_xml_test.go, func_insert_xml_test.go,
+    // func_parse_simplified_xml_test.go.
+    let cases = [
+        (r#"GetXML("<a foo=\"bar\"/>", "/a/@foo")"#, json!("bar")),
+        (r#"GetXML("<a><b>hello</b></a>", "/a/b/text()")"#, json!("hello")),
+        (
+            r#"GetXML("<a><b x=\"1\"/><b x=\"2\"/></a>", "//b[@x='2']")"#,
+            json!(r#"<b x="2"></b>"#),
+        ),
+        (
+            r#"RemoveXML("<a foo=\"bar\" hello=\"world\"/>", "/a/@foo")"#,
+            json!(r#"<a hello="world"></a>"#),
+        ),
+        (
+            r#"RemoveXML("<a><b>text</b><!-- note --></a>", "//comment()")"#,
+            json!("<a><b>text</b></a>"),
+        ),
+        (
+            r#"RemoveXML("<?xml version=\"1.0\"?><a><b/></a>", "/a/b")"#,
+            json!(r#"<?xml version="1.0"?><a></a>"#),
+        ),
+        (
+            r#"InsertXML("<a><b/><b/></a>", "/a/b", "<c/>")"#,
+            json!("<a><b><c></c></b><b><c></c></b></a>"),
+        ),
+        (
+            r#"ParseSimplifiedXML("<a><b>1</b><b>2</b><c><d>x</d></c><e/></a>")"#,
+            json!({"a": {"b": ["1", "2"], "c": {"d": "x"}}}),
+        ),
+        (
+            r#"ParseXML("<a>\n  <b>one</b>\n  text\n</a>")"#,
+            json!({"tag": "a", "content": "text", "children": [{"tag": "b", "content": "one"}]}),
+        ),
+    ];
+    for (call, expected) in cases {
+        assert_eq!(
+            out(&format!(r#"set(attributes["out"], {call})"#), json!({})),
+            expected,
+            "{call}"
+        );
+    }
+    let inserted_into_text = run(
+        r#"set(attributes["out"], InsertXML("<a>t</a>", "/a/text()", "<b/>"))"#,
+        json!({}),
+    );
+    assert!(inserted_into_text.unwrap_err().contains("non-element"));
+    let bad_path = run(
+        r#"set(attributes["out"], GetXML("<a/>", "/a[contains(., 'x')]"))"#,
+        json!({}),
+    );
+    assert!(bad_path.unwrap_err().contains("invalid xpath"));
+    let bad_xml = run(r#"set(attributes["out"], GetXML("<a>", "/a"))"#, json!({}));
+    assert!(bad_xml.unwrap_err().contains("parse xml"));
+}

@@ -18,6 +18,7 @@ mod strings;
 mod time;
 mod url;
 mod user_agent;
+mod xml;
 
 pub use editors::{build_set_skipping_nil, DeleteKeys};
 pub use pattern::MatchPattern;
@@ -93,6 +94,7 @@ impl Registry {
         specs.extend_from_slice(severity::SPECS);
         specs.extend_from_slice(url::SPECS);
         specs.extend_from_slice(network::SPECS);
+        specs.extend_from_slice(xml::SPECS);
         Registry { specs, gates }
     }
 

@@ -66,3 +66,6 @@ pub const FALSE_VALUE: &str = "false_value";
 pub const MAPPING: &str = "mapping";
 pub const URI: &str = "uri";
 pub const NETWORKS: &str = "networks";
+pub const XPATH: &str = "xpath";
+pub const SUB_DOCUMENT: &str = "sub_document";
+pub const ELEMENT_NAME: &str = "element_name";
