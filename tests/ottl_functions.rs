@@ -355,3 +355,178 @@ fn xml_converters_follow_their_upstream_function_tests() {
     let bad_xml = run(r#"set(attributes["out"], GetXML("<a>", "/a"))"#, json!({}));
     assert!(bad_xml.unwrap_err().contains("parse xml"));
 }
+
+#[test]
+fn grok_patterns_extract_typed_captures() {
+    // func_extract_grok_patterns_test.go: the access-log line, typed captures, custom
+    // definitions, ECS field names, no match.
+    let line = out(
+        r#"set(attributes["out"], ExtractGrokPatterns(attributes["line"], "%{IP:client} %{WORD:method} %{URIPATHPARAM:request} %{NUMBER:bytes:int} %{NUMBER:duration:float}", true))"#,
+        json!({"line": "55.3.244.1 GET /index.html 15824 0.043"}),
+    );
+    assert_eq!(
+        line,
+        json!({"client": "55.3.244.1", "method": "GET", "request": "/index.html", "bytes": 15824, "duration": 0.043})
+    );
+    let custom = out(
+        r#"set(attributes["out"], ExtractGrokPatterns("user=alice id=7", "user=%{MYUSER:[user][name]} id=%{INT:[user][id]:int}", true, ["MYUSER=[a-z]+"]))"#,
+        json!({}),
+    );
+    assert_eq!(custom, json!({"user.name": "alice", "user.id": 7}));
+    let all = out(
+        r#"set(attributes["out"], ExtractGrokPatterns("GET", "%{WORD:method}", false))"#,
+        json!({}),
+    );
+    assert_eq!(all["method"], json!("GET"));
+    let none = out(
+        r#"set(attributes["out"], ExtractGrokPatterns("???", "%{INT:n}", true))"#,
+        json!({}),
+    );
+    assert_eq!(none, json!({}));
+    let unknown = run(
+        r#"set(attributes["out"], ExtractGrokPatterns("x", "%{NO_SUCH_PATTERN:n}"))"#,
+        json!({}),
+    );
+    assert!(unknown.unwrap_err().contains("invalid grok pattern"));
+}
+
+/// Every function of upstream's newest function list (pkg/ottl/ottlfuncs/functions.go:
+/// StandardFuncs, converters and lambdaFuncs) is in the registry, the lambda ones behind
+/// their gate.
+#[test]
+fn the_registry_has_every_upstream_function() {
+    const EDITORS: &[&str] = &[
+        "clear",
+        "delete_key",
+        "delete_matching_keys",
+        "keep_matching_keys",
+        "flatten",
+        "keep_keys",
+        "limit",
+        "merge_maps",
+        "replace_all_matches",
+        "replace_all_patterns",
+        "replace_match",
+        "replace_pattern",
+        "set",
+        "stringify_all",
+        "truncate_all",
+    ];
+    const CONVERTERS: &[&str] = &[
+        "Base64Encode",
+        "Bool",
+        "Decode",
+        "Coalesce",
+        "CommunityID",
+        "Concat",
+        "ContainsValue",
+        "ConvertCase",
+        "ConvertAttributesToElementsXML",
+        "ConvertTextToElementsXML",
+        "Day",
+        "Double",
+        "Duration",
+        "ExtractPatterns",
+        "ExtractGrokPatterns",
+        "FNV",
+        "GetXML",
+        "HasPrefix",
+        "HasSuffix",
+        "Hour",
+        "Hours",
+        "Index",
+        "InsertXML",
+        "Int",
+        "IsBool",
+        "IsDouble",
+        "IsEmpty",
+        "IsList",
+        "IsInt",
+        "IsMap",
+        "IsMatch",
+        "IsString",
+        "Len",
+        "Log",
+        "IsValidLuhn",
+        "MD5",
+        "Microseconds",
+        "Milliseconds",
+        "Minute",
+        "Minutes",
+        "Month",
+        "Murmur3Hash",
+        "Murmur3Hash128",
+        "Nanosecond",
+        "Nanoseconds",
+        "Now",
+        "ParseCSV",
+        "ParseJSON",
+        "ParseKeyValue",
+        "ParseSimplifiedXML",
+        "ParseXML",
+        "RemoveXML",
+        "Second",
+        "Seconds",
+        "SHA1",
+        "SHA256",
+        "SHA512",
+        "Sort",
+        "SpanID",
+        "Split",
+        "Format",
+        "String",
+        "Substring",
+        "Time",
+        "FormatTime",
+        "Trim",
+        "TrimPrefix",
+        "TrimSuffix",
+        "ToKeyValueString",
+        "ToCamelCase",
+        "ToLowerCase",
+        "ToSnakeCase",
+        "ToUpperCase",
+        "TruncateTime",
+        "TraceID",
+        "Unix",
+        "UnixMicro",
+        "UnixMilli",
+        "UnixNano",
+        "UnixSeconds",
+        "UUID",
+        "UUIDv7",
+        "URL",
+        "Values",
+        "Weekday",
+        "UserAgent",
+        "append",
+        "delete_index",
+        "Year",
+        "Hex",
+        "SliceToMap",
+        "ParseSeverity",
+        "ProfileID",
+        "ParseInt",
+        "Keys",
+        "XXH3",
+        "XXH128",
+        "IsInCIDR",
+    ];
+    const LAMBDA: &[&str] = &["All", "Any", "Filter", "Find", "MapEach", "MapKeys", "Reduce", "When"];
+    let standard = Registry::standard();
+    let names: Vec<&str> = standard.names().collect();
+    let missing: Vec<&&str> = EDITORS
+        .iter()
+        .chain(CONVERTERS)
+        .chain(LAMBDA)
+        .filter(|n| !names.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "missing upstream functions: {missing:?}");
+    for name in LAMBDA {
+        assert_eq!(
+            standard.get(name).and_then(|s| s.gate),
+            Some("ottl.functions.enableLambda"),
+            "{name}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod csv;
 mod digests;
 mod editors;
 mod genai;
+mod grok;
 mod json_value;
 mod lambda;
 mod network;
@@ -95,6 +96,7 @@ impl Registry {
         specs.extend_from_slice(url::SPECS);
         specs.extend_from_slice(network::SPECS);
         specs.extend_from_slice(xml::SPECS);
+        specs.extend_from_slice(grok::SPECS);
         Registry { specs, gates }
     }
 

@@ -69,3 +69,5 @@ pub const NETWORKS: &str = "networks";
 pub const XPATH: &str = "xpath";
 pub const SUB_DOCUMENT: &str = "sub_document";
 pub const ELEMENT_NAME: &str = "element_name";
+pub const NAMED_CAPTURES_ONLY: &str = "named_captures_only";
+pub const PATTERN_DEFINITIONS: &str = "pattern_definitions";
