@@ -242,17 +242,18 @@ fn url_and_profile_id() {
     assert_eq!(url["url.fragment"], json!("top"));
     assert_eq!(url["url.username"], json!("user"));
     assert_eq!(url["url.password"], json!("pw"));
-    // func_profile_id_test.go: 16 bytes, or 32 hex digits.
-    let id = out(
-        r#"set(attributes["out"], ProfileID(0x0102030405060708090a0b0c0d0e0f10))"#,
+    // func_profile_id_test.go: 16 bytes, or 32 hex digits; a ProfileID prints as Go's
+    // encoding/json writes a [16]byte (the e2e case's `String(ProfileID(...))`).
+    let printed = out(
+        r#"set(attributes["out"], String(ProfileID(0x0102030405060708090a0b0c0d0e0f10)))"#,
         json!({}),
     );
-    assert_eq!(id, json!({"$bytes": "0102030405060708090a0b0c0d0e0f10"}));
+    assert_eq!(printed, json!("[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]"));
     let hex = out(
-        r#"set(attributes["out"], ProfileID("0102030405060708090a0b0c0d0e0f10"))"#,
+        r#"set(attributes["out"], "same") where ProfileID("0102030405060708090a0b0c0d0e0f10") == ProfileID(0x0102030405060708090a0b0c0d0e0f10)"#,
         json!({}),
     );
-    assert_eq!(hex, id);
+    assert_eq!(hex, json!("same"));
     assert!(run(r#"set(attributes["out"], ProfileID(0x0102))"#, json!({})).is_err());
 }
 
@@ -529,4 +530,74 @@ fn the_registry_has_every_upstream_function() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn format_takes_gos_flags_width_and_precision() {
+    // Go's fmt: `-` left-justifies, `0` pads numbers after the sign, `+` signs, a
+    // precision truncates %s and sets %f's decimals, hex of a negative keeps the sign.
+    let cases = [
+        (r#"Format("%03d-%s", [7, "test"])"#, "007-test"),
+        (r#"Format("%-5s|%5s|", ["ab", "cd"])"#, "ab   |   cd|"),
+        (r#"Format("%+d %+d % d", [7, -7, 7])"#, "+7 -7  7"),
+        (
+            r#"Format("%06.2f|%.1f|%f", [-3.14159, 2.25, 1.5])"#,
+            "-03.14|2.2|1.500000",
+        ),
+        (r#"Format("%.3s|%x|%X", ["abcdef", -255, 255])"#, "abc|-ff|FF"),
+        (r#"Format("%d%%", [50])"#, "50%"),
+        (r#"Format("%s and %s", ["one"])"#, "one and %!s(MISSING)"),
+    ];
+    for (expression, expected) in cases {
+        let got = out(&format!(r#"set(attributes["out"], {expression})"#), json!({}));
+        assert_eq!(got, json!(expected), "{expression}");
+    }
+}
+
+#[test]
+fn sort_follows_the_lists_common_type() {
+    // func_sort_test.go: numbers as numbers, ints and doubles together; mixed scalars by
+    // their string form with their types kept; a list holding a map is left as it is.
+    let cases = [
+        (r#"Sort([10, 2, 33])"#, json!([2, 10, 33])),
+        (r#"Sort([10, 2.5, -1], "desc")"#, json!([10, 2.5, -1])),
+        (r#"Sort([true, false, true])"#, json!([false, true, true])),
+        (r#"Sort([false, 11, 2.2, "three"])"#, json!([11, 2.2, false, "three"])),
+        (r#"Sort(["b", {"k": 1}, "a"])"#, json!(["b", {"k": 1}, "a"])),
+    ];
+    for (expression, expected) in cases {
+        let got = out(&format!(r#"set(attributes["out"], {expression})"#), json!({}));
+        assert_eq!(got, expected, "{expression}");
+    }
+}
+
+#[test]
+fn computed_patterns_compile_per_value_and_fail_clearly() {
+    // Upstream types these patterns as getters: any expression, compiled when evaluated.
+    let attrs = json!({"p": "^op", "bad": "(", "text": "operation"});
+    let matched = out(
+        r#"set(attributes["out"], IsMatch(attributes["text"], attributes["p"]))"#,
+        attrs.clone(),
+    );
+    assert_eq!(matched, json!(true));
+    let extracted = out(
+        r#"set(attributes["out"], ExtractPatterns(attributes["text"], Concat(["(?P<head>", "op", ")"], "")))"#,
+        attrs.clone(),
+    );
+    assert_eq!(extracted, json!({"head": "op"}));
+    let unnamed = run(
+        r#"set(attributes["out"], ExtractPatterns(attributes["text"], Concat(["(op", ")"], "")))"#,
+        attrs.clone(),
+    );
+    assert!(unnamed.unwrap_err().contains("named capture"));
+    let invalid = run(
+        r#"set(attributes["out"], IsMatch(attributes["text"], attributes["bad"]))"#,
+        attrs.clone(),
+    );
+    assert!(invalid.unwrap_err().contains("invalid regex"));
+    let grok = out(
+        r#"set(attributes["out"], ExtractGrokPatterns("took 12 ms", Concat(["took %{NUMBER:", "ms:int} ms"], ""), true))"#,
+        attrs,
+    );
+    assert_eq!(grok, json!({"ms": 12}));
 }

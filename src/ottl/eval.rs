@@ -288,6 +288,10 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>, op: CompareOp) -> bool {
         (Value::Bytes(x), Value::Bytes(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::TraceId(x), Value::TraceId(y)) => Some(x.cmp(y)),
         (Value::SpanId(x), Value::SpanId(y)) => Some(x.cmp(y)),
+        (Value::ProfileId(x), Value::ProfileId(y)) => Some(x.cmp(y)),
+        (Value::ProfileId(x), Value::Bytes(y)) | (Value::Bytes(y), Value::ProfileId(x)) => {
+            return equality_only(x.as_slice() == y.as_ref(), op)
+        }
         (Value::TraceId(x), Value::Bytes(y)) | (Value::Bytes(y), Value::TraceId(x)) => {
             return equality_only(x.as_slice() == y.as_ref(), op)
         }
@@ -515,6 +519,9 @@ fn step_mut<'v>(current: &'v mut AnyValue, key: &ResolvedKey<'_>) -> EvalResult<
                     };
                     Ok(m.values[index].value.get_or_insert_with(AnyValue::default))
                 }
+                Some(any_value::Value::ArrayValue(_)) => Err(EvalError::new(
+                    "unable to resolve an integer index in slice: could not resolve key for map/slice, expecting 'int64' but got 'string'",
+                )),
                 _ => Err(EvalError::new(format!(
                     "type {type_name} does not support string indexing"
                 ))),

@@ -33,6 +33,8 @@ pub enum Value<'a> {
     List(Cow<'a, [AnyValue]>),
     TraceId([u8; 16]),
     SpanId([u8; 8]),
+    /// `ProfileID(...)`: only compared and printed here (intake carries no profiles).
+    ProfileId([u8; 16]),
     /// Unix nanoseconds.
     Time(i64),
     /// Nanoseconds.
@@ -60,6 +62,7 @@ impl<'a> Value<'a> {
             Value::List(_) => "pcommon.Slice",
             Value::TraceId(_) => "pcommon.TraceID",
             Value::SpanId(_) => "pcommon.SpanID",
+            Value::ProfileId(_) => "pprofile.ProfileID",
             Value::Time(_) => "time.Time",
             Value::Duration(_) => "time.Duration",
         }
@@ -81,6 +84,7 @@ impl<'a> Value<'a> {
             Value::List(l) => Value::List(Cow::Owned(l.into_owned())),
             Value::TraceId(t) => Value::TraceId(t),
             Value::SpanId(s) => Value::SpanId(s),
+            Value::ProfileId(p) => Value::ProfileId(p),
             Value::Time(t) => Value::Time(t),
             Value::Duration(d) => Value::Duration(d),
         }
@@ -118,6 +122,7 @@ impl<'a> Value<'a> {
             Value::List(l) => Some(any_value::Value::ArrayValue(ArrayValue { values: l.into_owned() })),
             Value::TraceId(t) => Some(any_value::Value::BytesValue(t.to_vec())),
             Value::SpanId(s) => Some(any_value::Value::BytesValue(s.to_vec())),
+            Value::ProfileId(p) => Some(any_value::Value::BytesValue(p.to_vec())),
             Value::Time(t) | Value::Duration(t) => Some(any_value::Value::IntValue(t)),
         };
         AnyValue { value: kind }
@@ -149,6 +154,7 @@ impl<'a> Value<'a> {
             Value::List(l) => serde_json::Value::Array(l.iter().map(|v| Value::from_any(v).to_json()).collect()),
             Value::TraceId(t) => serde_json::Value::Array(t.iter().map(|b| serde_json::Value::from(*b)).collect()),
             Value::SpanId(s) => serde_json::Value::Array(s.iter().map(|b| serde_json::Value::from(*b)).collect()),
+            Value::ProfileId(p) => serde_json::Value::Array(p.iter().map(|b| serde_json::Value::from(*b)).collect()),
             Value::Time(t) => serde_json::Value::String(format_time(*t)),
             Value::Duration(d) => serde_json::Value::String(format_duration(*d)),
         }
@@ -166,6 +172,7 @@ impl<'a> Value<'a> {
             Value::Bytes(b) => Cow::Owned(hex::encode(b.as_ref())),
             Value::TraceId(t) => Cow::Owned(hex::encode(t)),
             Value::SpanId(s) => Cow::Owned(hex::encode(s)),
+            Value::ProfileId(p) => Cow::Owned(hex::encode(p)),
             other => Cow::Owned(other.to_json().to_string()),
         })
     }

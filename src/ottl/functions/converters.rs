@@ -58,9 +58,7 @@ pub const SPECS: &[FunctionSpec] = &[
         call(a, |v| id::<8>(&v[0]).map(Value::SpanId))
     }),
     converter("ProfileID", &[req(param::BYTES)], |a| {
-        call(a, |v| {
-            id::<16>(&v[0]).map(|b| Value::Bytes(std::borrow::Cow::Owned(b.to_vec())))
-        })
+        call(a, |v| id::<16>(&v[0]).map(Value::ProfileId))
     }),
     converter("UUID", &[], |a| {
         call(a, |_| Ok(Value::string(uuid::Uuid::new_v4().to_string())))
@@ -95,7 +93,7 @@ fn to_string(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
         Value::Nil => Value::Nil,
         Value::Str(s) => Value::string(s.to_string()),
         // Ids are byte arrays to String: JSON arrays, as upstream prints them.
-        Value::TraceId(_) | Value::SpanId(_) => Value::string(v[0].to_json().to_string()),
+        Value::TraceId(_) | Value::SpanId(_) | Value::ProfileId(_) => Value::string(v[0].to_json().to_string()),
         other => Value::string(other.as_string_like().map(|s| s.into_owned()).unwrap_or_default()),
     })
 }
@@ -246,29 +244,46 @@ fn sort(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             )))
         }
     };
-    let rank = |a: &AnyValue| -> (u8, f64, String) {
-        match Value::from_any(a) {
-            Value::Int(i) => (0, i as f64, String::new()),
-            Value::Float(f) => (0, f, String::new()),
-            Value::Bool(b) => (1, f64::from(u8::from(b)), String::new()),
-            Value::Str(s) => (2, 0.0, s.into_owned()),
-            other => (
-                3,
-                0.0,
-                other.as_string_like().map(|s| s.into_owned()).unwrap_or_default(),
-            ),
-        }
-    };
     let mut sorted: Vec<AnyValue> = items.to_vec();
-    sorted.sort_by(|a, b| {
-        let (ra, rb) = (rank(a), rank(b));
-        ra.0.cmp(&rb.0)
-            .then(ra.1.total_cmp(&rb.1))
-            .then_with(|| ra.2.cmp(&rb.2))
-    });
-    if descending {
-        sorted.reverse();
+    let order = |o: std::cmp::Ordering| if descending { o.reverse() } else { o };
+    // Upstream sorts by the list's common type: numbers as numbers (ints and doubles
+    // together), strings, bools; a list of mixed scalars by each value's string form,
+    // values kept as they are; a list holding a map, slice or bytes is left unsorted.
+    let scalars: Option<Vec<Value<'_>>> = items
+        .iter()
+        .map(|a| match Value::from_any(a) {
+            v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Str(_)) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let Some(scalars) = scalars else {
+        return Ok(Value::List(Cow::Owned(sorted)));
+    };
+    let number = |v: &Value<'_>| match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    let mut keyed: Vec<(usize, &Value<'_>)> = scalars.iter().enumerate().collect();
+    if scalars.iter().all(|v| number(v).is_some()) {
+        if scalars.iter().all(|v| matches!(v, Value::Int(_))) {
+            let int = |v: &Value<'_>| if let Value::Int(i) = v { *i } else { 0 };
+            keyed.sort_by(|a, b| order(int(a.1).cmp(&int(b.1))));
+        } else {
+            let num = |v: &Value<'_>| number(v).unwrap_or(0.0);
+            keyed.sort_by(|a, b| order(num(a.1).total_cmp(&num(b.1))));
+        }
+    } else if scalars.iter().all(|v| matches!(v, Value::Bool(_))) {
+        let flag = |v: &Value<'_>| matches!(v, Value::Bool(true));
+        keyed.sort_by(|a, b| order(flag(a.1).cmp(&flag(b.1))));
+    } else {
+        let text: Vec<String> = scalars
+            .iter()
+            .map(|v| v.as_string_like().map(|s| s.into_owned()).unwrap_or_default())
+            .collect();
+        keyed.sort_by(|a, b| order(text[a.0].cmp(&text[b.0])));
     }
+    sorted = keyed.iter().map(|(i, _)| items[*i].clone()).collect();
     Ok(Value::List(Cow::Owned(sorted)))
 }
 
@@ -320,14 +335,18 @@ fn slice_to_map(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
             Some(path) => match lookup(item, path).map(Value::from_any) {
                 Some(Value::Str(s)) => s.into_owned(),
                 Some(_) => return Err(EvalError::new("provided key path does not point to a string")),
-                None => return Err(EvalError::new("provided object does not contain the path")),
+                None => {
+                    return Err(EvalError::new(
+                        "could not extract key from element: provided object does not contain the path",
+                    ))
+                }
             },
         };
         let value = match &value_path {
             None => item.clone(),
-            Some(path) => lookup(item, path)
-                .cloned()
-                .ok_or_else(|| EvalError::new("provided object does not contain the path"))?,
+            Some(path) => lookup(item, path).cloned().ok_or_else(|| {
+                EvalError::new("could not extract value from element: provided object does not contain the path")
+            })?,
         };
         match out.iter_mut().find(|kv| kv.key == key) {
             Some(existing) => existing.value = Some(value),

@@ -1,17 +1,17 @@
 //! Editors: lowercase functions that change the telemetry.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use regex::Regex;
-
-use super::pattern::MatchPattern;
 
 use super::super::context::{Field, Target};
 use super::super::error::ParseError;
 use super::super::eval::{key_eq, CompiledPath, Editor, EvalError, EvalResult, Expr};
 use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
-use super::strings::{glob_to_regex, hash_by_name, HashFn};
+use super::regex_arg::{MatchArg, RegexArg, Syntax};
+use super::strings::{hash_by_name, HashFn};
 use super::{editor, param, FunctionSpec};
 use crate::otlp::{any_value, AnyValue, KeyValue};
 
@@ -266,36 +266,8 @@ fn build_delete_key(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> 
 #[derive(Debug)]
 struct MatchingKeys {
     target: CompiledPath,
-    pattern: PatternArg,
+    pattern: MatchArg,
     keep: bool,
-}
-
-/// A pattern given literally (compiled once) or computed per item.
-#[derive(Debug)]
-enum PatternArg {
-    Literal(MatchPattern),
-    Dynamic(Expr),
-}
-
-impl PatternArg {
-    fn from_args(args: &Args<'_>, name: &str) -> Result<PatternArg, ParseError> {
-        match args.opt_string(name) {
-            Ok(Some(_)) => Ok(PatternArg::Literal(args.match_pattern(name)?)),
-            _ => Ok(PatternArg::Dynamic(args.expr(name)?)),
-        }
-    }
-
-    fn resolve<'p>(&'p self, target: &Target<'_>) -> EvalResult<Cow<'p, MatchPattern>> {
-        match self {
-            PatternArg::Literal(p) => Ok(Cow::Borrowed(p)),
-            PatternArg::Dynamic(expr) => match expr.eval(target)? {
-                Value::Str(s) => MatchPattern::new(&s)
-                    .map(Cow::Owned)
-                    .map_err(|e| EvalError::new(format!("invalid regex `{s}`: {e}"))),
-                other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
-            },
-        }
-    }
 }
 
 impl Editor for MatchingKeys {
@@ -312,7 +284,7 @@ impl Editor for MatchingKeys {
 fn build_delete_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(MatchingKeys {
         target: map_arg(args)?,
-        pattern: PatternArg::from_args(args, param::PATTERN)?,
+        pattern: MatchArg::from_args(args, param::PATTERN)?,
         keep: false,
     })
 }
@@ -320,7 +292,7 @@ fn build_delete_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pa
 fn build_keep_matching_keys(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(MatchingKeys {
         target: map_arg(args)?,
-        pattern: PatternArg::from_args(args, param::PATTERN)?,
+        pattern: MatchArg::from_args(args, param::PATTERN)?,
         keep: true,
     })
 }
@@ -494,61 +466,6 @@ impl Replacement {
     }
 }
 
-/// A regex given literally (compiled once, checked at load) or by an expression (compiled
-/// per distinct value, the last few kept), as upstream's getters allow.
-#[derive(Debug)]
-enum RegexArg {
-    Literal(Regex),
-    Dynamic {
-        expr: Expr,
-        glob: bool,
-        compiled: std::sync::Mutex<Vec<(String, Regex)>>,
-    },
-}
-
-/// Computed patterns kept per statement: a request's items usually compute the same one.
-const COMPUTED_REGEXES: usize = 8;
-
-impl RegexArg {
-    fn from_args(args: &Args<'_>, name: &str, glob: bool) -> Result<RegexArg, ParseError> {
-        match args.literal_string(name)? {
-            Some(text) => {
-                let pattern = if glob { glob_to_regex(text) } else { text.to_owned() };
-                Regex::new(&pattern)
-                    .map(RegexArg::Literal)
-                    .map_err(|e| args.error(format!("invalid {} `{text}`: {e}", if glob { "glob" } else { "regex" })))
-            }
-            None => Ok(RegexArg::Dynamic {
-                expr: args.expr(name)?,
-                glob,
-                compiled: std::sync::Mutex::new(Vec::new()),
-            }),
-        }
-    }
-
-    fn resolve(&self, target: &Target<'_>) -> EvalResult<Cow<'_, Regex>> {
-        let (expr, glob, compiled) = match self {
-            RegexArg::Literal(regex) => return Ok(Cow::Borrowed(regex)),
-            RegexArg::Dynamic { expr, glob, compiled } => (expr, *glob, compiled),
-        };
-        let text = match expr.eval(target)? {
-            Value::Str(s) => s.into_owned(),
-            other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
-        };
-        let mut cache = compiled.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, regex)) = cache.iter().find(|(t, _)| *t == text) {
-            return Ok(Cow::Owned(regex.clone()));
-        }
-        let pattern = if glob { glob_to_regex(&text) } else { text.clone() };
-        let regex = Regex::new(&pattern).map_err(|e| EvalError::new(format!("invalid regex `{text}`: {e}")))?;
-        if cache.len() == COMPUTED_REGEXES {
-            cache.remove(0);
-        }
-        cache.push((text, regex.clone()));
-        Ok(Cow::Owned(regex))
-    }
-}
-
 #[derive(Debug)]
 struct ReplacePattern {
     target: CompiledPath,
@@ -581,14 +498,14 @@ impl Editor for ReplacePattern {
 fn build_replace_pattern(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(ReplacePattern {
         target: args.path(param::TARGET)?,
-        regex: RegexArg::from_args(args, param::REGEX, false)?,
+        regex: RegexArg::from_args(args, param::REGEX, Syntax::Regex)?,
         replacement: Replacement::from_args(args)?,
         whole: false,
     })
 }
 
 fn glob_arg(args: &Args<'_>) -> Result<RegexArg, ParseError> {
-    RegexArg::from_args(args, param::PATTERN, true)
+    RegexArg::from_args(args, param::PATTERN, Syntax::Glob)
 }
 
 fn build_replace_match(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
@@ -648,7 +565,7 @@ fn build_replace_all_patterns(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pa
     };
     boxed(ReplaceAll {
         target: map_arg(args)?,
-        regex: RegexArg::from_args(args, param::REGEX, false)?,
+        regex: RegexArg::from_args(args, param::REGEX, Syntax::Regex)?,
         replacement: Replacement::from_args(args)?,
         keys,
         whole: false,
@@ -780,91 +697,124 @@ fn build_truncate_all(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError
 struct Flatten {
     target: CompiledPath,
     prefix: Option<String>,
-    depth: Option<usize>,
+    depth: usize,
     resolve_conflicts: bool,
 }
 
-impl Flatten {
-    fn walk(&self, out: &mut Vec<KeyValue>, prefix: &str, value: AnyValue, depth: usize) {
-        let deeper = self.depth.is_none_or(|d| depth < d);
-        match value.value {
-            Some(any_value::Value::KvlistValue(m)) if deeper => {
-                for kv in m.values {
-                    let key = if prefix.is_empty() {
-                        kv.key
-                    } else {
-                        format!("{prefix}.{}", kv.key)
-                    };
-                    self.walk(out, &key, kv.value.unwrap_or_default(), depth + 1);
-                }
+/// The flattened map being built: insertion order kept, a key put twice replaced in place
+/// (pcommon's `PutEmpty`), and per key the next conflict suffix.
+#[derive(Default)]
+struct FlatMap {
+    entries: Vec<KeyValue>,
+    index: HashMap<String, usize>,
+    suffixes: HashMap<String, usize>,
+}
+
+impl FlatMap {
+    fn put(&mut self, key: String, value: AnyValue) {
+        match self.index.get(&key) {
+            Some(&i) => self.entries[i].value = Some(value),
+            None => {
+                self.index.insert(key.clone(), self.entries.len());
+                self.entries.push(KeyValue {
+                    key,
+                    value: Some(value),
+                    ..Default::default()
+                });
             }
-            Some(any_value::Value::ArrayValue(a)) if deeper => {
-                for (i, v) in a.values.into_iter().enumerate() {
-                    let key = if prefix.is_empty() {
-                        i.to_string()
-                    } else {
-                        format!("{prefix}.{i}")
-                    };
-                    self.walk(out, &key, v, depth + 1);
-                }
-            }
-            other => self.insert(out, prefix.to_owned(), AnyValue { value: other }),
         }
     }
 
-    fn insert(&self, out: &mut Vec<KeyValue>, key: String, value: AnyValue) {
-        if let Some(existing) = out.iter_mut().find(|kv| kv.key == key) {
-            if !self.resolve_conflicts {
-                existing.value = Some(value);
-                return;
-            }
-            let mut n = 0;
-            let mut candidate = format!("{key}.{n}");
-            while out.iter().any(|kv| kv.key == candidate) {
-                n += 1;
-                candidate = format!("{key}.{n}");
-            }
-            out.push(KeyValue {
-                key: candidate,
-                value: Some(value),
-                ..Default::default()
-            });
-            return;
+    /// Upstream's `resolveConflicts`: a key seen before gets `.0`, `.1`, … in arrival order.
+    fn put_resolving(&mut self, key: String, value: AnyValue) {
+        if self.index.contains_key(&key) {
+            let n = self.suffixes.entry(key.clone()).or_insert(0);
+            let suffixed = format!("{key}.{n}");
+            *n += 1;
+            self.put(suffixed, value);
+        } else {
+            self.suffixes.insert(key.clone(), 0);
+            self.put(key, value);
         }
-        out.push(KeyValue {
-            key,
-            value: Some(value),
-            ..Default::default()
-        });
+    }
+}
+
+// Follows upstream's func_flatten.go step for step, depth counting included: a slice
+// element that is a map or slice counts two levels below its slice's key, and a slice
+// nested in a slice takes its indexes without a separating dot, as upstream writes them.
+impl Flatten {
+    fn map(&self, out: &mut FlatMap, entries: Vec<KeyValue>, prefix: &str, depth: usize) {
+        let prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}.")
+        };
+        for kv in entries {
+            self.value(out, &kv.key, kv.value.unwrap_or_default(), depth, &prefix);
+        }
+    }
+
+    fn slice(&self, out: &mut FlatMap, items: Vec<AnyValue>, prefix: &str, depth: usize) {
+        for (i, item) in items.into_iter().enumerate() {
+            self.value(out, &i.to_string(), item, depth + 1, prefix);
+        }
+    }
+
+    fn value(&self, out: &mut FlatMap, key: &str, value: AnyValue, depth: usize, prefix: &str) {
+        let full = format!("{prefix}{key}");
+        match value.value {
+            Some(any_value::Value::KvlistValue(m)) if depth < self.depth => self.map(out, m.values, &full, depth + 1),
+            Some(any_value::Value::ArrayValue(a)) if depth < self.depth => {
+                for (i, item) in a.values.into_iter().enumerate() {
+                    match item.value {
+                        Some(any_value::Value::KvlistValue(m)) if depth + 1 < self.depth => {
+                            self.map(out, m.values, &format!("{full}.{i}"), depth + 2)
+                        }
+                        Some(any_value::Value::ArrayValue(inner)) if depth + 1 < self.depth => {
+                            self.slice(out, inner.values, &format!("{full}.{i}"), depth + 2)
+                        }
+                        _ if self.resolve_conflicts => out.put_resolving(full.clone(), item),
+                        _ => out.put(format!("{full}.{i}"), item),
+                    }
+                }
+            }
+            other => {
+                let value = AnyValue { value: other };
+                if self.resolve_conflicts {
+                    out.put_resolving(full, value)
+                } else {
+                    out.put(full, value)
+                }
+            }
+        }
     }
 }
 
 impl Editor for Flatten {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         edit_map(&self.target, target, |map| {
-            let mut out = Vec::with_capacity(map.len());
-            for kv in std::mem::take(map) {
-                let key = match &self.prefix {
-                    Some(p) => format!("{p}.{}", kv.key),
-                    None => kv.key,
-                };
-                self.walk(&mut out, &key, kv.value.unwrap_or_default(), 1);
-            }
-            *map = out;
+            let mut out = FlatMap::default();
+            self.map(&mut out, std::mem::take(map), self.prefix.as_deref().unwrap_or(""), 0);
+            *map = out.entries;
             Ok(())
         })
     }
 }
 
 fn build_flatten(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    let depth = args.opt_int(param::DEPTH)?;
-    if depth.is_some_and(|d| d < 0) {
-        return Err(args.error("invalid depth for flatten function, cannot be negative"));
-    }
+    let depth = match args.opt_int(param::DEPTH)? {
+        Some(d) if d < 1 => {
+            return Err(args.error(format!(
+                "invalid depth '{d}' for flatten function, must be greater than 0"
+            )))
+        }
+        Some(d) => usize::try_from(d).unwrap_or(usize::MAX),
+        None => usize::MAX,
+    };
     boxed(Flatten {
         target: map_arg(args)?,
         prefix: args.opt_string(param::PREFIX)?,
-        depth: depth.map(|d| d as usize),
+        depth,
         resolve_conflicts: args.opt_bool(param::RESOLVE_CONFLICTS)?.unwrap_or(false),
     })
 }

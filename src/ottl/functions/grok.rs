@@ -3,17 +3,20 @@
 //! logstash's (through the `grok` crate, on a backtracking engine with a step limit, so
 //! lookarounds work and a pathological input stops instead of hanging); definitions given
 //! as `"NAME=regex"` are added to it. `%{NUMBER:bytes:int}` and `:float` type a capture, and
-//! an ECS field name `[url][port]` becomes `url.port`. The pattern is compiled when the
-//! template loads; a string that does not match gives an empty map.
+//! an ECS field name `[url][port]` becomes `url.port`. A literal pattern is compiled when
+//! the template loads, a computed one per distinct value; a string that does not match
+//! gives an empty map.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use grok::{Grok, Pattern};
 
 use super::super::context::Target;
-use super::super::eval::{Converter, EvalResult, Expr};
+use super::super::eval::{Converter, EvalError, EvalResult, Expr};
 use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
+use super::regex_arg::{computed_text, ComputedCache};
 use super::strings::expect_str;
 use super::{converter, param, FunctionSpec};
 use crate::otlp::{any_value, AnyValue, KeyValue};
@@ -30,9 +33,20 @@ pub const SPECS: &[FunctionSpec] = &[converter(
     build,
 )];
 
+enum GrokArg {
+    Literal(Pattern),
+    /// A pattern computed per item, compiled against the definitions given at load.
+    Computed {
+        expr: Expr,
+        library: Grok,
+        named_only: bool,
+        compiled: ComputedCache<Arc<Pattern>>,
+    },
+}
+
 struct ExtractGrok {
     target: Expr,
-    pattern: Pattern,
+    pattern: GrokArg,
 }
 
 impl std::fmt::Debug for ExtractGrok {
@@ -42,7 +56,6 @@ impl std::fmt::Debug for ExtractGrok {
 }
 
 fn build(a: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
-    let pattern = a.string(param::PATTERN)?;
     let named_only = a.opt_bool(param::NAMED_CAPTURES_ONLY)?.unwrap_or(false);
     let mut grok = Grok::with_default_patterns();
     for definition in a.opt_string_list(param::PATTERN_DEFINITIONS)?.unwrap_or_default() {
@@ -54,9 +67,18 @@ fn build(a: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
         }
         grok.add_pattern(name, regex);
     }
-    let pattern = grok
-        .compile(&pattern, named_only)
-        .map_err(|e| a.error(format!("invalid grok pattern `{pattern}`: {e}")))?;
+    let pattern = match a.literal_string(param::PATTERN)? {
+        Some(text) => GrokArg::Literal(
+            grok.compile(text, named_only)
+                .map_err(|e| a.error(format!("invalid grok pattern `{text}`: {e}")))?,
+        ),
+        None => GrokArg::Computed {
+            expr: a.expr(param::PATTERN)?,
+            library: grok,
+            named_only,
+            compiled: ComputedCache::default(),
+        },
+    };
     boxed(ExtractGrok {
         target: a.expr(param::TARGET)?,
         pattern,
@@ -90,12 +112,30 @@ impl Converter for ExtractGrok {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         let value = self.target.eval(target)?;
         let text = expect_str(&value, "ExtractGrokPatterns target")?;
+        let computed;
+        let pattern = match &self.pattern {
+            GrokArg::Literal(pattern) => pattern,
+            GrokArg::Computed {
+                expr,
+                library,
+                named_only,
+                compiled,
+            } => {
+                computed = compiled.get_or_compile(computed_text(expr, target)?, |text| {
+                    library
+                        .compile(text, *named_only)
+                        .map(Arc::new)
+                        .map_err(|e| EvalError::new(format!("invalid grok pattern `{text}`: {e}")))
+                })?;
+                computed.as_ref()
+            }
+        };
         let mut out: Vec<KeyValue> = Vec::new();
-        if let Some(matches) = self.pattern.match_against(text) {
+        if let Some(matches) = pattern.match_against(text) {
             for (name, captured) in matches.iter() {
                 let key = field_name(name).into_owned();
                 let value = Some(AnyValue {
-                    value: Some(typed(captured, self.pattern.get_extract(name))),
+                    value: Some(typed(captured, pattern.get_extract(name))),
                 });
                 match out.iter_mut().find(|kv| kv.key == key) {
                     Some(existing) => existing.value = value,

@@ -13,6 +13,7 @@ mod network;
 pub mod param;
 mod parts;
 mod pattern;
+mod regex_arg;
 mod reset;
 mod severity;
 mod strings;

@@ -37,6 +37,7 @@ impl Editor for Clear {
             Value::Bool(_) => Value::Bool(false),
             Value::TraceId(_) => Value::TraceId([0; 16]),
             Value::SpanId(_) => Value::SpanId([0; 8]),
+            Value::ProfileId(_) => Value::ProfileId([0; 16]),
             Value::Time(_) => Value::Time(0),
             Value::Duration(_) => Value::Duration(0),
         };

@@ -6,7 +6,7 @@ use base64::Engine;
 use md5::Md5;
 use regex::Regex;
 
-use super::pattern::MatchPattern;
+use super::regex_arg::{MatchArg, RegexArg, Syntax};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -212,7 +212,85 @@ fn build_format(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     })
 }
 
-/// The common verbs of Go's `fmt.Sprintf`: %s %v %d %f %x %X %q %t %%.
+/// Flags, width and precision of one `fmt` verb (`%-8s`, `%03d`, `%+.2f`).
+#[derive(Default)]
+struct VerbSpec {
+    minus: bool,
+    plus: bool,
+    space: bool,
+    zero: bool,
+    width: usize,
+    precision: Option<usize>,
+}
+
+impl VerbSpec {
+    fn parse(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> VerbSpec {
+        let mut spec = VerbSpec::default();
+        while let Some(&c) = chars.peek() {
+            match c {
+                '-' => spec.minus = true,
+                '+' => spec.plus = true,
+                ' ' => spec.space = true,
+                '0' => spec.zero = true,
+                '#' => {}
+                _ => break,
+            }
+            chars.next();
+        }
+        let number = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+            let mut n = 0usize;
+            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                n = n.saturating_mul(10).saturating_add(d as usize);
+                chars.next();
+            }
+            n
+        };
+        spec.width = number(chars);
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            spec.precision = Some(number(chars));
+        }
+        spec
+    }
+
+    /// A number's digits with its sign as Go writes them: `+` or space when asked,
+    /// zero padding after the sign.
+    fn number(&self, negative: bool, digits: String) -> String {
+        let sign = if negative {
+            "-"
+        } else if self.plus {
+            "+"
+        } else if self.space {
+            " "
+        } else {
+            ""
+        };
+        let len = sign.len() + digits.chars().count();
+        if self.zero && !self.minus && self.width > len {
+            format!("{sign}{}{digits}", "0".repeat(self.width - len))
+        } else {
+            self.pad(format!("{sign}{digits}"))
+        }
+    }
+
+    fn pad(&self, text: String) -> String {
+        let len = text.chars().count();
+        if self.width <= len {
+            return text;
+        }
+        let fill = self.width - len;
+        if self.minus {
+            format!("{text}{}", " ".repeat(fill))
+        } else if self.zero {
+            format!("{}{text}", "0".repeat(fill))
+        } else {
+            format!("{}{text}", " ".repeat(fill))
+        }
+    }
+}
+
+/// The common verbs of Go's `fmt.Sprintf` (%s %v %d %f %x %X %q %t %%) with their
+/// flags, width and precision.
 pub fn go_sprintf(format: &str, values: &[Value<'_>]) -> String {
     let mut out = String::new();
     let mut values = values.iter();
@@ -222,17 +300,9 @@ pub fn go_sprintf(format: &str, values: &[Value<'_>]) -> String {
             out.push(c);
             continue;
         }
-        let mut spec = String::new();
-        while let Some(&n) = chars.peek() {
-            if n.is_ascii_digit() || n == '.' || n == '-' || n == '+' || n == ' ' || n == '0' {
-                spec.push(n);
-                chars.next();
-            } else {
-                break;
-            }
-        }
+        let spec = VerbSpec::parse(&mut chars);
         let Some(verb) = chars.next() else {
-            out.push('%');
+            out.push_str("%!(NOVERB)");
             break;
         };
         if verb == '%' {
@@ -244,22 +314,31 @@ pub fn go_sprintf(format: &str, values: &[Value<'_>]) -> String {
             continue;
         };
         let text = match (verb, value) {
-            ('d', Value::Int(i)) => i.to_string(),
-            ('f', Value::Float(f)) => {
-                let precision = spec
-                    .split('.')
-                    .nth(1)
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(6);
-                format!("{f:.precision$}")
+            ('d' | 'v', Value::Int(i)) => {
+                let mut digits = i.unsigned_abs().to_string();
+                if let Some(p) = spec.precision.filter(|p| *p > digits.len()) {
+                    digits = format!("{}{digits}", "0".repeat(p - digits.len()));
+                }
+                spec.number(*i < 0, digits)
             }
-            ('x', Value::Int(i)) => format!("{i:x}"),
-            ('X', Value::Int(i)) => format!("{i:X}"),
-            ('x', Value::Str(s)) => hex::encode(s.as_bytes()),
-            ('q', v) => format!("{:?}", v.as_string_like().unwrap_or(Cow::Borrowed("<nil>"))),
-            (_, v) => v
-                .as_string_like()
-                .map_or_else(|| "<nil>".to_owned(), |s| s.into_owned()),
+            ('f' | 'F', Value::Float(f)) => {
+                let precision = spec.precision.unwrap_or(6);
+                spec.number(f.is_sign_negative() && *f != 0.0, format!("{:.precision$}", f.abs()))
+            }
+            ('x', Value::Int(i)) => spec.number(*i < 0, format!("{:x}", i.unsigned_abs())),
+            ('X', Value::Int(i)) => spec.number(*i < 0, format!("{:X}", i.unsigned_abs())),
+            ('x', Value::Str(s)) => spec.pad(hex::encode(s.as_bytes())),
+            ('X', Value::Str(s)) => spec.pad(hex::encode_upper(s.as_bytes())),
+            ('q', v) => spec.pad(format!("{:?}", v.as_string_like().unwrap_or(Cow::Borrowed("<nil>")))),
+            (_, v) => {
+                let text = v
+                    .as_string_like()
+                    .map_or_else(|| "<nil>".to_owned(), |s| s.into_owned());
+                match spec.precision {
+                    Some(p) if verb == 's' => spec.pad(text.chars().take(p).collect()),
+                    _ => spec.pad(text),
+                }
+            }
         };
         out.push_str(&text);
     }
@@ -368,7 +447,7 @@ fn case_of(args: &mut Args<'_>, case: Case) -> Result<Box<dyn Converter>, ParseE
 #[derive(Debug)]
 struct IsMatch {
     target: Expr,
-    pattern: MatchPattern,
+    pattern: MatchArg,
 }
 
 impl Converter for IsMatch {
@@ -376,7 +455,7 @@ impl Converter for IsMatch {
         let value = self.target.eval(target)?;
         Ok(Value::Bool(match value.as_string_like() {
             None => false,
-            Some(s) => self.pattern.is_match(&s),
+            Some(s) => self.pattern.resolve(target)?.is_match(&s),
         }))
     }
 }
@@ -384,23 +463,33 @@ impl Converter for IsMatch {
 fn build_is_match(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     boxed(IsMatch {
         target: args.expr(param::TARGET)?,
-        pattern: args.match_pattern(param::PATTERN)?,
+        pattern: MatchArg::from_args(args, param::PATTERN)?,
     })
 }
 
 #[derive(Debug)]
 struct ExtractPatterns {
     target: Expr,
-    pattern: Regex,
+    pattern: RegexArg,
+}
+
+const NO_NAMED_CAPTURE: &str = "at least 1 named capture group must be supplied in the given regex";
+
+fn has_named_capture(regex: &Regex) -> bool {
+    regex.capture_names().flatten().next().is_some()
 }
 
 impl Converter for ExtractPatterns {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         let value = self.target.eval(target)?;
         let text = expect_str(&value, "ExtractPatterns")?;
+        let pattern = self.pattern.resolve(target)?;
+        if !has_named_capture(&pattern) {
+            return Err(EvalError::new(NO_NAMED_CAPTURE));
+        }
         let mut out = Vec::new();
-        if let Some(caps) = self.pattern.captures(text) {
-            for name in self.pattern.capture_names().flatten() {
+        if let Some(caps) = pattern.captures(text) {
+            for name in pattern.capture_names().flatten() {
                 if let Some(m) = caps.name(name) {
                     out.push(KeyValue {
                         key: name.to_owned(),
@@ -415,9 +504,9 @@ impl Converter for ExtractPatterns {
 }
 
 fn build_extract_patterns(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
-    let pattern = args.regex(param::PATTERN)?;
-    if pattern.capture_names().flatten().next().is_none() {
-        return Err(args.error("at least 1 named capture group must be supplied in the given regex"));
+    let pattern = RegexArg::from_args(args, param::PATTERN, Syntax::Regex)?;
+    if pattern.literal().is_some_and(|regex| !has_named_capture(regex)) {
+        return Err(args.error(NO_NAMED_CAPTURE));
     }
     boxed(ExtractPatterns {
         target: args.expr(param::TARGET)?,
