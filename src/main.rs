@@ -101,7 +101,10 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             init_tracing(&config);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .thread_stack_size(intake::app::WORKER_STACK_BYTES)
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let shutdown = CancellationToken::new();
                 intake::shutdown::cancel_on_signal(shutdown.clone());

@@ -13,3 +13,8 @@ mod serve;
 pub use config::{ConfigError, IntakeConfig, LogConfig, LogFormat};
 pub use env::ENV_PREFIX;
 pub use serve::{serve, ServeError};
+
+/// The stack of the runtime's threads. Request decoding recurses once per JSON nesting
+/// level (128 at most, `otlp::json`); an unoptimised build's frames for that many levels
+/// outgrow tokio's 2 MiB default, a release build's use a fraction of it.
+pub const WORKER_STACK_BYTES: usize = 8 << 20;

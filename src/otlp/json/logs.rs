@@ -3,67 +3,16 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use super::decode::{
-    any_value, array, as_object, at, attributes, dropped_attributes, enum_value, field, opt_id, opt_list, opt_message,
-    opt_string, opt_u32, opt_u64, resource, scope, Res,
-};
 use super::encode::{
     partial_success_response, write_into, Hex, Int64Str, JsAnyValue, JsKeyValue, JsResource, JsScope, Seq,
 };
-use super::tree::Json as Value;
 use crate::otlp::{
     DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs,
-    SEVERITY_NUMBER_NAMES,
 };
 
+/// OTLP/JSON logs, read straight into the prost types (`stream.rs`).
 pub fn decode_logs_request(body: &[u8]) -> Result<ExportLogsServiceRequest, DecodeError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ExportLogsServiceRequest::default());
-    }
-    let value = Value::parse(body).map_err(|e| DecodeError::Json(e.to_string()))?;
-    let object = as_object(&value).map_err(DecodeError::Json)?;
-    let mut request = ExportLogsServiceRequest::default();
-    if let Some(list) = field(object, "resourceLogs", "resource_logs") {
-        request.resource_logs =
-            array(list, resource_logs).map_err(|e| DecodeError::Json(format!("resourceLogs{e}")))?;
-    }
-    Ok(request)
-}
-
-fn resource_logs(value: &Value) -> Res<ResourceLogs> {
-    let object = as_object(value)?;
-    Ok(ResourceLogs {
-        resource: opt_message(object, "resource", "resource", resource)?,
-        scope_logs: opt_list(object, "scopeLogs", "scope_logs", scope_logs)?,
-        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
-    })
-}
-
-fn scope_logs(value: &Value) -> Res<ScopeLogs> {
-    let object = as_object(value)?;
-    Ok(ScopeLogs {
-        scope: opt_message(object, "scope", "scope", scope)?,
-        log_records: opt_list(object, "logRecords", "log_records", log_record)?,
-        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
-    })
-}
-
-fn log_record(value: &Value) -> Res<LogRecord> {
-    let object = as_object(value)?;
-    Ok(LogRecord {
-        time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
-        observed_time_unix_nano: opt_u64(object, "observedTimeUnixNano", "observed_time_unix_nano")?,
-        severity_number: field(object, "severityNumber", "severity_number")
-            .map_or(Ok(0), |v| at("severityNumber", enum_value(v, &SEVERITY_NUMBER_NAMES)))?,
-        severity_text: opt_string(object, "severityText", "severity_text")?,
-        body: opt_message(object, "body", "body", any_value)?,
-        attributes: attributes(object)?,
-        dropped_attributes_count: dropped_attributes(object)?,
-        flags: opt_u32(object, "flags", "flags")?,
-        trace_id: opt_id(object, "traceId", "trace_id")?,
-        span_id: opt_id(object, "spanId", "span_id")?,
-        event_name: opt_string(object, "eventName", "event_name")?,
-    })
+    super::stream::decode_logs(body)
 }
 
 pub fn encode_logs_request(request: &ExportLogsServiceRequest) -> Vec<u8> {

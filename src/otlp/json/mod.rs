@@ -6,6 +6,7 @@ mod decode;
 mod encode;
 mod logs;
 mod metrics;
+mod stream;
 mod tree;
 
 pub use decode::decode_request;

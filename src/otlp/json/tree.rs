@@ -34,10 +34,8 @@ impl<'a> Object<'a> {
 }
 
 impl<'a> Json<'a> {
-    pub fn parse(body: &'a [u8]) -> Result<Json<'a>, serde_json::Error> {
-        // serde_json's deserializer stops at 128 levels of nesting whatever the target type,
-        // so deep input cannot overflow the stack.
-        serde_json::from_slice(body)
+    pub fn parse(body: &'a [u8]) -> Result<Json<'a>, sonic_rs::Error> {
+        sonic_rs::from_slice(body)
     }
 
     pub fn as_object(&self) -> Option<&Object<'a>> {
@@ -80,6 +78,40 @@ impl<'de> Deserialize<'de> for Json<'de> {
 }
 
 struct JsonVisitor;
+
+/// JSON nesting the decoders follow, as serde_json's 128 levels: sonic-rs allows 255, and a
+/// debug build's frames for that many levels overflow a 2 MiB thread stack.
+const MAX_NESTING: u32 = 128;
+
+thread_local! {
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Levels of nesting entered; leaving them (drop) steps back out.
+pub(super) struct Nesting(u32);
+
+impl Nesting {
+    pub(super) fn enter<E: serde::de::Error>(levels: u32) -> Result<Nesting, E> {
+        let depth = NESTING.with(|n| {
+            let depth = n.get() + levels;
+            n.set(depth);
+            depth
+        });
+        let guard = Nesting(levels);
+        if depth > MAX_NESTING {
+            // The guard steps back out as the error unwinds.
+            drop(guard);
+            return Err(E::custom("JSON nested too deeply"));
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(self.0)));
+    }
+}
 
 impl<'de> Visitor<'de> for JsonVisitor {
     type Value = Json<'de>;
@@ -126,6 +158,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let _nesting = Nesting::enter::<A::Error>(1)?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -134,6 +167,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let _nesting = Nesting::enter::<A::Error>(1)?;
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
         while let Some((Key(key), value)) = map.next_entry()? {
             entries.push((key, value));
@@ -143,7 +177,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
 }
 
 /// serde's own `Cow<str>` always copies; this borrows whenever the key has no escapes.
-struct Key<'a>(Cow<'a, str>);
+pub(super) struct Key<'a>(pub(super) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -168,7 +202,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -196,9 +230,25 @@ mod tests {
         assert_eq!(object.get("e"), Some(&Json::Number(u64::MAX.into())));
     }
 
+    /// Runs `f` on a thread with the stack intake's runtime gives its workers: an
+    /// unoptimised build's frames are several times a release build's.
+    pub(crate) fn on_server_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(crate::app::WORKER_STACK_BYTES)
+            .spawn(f)
+            .and_then(|t| t.join().map_err(|_| std::io::Error::other("panicked")))
+            .unwrap();
+    }
+
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(Json::parse(deep.as_bytes()).is_err());
+        on_server_stack(|| {
+            let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+            assert!(Json::parse(deep.as_bytes()).is_err());
+            let limit = format!("{}{}", "[".repeat(128), "]".repeat(128));
+            assert!(Json::parse(limit.as_bytes()).is_ok());
+            let over = format!("{}{}", "[".repeat(129), "]".repeat(129));
+            assert!(Json::parse(over.as_bytes()).is_err());
+        });
     }
 }
