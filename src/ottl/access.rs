@@ -46,6 +46,11 @@ impl CompiledPath {
                     }
                     C::Metric => return Err(EvalError::new("metrics have no attributes")),
                 };
+                if let Some(ResolvedKey::Str(first)) = keys.first() {
+                    if !target.may_hold(ctx, first) {
+                        return Ok(Value::Nil);
+                    }
+                }
                 return get_in_map(map, keys);
             }
             Field::Cache => return get_in_map(&target.cache, keys),
@@ -91,11 +96,13 @@ impl CompiledPath {
         let wrong = |value: &Value<'_>, want: &str| self.wrong_type(value, want);
         match field {
             Field::Attributes(_) | Field::Cache => {
+                let mut absent = false;
                 if let Field::Attributes(context) = field {
                     let written = match keys.first() {
                         Some(ResolvedKey::Str(k)) => Some(k.as_ref()),
                         _ => None,
                     };
+                    absent = written.is_some_and(|k| !target.may_hold(context, k));
                     target.attributes_written(context, written);
                 }
                 let map = self.map_mut_unannounced(target)?;
@@ -107,7 +114,7 @@ impl CompiledPath {
                     }
                     return Ok(());
                 }
-                return set_in_map(map, keys, value.into_any());
+                return set_in_map(map, keys, value.into_any(), absent);
             }
             Field::DroppedAttributesCount(ctx) => {
                 let Value::Int(n) = value else {
@@ -347,6 +354,15 @@ impl CompiledPath {
     pub fn map_mut<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut Vec<KeyValue>> {
         if let Field::Attributes(context) = self.field {
             target.attributes_written(context, None);
+        }
+        self.map_mut_unannounced(target)
+    }
+
+    /// As `map_mut`, for an editor that only removes entries or changes values (deletes,
+    /// keeps, limits, truncations): no key is added.
+    pub fn map_mut_shrinking<'t>(&self, target: &'t mut Target<'_>) -> EvalResult<&'t mut Vec<KeyValue>> {
+        if let Field::Attributes(context) = self.field {
+            target.attributes_shrunk(context);
         }
         self.map_mut_unannounced(target)
     }

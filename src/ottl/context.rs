@@ -1,8 +1,9 @@
 //! Contexts (resource, scope, span, span event, log, metric, data point), the telemetry a
 //! statement runs on, and the fields a path can name in each.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
+use super::key_summary::KeySummary;
 use super::value::Value;
 use crate::otlp::metrics::Metric;
 pub use crate::otlp::SEVERITY_NUMBER_NAMES;
@@ -88,6 +89,8 @@ pub struct Target<'a> {
     pub memo: RefCell<Vec<MemoEntry>>,
     /// The values lambdas bound to their formals, by slot (see `ottl::lambda`).
     pub locals: RefCell<Vec<Value<'static>>>,
+    /// Which keys the item's own attributes may hold (`summarize_own_attributes`).
+    own_keys: Cell<Option<KeySummary>>,
 }
 
 /// What a converter derived from the attributes of `context` under `prefix` (all of its
@@ -111,11 +114,62 @@ impl Target<'_> {
     /// Drops memo entries a write to `context`'s attributes makes stale: those under the
     /// written key's prefix, or all of the context's when the key is unknown.
     pub fn attributes_written(&mut self, context: ContextKind, key: Option<&str>) {
+        if context == self.own_context() {
+            let summary = self.own_keys.get_mut();
+            match (summary.as_mut(), key) {
+                (Some(summary), Some(key)) => summary.add(key),
+                _ => *summary = None,
+            }
+        }
+        self.forget_derived(context, key);
+    }
+
+    /// As `attributes_written`, for a write that only removes entries or changes values:
+    /// the keys left are a subset of those before, so the key summary stays sound.
+    pub fn attributes_shrunk(&mut self, context: ContextKind) {
+        self.forget_derived(context, None);
+    }
+
+    fn forget_derived(&mut self, context: ContextKind, key: Option<&str>) {
         let memo = self.memo.get_mut();
         if memo.is_empty() {
             return;
         }
         memo.retain(|e| e.context != context || key.is_some_and(|k| !k.starts_with(e.prefix.as_str())));
+    }
+}
+
+impl Target<'_> {
+    /// The context whose attributes are the item's own: a span's (also in span event
+    /// context, where `attributes` of span are the event's span's), a log record's.
+    fn own_context(&self) -> ContextKind {
+        if self.span.is_some() {
+            ContextKind::Span
+        } else if self.log.is_some() {
+            ContextKind::Log
+        } else {
+            // Nothing reads a summary for these.
+            ContextKind::Metric
+        }
+    }
+
+    /// Summarizes the item's own attributes, for a group about to run its statements.
+    pub fn summarize_own_attributes(&mut self) {
+        let summary = match (&self.span, &self.log) {
+            (Some(span), _) => Some(KeySummary::of(&span.attributes)),
+            (None, Some(log)) => Some(KeySummary::of(&log.attributes)),
+            _ => None,
+        };
+        self.own_keys.set(summary);
+    }
+
+    /// False only when `key` is certainly not among `context`'s attributes.
+    #[inline]
+    pub fn may_hold(&self, context: ContextKind, key: &str) -> bool {
+        match self.own_keys.get() {
+            Some(summary) if context == self.own_context() => summary.may_hold(key),
+            _ => true,
+        }
     }
 }
 
@@ -134,6 +188,7 @@ impl<'a> Target<'a> {
             cache: Vec::new(),
             memo: RefCell::new(Vec::new()),
             locals: RefCell::new(Vec::new()),
+            own_keys: Cell::new(None),
         }
     }
 }

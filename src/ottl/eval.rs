@@ -468,7 +468,8 @@ pub fn index_value<'a>(mut value: Value<'a>, keys: &[ResolvedKey<'_>]) -> EvalRe
 }
 
 /// Writes `value` at `keys` inside a map, creating maps and slices on the way.
-pub fn set_in_map(map: &mut Vec<KeyValue>, keys: &[ResolvedKey<'_>], value: AnyValue) -> EvalResult<()> {
+/// `absent`: the first key is known not to be in the map, so it is added without a scan.
+pub fn set_in_map(map: &mut Vec<KeyValue>, keys: &[ResolvedKey<'_>], value: AnyValue, absent: bool) -> EvalResult<()> {
     let Some((first, rest)) = keys.split_first() else {
         return Err(EvalError::new("no key to set"));
     };
@@ -477,7 +478,12 @@ pub fn set_in_map(map: &mut Vec<KeyValue>, keys: &[ResolvedKey<'_>], value: AnyV
             "unable to resolve a string index in map: invalid key type",
         ));
     };
-    let slot = match map.iter().position(|kv| key_eq(&kv.key, name)) {
+    let existing = if absent {
+        None
+    } else {
+        map.iter().position(|kv| key_eq(&kv.key, name))
+    };
+    let slot = match existing {
         Some(i) => &mut map[i],
         None => {
             map.push(KeyValue {

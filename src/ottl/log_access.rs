@@ -57,7 +57,7 @@ pub(super) fn set_log(
                 body.value = Some(any_value::Value::KvlistValue(KeyValueList::default()));
             }
             if let Some(any_value::Value::KvlistValue(map)) = &mut body.value {
-                set_in_map(&mut map.values, keys, value.into_any())?;
+                set_in_map(&mut map.values, keys, value.into_any(), false)?;
             }
         }
         (Field::Body, Value::Nil) => log.body = None,

@@ -8,6 +8,7 @@ pub mod context;
 mod error;
 pub mod eval;
 pub mod functions;
+mod key_summary;
 pub mod lambda;
 mod log_access;
 mod metric_access;

@@ -6,6 +6,9 @@ use crate::ottl::{ContextKind, EvalError, Target};
 
 use super::file::ErrorMode;
 
+/// Statements in a group from which the item's attribute keys are summarized first.
+const SUMMARIZE_FROM: usize = 4;
+
 #[derive(Debug)]
 pub struct StatementGroup {
     pub context: ContextKind,
@@ -51,6 +54,10 @@ impl StatementGroup {
             if !any {
                 return Ok(());
             }
+        }
+        // A few statements read too few keys to repay the summary's pass over the item.
+        if self.statements.len() >= SUMMARIZE_FROM {
+            target.summarize_own_attributes();
         }
         for statement in &self.statements {
             if let Err(error) = statement.execute(target) {

@@ -128,6 +128,36 @@ fn edit_map(
     if path.keys.is_empty() && matches!(path.field, Field::Attributes(_) | Field::Cache) {
         return f(path.map_mut(target)?);
     }
+    edit_map_copy(path, target, f)
+}
+
+/// False only when `key` is certainly not in the map `path` names (the item's own
+/// attributes, summarized).
+fn may_hold(path: &CompiledPath, target: &Target<'_>, key: &str) -> bool {
+    match path.field {
+        Field::Attributes(context) if path.keys.is_empty() => target.may_hold(context, key),
+        _ => true,
+    }
+}
+
+/// As `edit_map`, for edits that add no key (deletes, keeps, limits, truncations).
+fn shrink_map(
+    path: &CompiledPath,
+    target: &mut Target<'_>,
+    f: impl FnOnce(&mut Vec<KeyValue>) -> EvalResult<()>,
+) -> EvalResult<()> {
+    if path.keys.is_empty() && matches!(path.field, Field::Attributes(_) | Field::Cache) {
+        return f(path.map_mut_shrinking(target)?);
+    }
+    edit_map_copy(path, target, f)
+}
+
+/// A map inside an attribute (or a map-valued path): edited as a copy, written back.
+fn edit_map_copy(
+    path: &CompiledPath,
+    target: &mut Target<'_>,
+    f: impl FnOnce(&mut Vec<KeyValue>) -> EvalResult<()>,
+) -> EvalResult<()> {
     let mut map = match path.get(target)? {
         Value::Map(m) => m.into_owned(),
         other => {
@@ -223,7 +253,10 @@ impl Editor for DeleteKey {
                 other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
             },
         };
-        edit_map(&self.target, target, |map| {
+        if !may_hold(&self.target, target, &key) {
+            return Ok(());
+        }
+        shrink_map(&self.target, target, |map| {
             // Usually absent, or there once: find it before touching the vector.
             if let Some(first) = map.iter().position(|kv| key_eq(&kv.key, &key)) {
                 map.remove(first);
@@ -246,7 +279,10 @@ pub struct DeleteKeys {
 
 impl Editor for DeleteKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        edit_map(&self.target, target, |map| {
+        if !self.keys.iter().any(|k| may_hold(&self.target, target, k)) {
+            return Ok(());
+        }
+        shrink_map(&self.target, target, |map| {
             let doomed = |kv: &KeyValue| self.keys.iter().any(|k| key_eq(&kv.key, k));
             if map.iter().any(doomed) {
                 map.retain(|kv| !doomed(kv));
@@ -274,7 +310,7 @@ impl Editor for MatchingKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         // Borrowed from `self`, not the target: a literal pattern is never copied per item.
         let pattern = self.pattern.resolve(target)?;
-        edit_map(&self.target, target, |map| {
+        shrink_map(&self.target, target, |map| {
             map.retain(|kv| pattern.is_match(&kv.key) == self.keep);
             Ok(())
         })
@@ -326,7 +362,7 @@ impl Editor for KeepKeys {
                 &computed
             }
         };
-        edit_map(&self.target, target, |map| {
+        shrink_map(&self.target, target, |map| {
             map.retain(|kv| keys.contains(&kv.key));
             Ok(())
         })
@@ -593,7 +629,7 @@ struct Limit {
 
 impl Editor for Limit {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        edit_map(&self.target, target, |map| {
+        shrink_map(&self.target, target, |map| {
             if map.len() <= self.limit {
                 return Ok(());
             }
@@ -652,7 +688,7 @@ struct TruncateAll {
 
 impl Editor for TruncateAll {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        edit_map(&self.target, target, |map| {
+        shrink_map(&self.target, target, |map| {
             for kv in map.iter_mut() {
                 let Some(s) = as_str(&kv.value) else { continue };
                 if s.len() <= self.limit {
