@@ -8,7 +8,9 @@
 //! The sink is the file sink, or with `LOAD_SINK=kafka` a tansu broker started here (tansu on
 //! PATH or in ~/.cargo/bin) with `LOAD_KAFKA_COMPRESSION` (default lz4) on the producer.
 //!
-//! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`
+//! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`;
+//! `LOAD_LATENCY_ONLY=1` measures only the no-template saturation and the latency at half and
+//! at a tenth of it.
 
 mod support;
 
@@ -317,8 +319,12 @@ fn main() {
         ("logs, auto", &auto_token, &logs, "records"),
         ("logs, no template (again)", &none_token, &logs, "records"),
     ];
+    // LOAD_LATENCY_ONLY=1: the no-template saturation and its latencies, nothing else (for
+    // trying producer settings quickly).
+    let latency_only = std::env::var("LOAD_LATENCY_ONLY").is_ok_and(|v| v == "1");
+    let modes = if latency_only { &modes[..1] } else { &modes[..] };
     let mut results = Vec::new();
-    for (mode, token, work, unit) in modes {
+    for &(mode, token, work, unit) in modes {
         runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
         let cpu_before = cpu_seconds(pid);
         let wall = Instant::now();
@@ -332,6 +338,29 @@ fn main() {
         );
         results.push((rate, per_cpu));
         let _ = std::io::stdout().flush();
+    }
+    if latency_only {
+        let saturation = results[0].0;
+        for (label, share) in [("half of saturation", 2.0), ("a tenth of saturation", 10.0)] {
+            let requests_per_second = saturation / share / SPANS as f64;
+            let (latencies, failed) = runtime.block_on(fixed_rate(
+                http,
+                &none_token,
+                spans.clone(),
+                seconds,
+                requests_per_second,
+            ));
+            println!(
+                "latency at {label}, spans, no template {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
+                percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+                percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+                latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+                latencies.len()
+            );
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
     }
     let (none, again) = (results[0], results[3]);
     let baseline = ((none.0 + again.0) / 2.0, (none.1 + again.1) / 2.0);
