@@ -226,7 +226,11 @@ impl KafkaSinkConfig {
             // A record is at most max_message_bytes; leave room for the batch framing.
             .set("message.max.bytes", (self.max_message_bytes + 64 * 1024).to_string())
             .set("queue.buffering.max.messages", self.queue_max_messages.to_string())
-            .set("linger.ms", "5")
+            // The client waits for the acknowledgement, so linger is latency it pays: on the
+            // load bench a 512-span export's median at a tenth of saturation was 6.3 ms with
+            // 0, 7.7 with 1 and 11.9 with librdkafka's default 5, at the same spans per
+            // CPU-second. 1 ms still lets concurrent small exports (agents) share a batch.
+            .set("linger.ms", "1")
             .set("socket.keepalive.enable", "true")
             // Reconnect quickly after a broker restart.
             .set("reconnect.backoff.max.ms", "1000");
