@@ -315,14 +315,6 @@ impl<'c> Args<'c> {
         Regex::new(&pattern).map_err(|e| self.error(format!("invalid regex `{pattern}`: {e}")))
     }
 
-    /// A literal pattern used only to match, compiled once here (with the literal-prefix
-    /// fast path where it applies).
-    pub fn match_pattern(&self, name: &str) -> Result<crate::ottl::functions::MatchPattern, ParseError> {
-        let pattern = self.string(name)?;
-        crate::ottl::functions::MatchPattern::new(&pattern)
-            .map_err(|e| self.error(format!("invalid regex `{pattern}`: {e}")))
-    }
-
     /// A function passed by name (`SHA256` or `Sha256`).
     pub fn opt_function(&self, name: &str) -> Result<Option<String>, ParseError> {
         match self.slot(name) {

@@ -141,7 +141,9 @@ pub enum MatchArg {
 impl MatchArg {
     pub fn from_args(args: &Args<'_>, name: &str) -> Result<MatchArg, ParseError> {
         match args.literal_string(name)? {
-            Some(_) => Ok(MatchArg::Literal(args.match_pattern(name)?)),
+            Some(text) => MatchPattern::new(text)
+                .map(MatchArg::Literal)
+                .map_err(|e| args.error(format!("invalid regex `{text}`: {e}"))),
             None => Ok(MatchArg::Computed(RegexArg::from_args(args, name, Syntax::Regex)?)),
         }
     }
