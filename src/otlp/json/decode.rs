@@ -1,285 +1,160 @@
-use super::tree::{Json as Value, Object};
-use base64::Engine;
+//! OTLP/JSON traces, read straight into the prost types (the rules are `stream.rs`'s).
 
-use crate::otlp::{
-    any_value, AnyValue, ArrayValue, DecodeError, EntityRef, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
-    KeyValueList, Resource,
+use serde::de::MapAccess;
+
+use super::stream::{
+    decode_root, list, message, read_scalar, to_enum, to_id, to_string, to_u32, to_u64, Message, MessageSeed, Path,
 };
+use crate::otlp::{span, DecodeError, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span, Status};
 
-/// An id that is neither hex nor base64 decodes to this length-1 value, which no id field
-/// accepts, so the span is dropped by validation rather than failing the whole request.
-const UNDECODABLE_ID: [u8; 1] = [0xff];
-
-pub(super) type Res<T> = Result<T, String>;
-
-/// OTLP/JSON traces, read straight into the prost types (`stream.rs`).
 pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
-    super::stream::decode_traces(body)
+    decode_root(body)
 }
 
-/// Looks a field up by its lowerCamelCase name, or the proto name that proto3 JSON
-/// parsers also accept. `null` counts as absent.
-pub(super) fn field<'a, 'j>(object: &'a Object<'j>, camel: &str, snake: &str) -> Option<&'a Value<'j>> {
-    object.get(camel).or_else(|| object.get(snake)).filter(|v| !v.is_null())
-}
-
-pub(super) fn as_object<'a, 'j>(value: &'a Value<'j>) -> Res<&'a Object<'j>> {
-    value
-        .as_object()
-        .ok_or_else(|| format!(": expected an object, found {}", kind(value)))
-}
-
-pub(super) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+impl Message for ExportTraceServiceRequest {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("resourceSpans", "resource_spans")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.resource_spans = list::<MessageSeed<ResourceSpans>, A>(map, path)?;
+        Ok(())
     }
 }
 
-pub(super) fn array<T>(value: &Value, item: impl Fn(&Value) -> Res<T>) -> Res<Vec<T>> {
-    let items = value
-        .as_array()
-        .ok_or_else(|| format!(": expected an array, found {}", kind(value)))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| item(v).map_err(|e| format!("[{i}]{e}")))
-        .collect()
-}
-
-pub(super) fn at<T>(name: &str, result: Res<T>) -> Res<T> {
-    result.map_err(|e| format!(".{name}{e}"))
-}
-
-pub(super) fn string(value: &Value) -> Res<String> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!(": expected a string, found {}", kind(value)))
-}
-
-pub(super) fn opt_string(object: &Object<'_>, camel: &str, snake: &str) -> Res<String> {
-    field(object, camel, snake).map_or(Ok(String::new()), |v| at(camel, string(v)))
-}
-
-pub(super) fn u64_value(value: &Value) -> Res<u64> {
-    match value {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8446744073709552e19)
-                    .map(|f| f as u64)
-            })
-            .ok_or_else(|| format!(": {n} is not an unsigned 64-bit integer")),
-        Value::String(s) => s
-            .parse::<u64>()
-            .map_err(|_| format!(": `{s}` is not an unsigned 64-bit integer")),
-        other => Err(format!(": expected an integer, found {}", kind(other))),
-    }
-}
-
-pub(super) fn i64_value(value: &Value) -> Res<i64> {
-    match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.223372036854776e18)
-                    .map(|f| f as i64)
-            })
-            .ok_or_else(|| format!(": {n} is not a 64-bit integer")),
-        Value::String(s) => s.parse::<i64>().map_err(|_| format!(": `{s}` is not a 64-bit integer")),
-        other => Err(format!(": expected an integer, found {}", kind(other))),
-    }
-}
-
-pub(super) fn opt_u64(object: &Object<'_>, camel: &str, snake: &str) -> Res<u64> {
-    field(object, camel, snake).map_or(Ok(0), |v| at(camel, u64_value(v)))
-}
-
-pub(super) fn opt_u32(object: &Object<'_>, camel: &str, snake: &str) -> Res<u32> {
-    let v = opt_u64(object, camel, snake)?;
-    u32::try_from(v).map_err(|_| format!(".{camel}: {v} does not fit in 32 bits"))
-}
-
-pub(super) fn f64_value(value: &Value) -> Res<f64> {
-    match value {
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!(": {n} is not a number")),
-        Value::String(s) => match s.as_ref() {
-            "NaN" => Ok(f64::NAN),
-            "Infinity" => Ok(f64::INFINITY),
-            "-Infinity" => Ok(f64::NEG_INFINITY),
-            other => other.parse::<f64>().map_err(|_| format!(": `{other}` is not a number")),
-        },
-        other => Err(format!(": expected a number, found {}", kind(other))),
-    }
-}
-
-/// Integer enums per OTLP/JSON; the proto enum names are accepted too.
-pub(super) fn enum_value(value: &Value, names: &[&str]) -> Res<i32> {
-    match value {
-        Value::String(s) => match names.iter().position(|n| *n == s.as_ref()) {
-            Some(i) => Ok(i as i32),
-            None => s.parse::<i32>().map_err(|_| format!(": unknown enum value `{s}`")),
-        },
-        other => {
-            let v = i64_value(other)?;
-            i32::try_from(v).map_err(|_| format!(": {v} is not a valid enum value"))
-        }
-    }
-}
-
-/// Hex first (the OTLP/JSON form); base64 for producers that used the proto3 default.
-fn id_bytes(value: &Value) -> Res<Vec<u8>> {
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!(": expected an id string, found {}", kind(value)))?;
-    Ok(id_text_bytes(text))
-}
-
-pub(super) fn id_text_bytes(text: &str) -> Vec<u8> {
-    if text.is_empty() {
-        return Vec::new();
-    }
-    if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if let Ok(bytes) = hex::decode(text) {
-            return bytes;
-        }
-    }
-    let engines = [
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::URL_SAFE,
+impl Message for ResourceSpans {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("resource", "resource"),
+        ("scopeSpans", "scope_spans"),
+        ("schemaUrl", "schema_url"),
     ];
-    for engine in engines {
-        if let Ok(bytes) = engine.decode(text) {
-            return bytes;
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.resource = message(map, path)?,
+            1 => self.scope_spans = list::<MessageSeed<ScopeSpans>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
         }
+        Ok(())
     }
-    UNDECODABLE_ID.to_vec()
 }
 
-pub(super) fn opt_id(object: &Object<'_>, camel: &str, snake: &str) -> Res<Vec<u8>> {
-    field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, id_bytes(v)))
-}
-
-pub(super) fn opt_list<T>(
-    object: &Object<'_>,
-    camel: &str,
-    snake: &str,
-    item: impl Fn(&Value) -> Res<T>,
-) -> Res<Vec<T>> {
-    field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, item)))
-}
-
-pub(super) fn opt_message<T>(
-    object: &Object<'_>,
-    camel: &str,
-    snake: &str,
-    decode: impl Fn(&Value) -> Res<T>,
-) -> Res<Option<T>> {
-    field(object, camel, snake).map(|v| at(camel, decode(v))).transpose()
-}
-
-pub(super) fn dropped_attributes(object: &Object<'_>) -> Res<u32> {
-    opt_u32(object, "droppedAttributesCount", "dropped_attributes_count")
-}
-
-pub(super) fn attributes(object: &Object<'_>) -> Res<Vec<KeyValue>> {
-    field(object, "attributes", "attributes").map_or(Ok(Vec::new()), |v| at("attributes", array(v, key_value)))
-}
-
-pub(super) fn key_value(value: &Value) -> Res<KeyValue> {
-    let object = as_object(value)?;
-    Ok(KeyValue {
-        key: opt_string(object, "key", "key")?,
-        value: opt_message(object, "value", "value", any_value)?,
-        ..Default::default()
-    })
-}
-
-pub(super) fn any_value(value: &Value) -> Res<AnyValue> {
-    let object = as_object(value)?;
-    let mut kind = None;
-    for (name, v) in object.iter() {
-        if v.is_null() {
-            continue;
+impl Message for ScopeSpans {
+    const FIELDS: &'static [(&'static str, &'static str)] =
+        &[("scope", "scope"), ("spans", "spans"), ("schemaUrl", "schema_url")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.scope = message(map, path)?,
+            1 => self.spans = list::<MessageSeed<Span>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
         }
-        let decoded = match name {
-            "stringValue" | "string_value" => any_value::Value::StringValue(at(name, string(v))?),
-            "boolValue" | "bool_value" => any_value::Value::BoolValue(
-                v.as_bool()
-                    .ok_or_else(|| format!(".{name}: expected a boolean, found {}", self::kind(v)))?,
-            ),
-            "intValue" | "int_value" => any_value::Value::IntValue(at(name, i64_value(v))?),
-            "doubleValue" | "double_value" => any_value::Value::DoubleValue(at(name, f64_value(v))?),
-            "arrayValue" | "array_value" => {
-                let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values")
-                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, any_value))))?;
-                any_value::Value::ArrayValue(ArrayValue { values })
-            }
-            "kvlistValue" | "kvlist_value" => {
-                let inner = at(name, as_object(v))?;
-                let values = field(inner, "values", "values")
-                    .map_or(Ok(Vec::new()), |vals| at(name, at("values", array(vals, key_value))))?;
-                any_value::Value::KvlistValue(KeyValueList { values })
-            }
-            "bytesValue" | "bytes_value" => {
-                let text = at(name, string(v))?;
-                any_value::Value::BytesValue(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(&text)
-                        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&text))
-                        .map_err(|_| format!(".{name}: not base64"))?,
-                )
-            }
-            _ => continue,
-        };
-        kind = Some(decoded);
+        Ok(())
     }
-    Ok(AnyValue { value: kind })
 }
 
-pub(super) fn resource(value: &Value) -> Res<Resource> {
-    let object = as_object(value)?;
-    Ok(Resource {
-        attributes: attributes(object)?,
-        dropped_attributes_count: dropped_attributes(object)?,
-        entity_refs: opt_list(object, "entityRefs", "entity_refs", entity_ref)?,
-    })
+const SPAN_KINDS: &[&str] = &[
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+const STATUS_CODES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+
+impl Message for Span {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("traceId", "trace_id"),
+        ("spanId", "span_id"),
+        ("traceState", "trace_state"),
+        ("parentSpanId", "parent_span_id"),
+        ("flags", "flags"),
+        ("name", "name"),
+        ("kind", "kind"),
+        ("startTimeUnixNano", "start_time_unix_nano"),
+        ("endTimeUnixNano", "end_time_unix_nano"),
+        ("attributes", "attributes"),
+        ("droppedAttributesCount", "dropped_attributes_count"),
+        ("events", "events"),
+        ("droppedEventsCount", "dropped_events_count"),
+        ("links", "links"),
+        ("droppedLinksCount", "dropped_links_count"),
+        ("status", "status"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.trace_id, to_id),
+            1 => read_scalar!(map, path, self.span_id, to_id),
+            2 => read_scalar!(map, path, self.trace_state, to_string),
+            3 => read_scalar!(map, path, self.parent_span_id, to_id),
+            4 => read_scalar!(map, path, self.flags, to_u32),
+            5 => read_scalar!(map, path, self.name, to_string),
+            6 => read_scalar!(map, path, self.kind, |v, p| to_enum(v, SPAN_KINDS, p)),
+            7 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
+            8 => read_scalar!(map, path, self.end_time_unix_nano, to_u64),
+            9 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            10 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
+            11 => self.events = list::<MessageSeed<span::Event>, A>(map, path)?,
+            12 => read_scalar!(map, path, self.dropped_events_count, to_u32),
+            13 => self.links = list::<MessageSeed<span::Link>, A>(map, path)?,
+            14 => read_scalar!(map, path, self.dropped_links_count, to_u32),
+            _ => self.status = message(map, path)?,
+        }
+        Ok(())
+    }
 }
 
-fn entity_ref(value: &Value) -> Res<EntityRef> {
-    let object = as_object(value)?;
-    let strings = |camel: &str, snake: &str| -> Res<Vec<String>> {
-        field(object, camel, snake).map_or(Ok(Vec::new()), |v| at(camel, array(v, string)))
-    };
-    Ok(EntityRef {
-        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
-        r#type: opt_string(object, "type", "type")?,
-        id_keys: strings("idKeys", "id_keys")?,
-        description_keys: strings("descriptionKeys", "description_keys")?,
-    })
+impl Message for span::Event {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("timeUnixNano", "time_unix_nano"),
+        ("name", "name"),
+        ("attributes", "attributes"),
+        ("droppedAttributesCount", "dropped_attributes_count"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.time_unix_nano, to_u64),
+            1 => read_scalar!(map, path, self.name, to_string),
+            2 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
+        }
+        Ok(())
+    }
 }
 
-pub(super) fn scope(value: &Value) -> Res<InstrumentationScope> {
-    let object = as_object(value)?;
-    Ok(InstrumentationScope {
-        name: opt_string(object, "name", "name")?,
-        version: opt_string(object, "version", "version")?,
-        attributes: attributes(object)?,
-        dropped_attributes_count: dropped_attributes(object)?,
-    })
+impl Message for span::Link {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("traceId", "trace_id"),
+        ("spanId", "span_id"),
+        ("traceState", "trace_state"),
+        ("attributes", "attributes"),
+        ("droppedAttributesCount", "dropped_attributes_count"),
+        ("flags", "flags"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.trace_id, to_id),
+            1 => read_scalar!(map, path, self.span_id, to_id),
+            2 => read_scalar!(map, path, self.trace_state, to_string),
+            3 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            4 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
+            _ => read_scalar!(map, path, self.flags, to_u32),
+        }
+        Ok(())
+    }
+}
+
+impl Message for Status {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("message", "message"), ("code", "code")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.message, to_string),
+            _ => read_scalar!(map, path, self.code, |v, p| to_enum(v, STATUS_CODES, p)),
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::otlp::any_value;
 
     #[test]
     fn spec_example_decodes_with_hex_ids_and_string_ints() {
@@ -331,7 +206,7 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        super::super::tree::tests::on_server_stack(|| {
+        super::super::stream::tests::on_server_stack(|| {
             let depth = 100_000;
             let mut body = String::from(r#"{"resourceSpans":"#);
             body.push_str(&"[".repeat(depth));

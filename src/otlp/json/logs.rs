@@ -6,13 +6,95 @@ use serde::Serialize;
 use super::encode::{
     partial_success_response, write_into, Hex, Int64Str, JsAnyValue, JsKeyValue, JsResource, JsScope, Seq,
 };
-use crate::otlp::{
-    DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, LogRecord, ResourceLogs, ScopeLogs,
+use super::stream::{
+    decode_root, list, message, read_scalar, to_enum, to_id, to_string, to_u32, to_u64, AnyValueSeed, Message,
+    MessageSeed, Nullable, Path,
 };
+use crate::otlp::{
+    DecodeError, ExportLogsServiceRequest, ExportLogsServiceResponse, KeyValue, LogRecord, ResourceLogs, ScopeLogs,
+    SEVERITY_NUMBER_NAMES,
+};
+use serde::de::MapAccess;
 
-/// OTLP/JSON logs, read straight into the prost types (`stream.rs`).
+/// OTLP/JSON logs, read straight into the prost types (the rules are `stream.rs`'s).
 pub fn decode_logs_request(body: &[u8]) -> Result<ExportLogsServiceRequest, DecodeError> {
-    super::stream::decode_logs(body)
+    decode_root(body)
+}
+
+impl Message for ExportLogsServiceRequest {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("resourceLogs", "resource_logs")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.resource_logs = list::<MessageSeed<ResourceLogs>, A>(map, path)?;
+        Ok(())
+    }
+}
+
+impl Message for ResourceLogs {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("resource", "resource"),
+        ("scopeLogs", "scope_logs"),
+        ("schemaUrl", "schema_url"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.resource = message(map, path)?,
+            1 => self.scope_logs = list::<MessageSeed<ScopeLogs>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
+        }
+        Ok(())
+    }
+}
+
+impl Message for ScopeLogs {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("scope", "scope"),
+        ("logRecords", "log_records"),
+        ("schemaUrl", "schema_url"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.scope = message(map, path)?,
+            1 => self.log_records = list::<MessageSeed<LogRecord>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
+        }
+        Ok(())
+    }
+}
+
+impl Message for LogRecord {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("timeUnixNano", "time_unix_nano"),
+        ("observedTimeUnixNano", "observed_time_unix_nano"),
+        ("severityNumber", "severity_number"),
+        ("severityText", "severity_text"),
+        ("body", "body"),
+        ("attributes", "attributes"),
+        ("droppedAttributesCount", "dropped_attributes_count"),
+        ("flags", "flags"),
+        ("traceId", "trace_id"),
+        ("spanId", "span_id"),
+        ("eventName", "event_name"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.time_unix_nano, to_u64),
+            1 => read_scalar!(map, path, self.observed_time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.severity_number, |v, p| to_enum(
+                v,
+                &SEVERITY_NUMBER_NAMES,
+                p
+            )),
+            3 => read_scalar!(map, path, self.severity_text, to_string),
+            4 => self.body = map.next_value_seed(Nullable(AnyValueSeed(*path)))?,
+            5 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            6 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
+            7 => read_scalar!(map, path, self.flags, to_u32),
+            8 => read_scalar!(map, path, self.trace_id, to_id),
+            9 => read_scalar!(map, path, self.span_id, to_id),
+            _ => read_scalar!(map, path, self.event_name, to_string),
+        }
+        Ok(())
+    }
 }
 
 pub fn encode_logs_request(request: &ExportLogsServiceRequest) -> Vec<u8> {

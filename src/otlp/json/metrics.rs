@@ -4,19 +4,20 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use super::decode::{
-    array, as_object, at, attributes, enum_value, f64_value, field, i64_value, opt_id, opt_list, opt_message,
-    opt_string, opt_u32, opt_u64, resource, scope, u64_value, Res,
-};
+use serde::de::MapAccess;
+
 use super::encode::{partial_success_response, write_into, Hex, Int64Str, JsKeyValue, JsResource, JsScope, Seq};
-use super::tree::{Json as Value, Object};
+use super::stream::{
+    decode_root, fail, list, message, read_scalar, scalar, to_enum, to_f64, to_i64, to_id, to_string, to_u32, to_u64,
+    Built, F64Item, LenientBool, Message, MessageSeed, Path, Scalar, U64Item,
+};
 use crate::otlp::metrics::{
     exemplar, exponential_histogram_data_point::Buckets, metric, number_data_point,
     summary_data_point::ValueAtQuantile, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
     Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
     SummaryDataPoint,
 };
-use crate::otlp::{DecodeError, ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use crate::otlp::{DecodeError, ExportMetricsServiceRequest, ExportMetricsServiceResponse, KeyValue};
 
 const TEMPORALITIES: &[&str] = &[
     "AGGREGATION_TEMPORALITY_UNSPECIFIED",
@@ -24,217 +25,398 @@ const TEMPORALITIES: &[&str] = &[
     "AGGREGATION_TEMPORALITY_CUMULATIVE",
 ];
 
+/// OTLP/JSON metrics, read straight into the prost types (the rules are `stream.rs`'s).
 pub fn decode_metrics_request(body: &[u8]) -> Result<ExportMetricsServiceRequest, DecodeError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ExportMetricsServiceRequest::default());
+    decode_root(body)
+}
+
+/// A number that may be null: present is `Some`, even when zero.
+fn opt_f64<'de, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Option<f64>, A::Error> {
+    match scalar(map, path)? {
+        Scalar::Null => Ok(None),
+        value => to_f64(value, path).map(Some),
     }
-    let value = Value::parse(body).map_err(|e| DecodeError::Json(e.to_string()))?;
-    let object = as_object(&value).map_err(DecodeError::Json)?;
-    let mut request = ExportMetricsServiceRequest::default();
-    if let Some(list) = field(object, "resourceMetrics", "resource_metrics") {
-        request.resource_metrics =
-            array(list, resource_metrics).map_err(|e| DecodeError::Json(format!("resourceMetrics{e}")))?;
+}
+
+/// A signed integer field of 32 bits (scale, offset).
+fn to_i32<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<i32, E> {
+    let v = to_i64(value, path)?;
+    i32::try_from(v).map_err(|_| fail(path, format_args!("{v} does not fit in 32 bits")))
+}
+
+fn temporality<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<i32, E> {
+    to_enum(value, TEMPORALITIES, path)
+}
+
+impl Message for ExportMetricsServiceRequest {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("resourceMetrics", "resource_metrics")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.resource_metrics = list::<MessageSeed<ResourceMetrics>, A>(map, path)?;
+        Ok(())
     }
-    Ok(request)
 }
 
-fn resource_metrics(value: &Value) -> Res<ResourceMetrics> {
-    let object = as_object(value)?;
-    Ok(ResourceMetrics {
-        resource: opt_message(object, "resource", "resource", resource)?,
-        scope_metrics: opt_list(object, "scopeMetrics", "scope_metrics", scope_metrics)?,
-        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
-    })
+impl Message for ResourceMetrics {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("resource", "resource"),
+        ("scopeMetrics", "scope_metrics"),
+        ("schemaUrl", "schema_url"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.resource = message(map, path)?,
+            1 => self.scope_metrics = list::<MessageSeed<ScopeMetrics>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
+        }
+        Ok(())
+    }
 }
 
-fn scope_metrics(value: &Value) -> Res<ScopeMetrics> {
-    let object = as_object(value)?;
-    Ok(ScopeMetrics {
-        scope: opt_message(object, "scope", "scope", scope)?,
-        metrics: opt_list(object, "metrics", "metrics", metric_value)?,
-        schema_url: opt_string(object, "schemaUrl", "schema_url")?,
-    })
+impl Message for ScopeMetrics {
+    const FIELDS: &'static [(&'static str, &'static str)] =
+        &[("scope", "scope"), ("metrics", "metrics"), ("schemaUrl", "schema_url")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.scope = message(map, path)?,
+            1 => self.metrics = list::<Built<MetricFields, Metric>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.schema_url, to_string),
+        }
+        Ok(())
+    }
 }
 
-fn temporality(object: &Object<'_>) -> Res<i32> {
-    field(object, "aggregationTemporality", "aggregation_temporality")
-        .map_or(Ok(0), |v| at("aggregationTemporality", enum_value(v, TEMPORALITIES)))
+/// A metric as its JSON spells it: when several data kinds are given, gauge wins, then sum,
+/// histogram, exponential histogram, summary, whatever their order.
+#[derive(Default)]
+struct MetricFields {
+    metric: Metric,
+    gauge: Option<Gauge>,
+    sum: Option<Sum>,
+    histogram: Option<Histogram>,
+    exponential: Option<ExponentialHistogram>,
+    summary: Option<Summary>,
 }
 
-fn metric_value(value: &Value) -> Res<Metric> {
-    let object = as_object(value)?;
-    let points = |o: &Object<'_>| opt_list(o, "dataPoints", "data_points", number_point);
-    let data = if let Some(v) = field(object, "gauge", "gauge") {
-        let o = at("gauge", as_object(v))?;
-        Some(metric::Data::Gauge(Gauge {
-            data_points: at("gauge", points(o))?,
-        }))
-    } else if let Some(v) = field(object, "sum", "sum") {
-        let o = at("sum", as_object(v))?;
-        Some(metric::Data::Sum(Sum {
-            data_points: at("sum", points(o))?,
-            aggregation_temporality: at("sum", temporality(o))?,
-            is_monotonic: field(o, "isMonotonic", "is_monotonic")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        }))
-    } else if let Some(v) = field(object, "histogram", "histogram") {
-        let o = at("histogram", as_object(v))?;
-        Some(metric::Data::Histogram(Histogram {
-            data_points: at("histogram", opt_list(o, "dataPoints", "data_points", histogram_point))?,
-            aggregation_temporality: at("histogram", temporality(o))?,
-        }))
-    } else if let Some(v) = field(object, "exponentialHistogram", "exponential_histogram") {
-        let o = at("exponentialHistogram", as_object(v))?;
-        Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: at(
-                "exponentialHistogram",
-                opt_list(o, "dataPoints", "data_points", exponential_point),
-            )?,
-            aggregation_temporality: at("exponentialHistogram", temporality(o))?,
-        }))
-    } else if let Some(v) = field(object, "summary", "summary") {
-        let o = at("summary", as_object(v))?;
-        Some(metric::Data::Summary(Summary {
-            data_points: at("summary", opt_list(o, "dataPoints", "data_points", summary_point))?,
-        }))
-    } else {
-        None
-    };
-    Ok(Metric {
-        name: opt_string(object, "name", "name")?,
-        description: opt_string(object, "description", "description")?,
-        unit: opt_string(object, "unit", "unit")?,
-        metadata: field(object, "metadata", "metadata")
-            .map_or(Ok(Vec::new()), |v| at("metadata", array(v, super::decode::key_value)))?,
-        data,
-    })
+impl From<MetricFields> for Metric {
+    fn from(fields: MetricFields) -> Metric {
+        let data = fields
+            .gauge
+            .map(metric::Data::Gauge)
+            .or(fields.sum.map(metric::Data::Sum))
+            .or(fields.histogram.map(metric::Data::Histogram))
+            .or(fields.exponential.map(metric::Data::ExponentialHistogram))
+            .or(fields.summary.map(metric::Data::Summary));
+        Metric { data, ..fields.metric }
+    }
 }
 
-fn opt_f64(object: &Object<'_>, camel: &str, snake: &str) -> Res<Option<f64>> {
-    field(object, camel, snake).map(|v| at(camel, f64_value(v))).transpose()
+impl Message for MetricFields {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("name", "name"),
+        ("description", "description"),
+        ("unit", "unit"),
+        ("metadata", "metadata"),
+        ("gauge", "gauge"),
+        ("sum", "sum"),
+        ("histogram", "histogram"),
+        ("exponentialHistogram", "exponential_histogram"),
+        ("summary", "summary"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.metric.name, to_string),
+            1 => read_scalar!(map, path, self.metric.description, to_string),
+            2 => read_scalar!(map, path, self.metric.unit, to_string),
+            3 => self.metric.metadata = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            4 => self.gauge = message(map, path)?,
+            5 => self.sum = message(map, path)?,
+            6 => self.histogram = message(map, path)?,
+            7 => self.exponential = message(map, path)?,
+            _ => self.summary = message(map, path)?,
+        }
+        Ok(())
+    }
 }
 
-fn times(object: &Object<'_>) -> Res<(u64, u64)> {
-    Ok((
-        opt_u64(object, "startTimeUnixNano", "start_time_unix_nano")?,
-        opt_u64(object, "timeUnixNano", "time_unix_nano")?,
-    ))
+impl Message for Gauge {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("dataPoints", "data_points")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.data_points = list::<Built<NumberPointFields, NumberDataPoint>, A>(map, path)?;
+        Ok(())
+    }
 }
 
-fn exemplars(object: &Object<'_>) -> Res<Vec<Exemplar>> {
-    opt_list(object, "exemplars", "exemplars", exemplar_value)
+impl Message for Sum {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("dataPoints", "data_points"),
+        ("aggregationTemporality", "aggregation_temporality"),
+        ("isMonotonic", "is_monotonic"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.data_points = list::<Built<NumberPointFields, NumberDataPoint>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.aggregation_temporality, temporality),
+            _ => self.is_monotonic = map.next_value_seed(LenientBool)?.unwrap_or(false),
+        }
+        Ok(())
+    }
 }
 
-fn exemplar_value(value: &Value) -> Res<Exemplar> {
-    let object = as_object(value)?;
-    let value = if let Some(v) = field(object, "asDouble", "as_double") {
-        Some(exemplar::Value::AsDouble(at("asDouble", f64_value(v))?))
-    } else {
-        field(object, "asInt", "as_int")
-            .map(|v| at("asInt", i64_value(v)).map(exemplar::Value::AsInt))
-            .transpose()?
-    };
-    Ok(Exemplar {
-        filtered_attributes: field(object, "filteredAttributes", "filtered_attributes")
-            .map_or(Ok(Vec::new()), |v| {
-                at("filteredAttributes", array(v, super::decode::key_value))
-            })?,
-        time_unix_nano: opt_u64(object, "timeUnixNano", "time_unix_nano")?,
-        span_id: opt_id(object, "spanId", "span_id")?,
-        trace_id: opt_id(object, "traceId", "trace_id")?,
-        value,
-    })
+impl Message for Histogram {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("dataPoints", "data_points"),
+        ("aggregationTemporality", "aggregation_temporality"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.data_points = list::<MessageSeed<HistogramDataPoint>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.aggregation_temporality, temporality),
+        }
+        Ok(())
+    }
 }
 
-fn number_point(value: &Value) -> Res<NumberDataPoint> {
-    let object = as_object(value)?;
-    let (start_time_unix_nano, time_unix_nano) = times(object)?;
-    let value = if let Some(v) = field(object, "asDouble", "as_double") {
-        Some(number_data_point::Value::AsDouble(at("asDouble", f64_value(v))?))
-    } else {
-        field(object, "asInt", "as_int")
-            .map(|v| at("asInt", i64_value(v)).map(number_data_point::Value::AsInt))
-            .transpose()?
-    };
-    Ok(NumberDataPoint {
-        attributes: attributes(object)?,
-        start_time_unix_nano,
-        time_unix_nano,
-        exemplars: exemplars(object)?,
-        flags: opt_u32(object, "flags", "flags")?,
-        value,
-    })
+impl Message for ExponentialHistogram {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("dataPoints", "data_points"),
+        ("aggregationTemporality", "aggregation_temporality"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.data_points = list::<MessageSeed<ExponentialHistogramDataPoint>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.aggregation_temporality, temporality),
+        }
+        Ok(())
+    }
 }
 
-fn histogram_point(value: &Value) -> Res<HistogramDataPoint> {
-    let object = as_object(value)?;
-    let (start_time_unix_nano, time_unix_nano) = times(object)?;
-    Ok(HistogramDataPoint {
-        attributes: attributes(object)?,
-        start_time_unix_nano,
-        time_unix_nano,
-        count: opt_u64(object, "count", "count")?,
-        sum: opt_f64(object, "sum", "sum")?,
-        bucket_counts: opt_list(object, "bucketCounts", "bucket_counts", u64_value)?,
-        explicit_bounds: opt_list(object, "explicitBounds", "explicit_bounds", f64_value)?,
-        exemplars: exemplars(object)?,
-        flags: opt_u32(object, "flags", "flags")?,
-        min: opt_f64(object, "min", "min")?,
-        max: opt_f64(object, "max", "max")?,
-    })
+impl Message for Summary {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("dataPoints", "data_points")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.data_points = list::<MessageSeed<SummaryDataPoint>, A>(map, path)?;
+        Ok(())
+    }
 }
 
-fn buckets(value: &Value) -> Res<Buckets> {
-    let object = as_object(value)?;
-    let offset = field(object, "offset", "offset").map_or(Ok(0), |v| at("offset", i64_value(v)))?;
-    Ok(Buckets {
-        offset: i32::try_from(offset).map_err(|_| format!(".offset: {offset} does not fit in 32 bits"))?,
-        bucket_counts: opt_list(object, "bucketCounts", "bucket_counts", u64_value)?,
-    })
+/// `asDouble` and `asInt` of a number point or exemplar: the double wins when both are given.
+#[derive(Default)]
+struct NumberValue {
+    double: Option<f64>,
+    int: Option<i64>,
 }
 
-fn exponential_point(value: &Value) -> Res<ExponentialHistogramDataPoint> {
-    let object = as_object(value)?;
-    let (start_time_unix_nano, time_unix_nano) = times(object)?;
-    let scale = field(object, "scale", "scale").map_or(Ok(0), |v| at("scale", i64_value(v)))?;
-    Ok(ExponentialHistogramDataPoint {
-        attributes: attributes(object)?,
-        start_time_unix_nano,
-        time_unix_nano,
-        count: opt_u64(object, "count", "count")?,
-        sum: opt_f64(object, "sum", "sum")?,
-        scale: i32::try_from(scale).map_err(|_| format!(".scale: {scale} does not fit in 32 bits"))?,
-        zero_count: opt_u64(object, "zeroCount", "zero_count")?,
-        positive: opt_message(object, "positive", "positive", buckets)?,
-        negative: opt_message(object, "negative", "negative", buckets)?,
-        flags: opt_u32(object, "flags", "flags")?,
-        exemplars: exemplars(object)?,
-        min: opt_f64(object, "min", "min")?,
-        max: opt_f64(object, "max", "max")?,
-        zero_threshold: opt_f64(object, "zeroThreshold", "zero_threshold")?.unwrap_or(0.0),
-    })
+impl NumberValue {
+    fn read_double<'de, A: MapAccess<'de>>(&mut self, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.double = opt_f64(map, path)?;
+        Ok(())
+    }
+
+    fn read_int<'de, A: MapAccess<'de>>(&mut self, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        self.int = match scalar(map, path)? {
+            Scalar::Null => None,
+            value => Some(to_i64(value, path)?),
+        };
+        Ok(())
+    }
 }
 
-fn summary_point(value: &Value) -> Res<SummaryDataPoint> {
-    let object = as_object(value)?;
-    let (start_time_unix_nano, time_unix_nano) = times(object)?;
-    let quantile = |v: &Value| -> Res<ValueAtQuantile> {
-        let o = as_object(v)?;
-        Ok(ValueAtQuantile {
-            quantile: opt_f64(o, "quantile", "quantile")?.unwrap_or(0.0),
-            value: opt_f64(o, "value", "value")?.unwrap_or(0.0),
-        })
-    };
-    Ok(SummaryDataPoint {
-        attributes: attributes(object)?,
-        start_time_unix_nano,
-        time_unix_nano,
-        count: opt_u64(object, "count", "count")?,
-        sum: opt_f64(object, "sum", "sum")?.unwrap_or(0.0),
-        quantile_values: opt_list(object, "quantileValues", "quantile_values", quantile)?,
-        flags: opt_u32(object, "flags", "flags")?,
-    })
+#[derive(Default)]
+struct NumberPointFields {
+    point: NumberDataPoint,
+    value: NumberValue,
+}
+
+impl From<NumberPointFields> for NumberDataPoint {
+    fn from(fields: NumberPointFields) -> NumberDataPoint {
+        let value = match fields.value {
+            NumberValue { double: Some(d), .. } => Some(number_data_point::Value::AsDouble(d)),
+            NumberValue { int: Some(i), .. } => Some(number_data_point::Value::AsInt(i)),
+            _ => None,
+        };
+        NumberDataPoint { value, ..fields.point }
+    }
+}
+
+impl Message for NumberPointFields {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("attributes", "attributes"),
+        ("startTimeUnixNano", "start_time_unix_nano"),
+        ("timeUnixNano", "time_unix_nano"),
+        ("exemplars", "exemplars"),
+        ("flags", "flags"),
+        ("asDouble", "as_double"),
+        ("asInt", "as_int"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.point.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.point.start_time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.point.time_unix_nano, to_u64),
+            3 => self.point.exemplars = list::<Built<ExemplarFields, Exemplar>, A>(map, path)?,
+            4 => read_scalar!(map, path, self.point.flags, to_u32),
+            5 => self.value.read_double(map, path)?,
+            _ => self.value.read_int(map, path)?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct ExemplarFields {
+    exemplar: Exemplar,
+    value: NumberValue,
+}
+
+impl From<ExemplarFields> for Exemplar {
+    fn from(fields: ExemplarFields) -> Exemplar {
+        let value = match fields.value {
+            NumberValue { double: Some(d), .. } => Some(exemplar::Value::AsDouble(d)),
+            NumberValue { int: Some(i), .. } => Some(exemplar::Value::AsInt(i)),
+            _ => None,
+        };
+        Exemplar {
+            value,
+            ..fields.exemplar
+        }
+    }
+}
+
+impl Message for ExemplarFields {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("filteredAttributes", "filtered_attributes"),
+        ("timeUnixNano", "time_unix_nano"),
+        ("spanId", "span_id"),
+        ("traceId", "trace_id"),
+        ("asDouble", "as_double"),
+        ("asInt", "as_int"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.exemplar.filtered_attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.exemplar.time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.exemplar.span_id, to_id),
+            3 => read_scalar!(map, path, self.exemplar.trace_id, to_id),
+            4 => self.value.read_double(map, path)?,
+            _ => self.value.read_int(map, path)?,
+        }
+        Ok(())
+    }
+}
+
+impl Message for HistogramDataPoint {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("attributes", "attributes"),
+        ("startTimeUnixNano", "start_time_unix_nano"),
+        ("timeUnixNano", "time_unix_nano"),
+        ("count", "count"),
+        ("sum", "sum"),
+        ("bucketCounts", "bucket_counts"),
+        ("explicitBounds", "explicit_bounds"),
+        ("exemplars", "exemplars"),
+        ("flags", "flags"),
+        ("min", "min"),
+        ("max", "max"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.time_unix_nano, to_u64),
+            3 => read_scalar!(map, path, self.count, to_u64),
+            4 => self.sum = opt_f64(map, path)?,
+            5 => self.bucket_counts = list::<U64Item, A>(map, path)?,
+            6 => self.explicit_bounds = list::<F64Item, A>(map, path)?,
+            7 => self.exemplars = list::<Built<ExemplarFields, Exemplar>, A>(map, path)?,
+            8 => read_scalar!(map, path, self.flags, to_u32),
+            9 => self.min = opt_f64(map, path)?,
+            _ => self.max = opt_f64(map, path)?,
+        }
+        Ok(())
+    }
+}
+
+impl Message for Buckets {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("offset", "offset"), ("bucketCounts", "bucket_counts")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.offset, to_i32),
+            _ => self.bucket_counts = list::<U64Item, A>(map, path)?,
+        }
+        Ok(())
+    }
+}
+
+impl Message for ExponentialHistogramDataPoint {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("attributes", "attributes"),
+        ("startTimeUnixNano", "start_time_unix_nano"),
+        ("timeUnixNano", "time_unix_nano"),
+        ("count", "count"),
+        ("sum", "sum"),
+        ("scale", "scale"),
+        ("zeroCount", "zero_count"),
+        ("positive", "positive"),
+        ("negative", "negative"),
+        ("flags", "flags"),
+        ("exemplars", "exemplars"),
+        ("min", "min"),
+        ("max", "max"),
+        ("zeroThreshold", "zero_threshold"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.time_unix_nano, to_u64),
+            3 => read_scalar!(map, path, self.count, to_u64),
+            4 => self.sum = opt_f64(map, path)?,
+            5 => read_scalar!(map, path, self.scale, to_i32),
+            6 => read_scalar!(map, path, self.zero_count, to_u64),
+            7 => self.positive = message(map, path)?,
+            8 => self.negative = message(map, path)?,
+            9 => read_scalar!(map, path, self.flags, to_u32),
+            10 => self.exemplars = list::<Built<ExemplarFields, Exemplar>, A>(map, path)?,
+            11 => self.min = opt_f64(map, path)?,
+            12 => self.max = opt_f64(map, path)?,
+            _ => read_scalar!(map, path, self.zero_threshold, to_f64),
+        }
+        Ok(())
+    }
+}
+
+impl Message for SummaryDataPoint {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[
+        ("attributes", "attributes"),
+        ("startTimeUnixNano", "start_time_unix_nano"),
+        ("timeUnixNano", "time_unix_nano"),
+        ("count", "count"),
+        ("sum", "sum"),
+        ("quantileValues", "quantile_values"),
+        ("flags", "flags"),
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
+            1 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
+            2 => read_scalar!(map, path, self.time_unix_nano, to_u64),
+            3 => read_scalar!(map, path, self.count, to_u64),
+            4 => read_scalar!(map, path, self.sum, to_f64),
+            5 => self.quantile_values = list::<MessageSeed<ValueAtQuantile>, A>(map, path)?,
+            _ => read_scalar!(map, path, self.flags, to_u32),
+        }
+        Ok(())
+    }
+}
+
+impl Message for ValueAtQuantile {
+    const FIELDS: &'static [(&'static str, &'static str)] = &[("quantile", "quantile"), ("value", "value")];
+    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
+        match id {
+            0 => read_scalar!(map, path, self.quantile, to_f64),
+            _ => read_scalar!(map, path, self.value, to_f64),
+        }
+        Ok(())
+    }
 }
 
 pub fn encode_metrics_request(request: &ExportMetricsServiceRequest) -> Vec<u8> {
@@ -567,6 +749,64 @@ impl Serialize for Quantiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metric_of(body: &str) -> Metric {
+        decode_metrics_request(body.as_bytes()).unwrap().resource_metrics[0].scope_metrics[0].metrics[0].clone()
+    }
+
+    #[test]
+    fn oneofs_are_decided_by_kind_not_by_order() {
+        // Gauge wins over sum whatever the order; the double wins over the int.
+        let m = metric_of(
+            r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m",
+            "sum":{"dataPoints":[{"asInt":"1"}],"isMonotonic":true,"aggregationTemporality":"AGGREGATION_TEMPORALITY_DELTA"},
+            "gauge":{"dataPoints":[{"asInt":"7","asDouble":2.5,"exemplars":[{"asDouble":null,"asInt":3}]}]}}]}]}]}"#,
+        );
+        let Some(metric::Data::Gauge(gauge)) = m.data else {
+            panic!("{m:?}")
+        };
+        assert_eq!(
+            gauge.data_points[0].value,
+            Some(number_data_point::Value::AsDouble(2.5))
+        );
+        assert_eq!(gauge.data_points[0].exemplars[0].value, Some(exemplar::Value::AsInt(3)));
+        let m = metric_of(
+            r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":null,
+            "sum":{"dataPoints":[{"asInt":"1"}],"isMonotonic":"yes","aggregation_temporality":2}}]}]}]}"#,
+        );
+        let Some(metric::Data::Sum(sum)) = m.data else {
+            panic!("{m:?}")
+        };
+        // A non-boolean isMonotonic reads as false rather than failing the request.
+        assert!(!sum.is_monotonic);
+        assert_eq!(sum.aggregation_temporality, 2);
+    }
+
+    #[test]
+    fn histogram_fields_keep_their_presence_and_ranges() {
+        let m = metric_of(
+            r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":[{
+            "count":"3","sum":0,"min":null,"scale":-2,"zeroThreshold":null,"positive":{"offset":1,"bucketCounts":["1",2]}}]}}]}]}]}"#,
+        );
+        let Some(metric::Data::ExponentialHistogram(h)) = m.data else {
+            panic!("{m:?}")
+        };
+        let p = &h.data_points[0];
+        assert_eq!(
+            (p.count, p.sum, p.min, p.scale, p.zero_threshold),
+            (3, Some(0.0), None, -2, 0.0)
+        );
+        assert_eq!(p.positive.as_ref().unwrap().bucket_counts, vec![1, 2]);
+        let err = decode_metrics_request(
+            br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":[{"scale":4294967296}]}}]}]}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("metrics[0].exponentialHistogram.dataPoints[0].scale: 4294967296 does not fit in 32 bits"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn every_point_type_round_trips() {

@@ -7,7 +7,6 @@ mod encode;
 mod logs;
 mod metrics;
 mod stream;
-mod tree;
 
 pub use decode::decode_request;
 pub use encode::{encode_request, encode_response, JsonRequest};

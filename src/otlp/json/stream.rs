@@ -1,38 +1,30 @@
-//! OTLP/JSON traces and logs decoded straight into the prost types as the parser reads
-//! them: no document tree is built and dropped, strings are copied once, from the body into
-//! the message. The rules are the tree decoder's (`decode.rs`, which metrics still use):
+//! OTLP/JSON decoded straight into the prost types as the parser reads it: no document tree
+//! is built and dropped, strings are copied once, from the body into the message. The rules:
 //! a field may be spelled lowerCamelCase or as its proto name, the lowerCamelCase one wins
 //! when both are present, the last occurrence of a spelling wins, `null` is absent, unknown
-//! fields are skipped. Errors name the path of the field that failed.
+//! fields are skipped. Errors name the path of the field that failed. This file holds the
+//! machinery and the messages every signal shares; `decode.rs` (traces), `logs.rs` and
+//! `metrics.rs` add theirs.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use base64::Engine;
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::decode::id_text_bytes;
-use super::tree::{Key, Nesting};
 use crate::otlp::{
-    any_value, span, AnyValue, ArrayValue, DecodeError, EntityRef, ExportLogsServiceRequest, ExportTraceServiceRequest,
-    InstrumentationScope, KeyValue, KeyValueList, LogRecord, Resource, ResourceLogs, ResourceSpans, ScopeLogs,
-    ScopeSpans, Span, Status, SEVERITY_NUMBER_NAMES,
+    any_value, AnyValue, ArrayValue, DecodeError, EntityRef, InstrumentationScope, KeyValue, KeyValueList, Resource,
 };
 
-pub fn decode_traces(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
-    decode_root::<ExportTraceServiceRequest>(body)
-}
-
-pub fn decode_logs(body: &[u8]) -> Result<ExportLogsServiceRequest, DecodeError> {
-    decode_root::<ExportLogsServiceRequest>(body)
-}
-
-fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
+/// Decodes a whole request (`M` is its top-level message).
+pub(super) fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
     // An empty body is an empty request, as it is in protobuf.
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(M::default());
     }
-    // sonic-rs stops at a fixed nesting depth, so deep input cannot overflow the stack.
+    // sonic-rs stops at 255 levels and intake at 128 (`Nesting`), so deep input cannot
+    // overflow the stack.
     let mut deserializer = sonic_rs::Deserializer::from_slice(body);
     let message = MessageSeed::<M>::new(Path::Root)
         .deserialize(&mut deserializer)
@@ -41,11 +33,100 @@ fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
     Ok(message)
 }
 
+// ---------------------------------------------------------------- ids and keys
+
+/// An id that is neither hex nor base64 decodes to this length-1 value, which no id field
+/// accepts, so the item is dropped by validation rather than failing the whole request.
+const UNDECODABLE_ID: [u8; 1] = [0xff];
+
+/// Hex first (the OTLP/JSON form); base64 for producers that used the proto3 default.
+fn id_text_bytes(text: &str) -> Vec<u8> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(bytes) = hex::decode(text) {
+            return bytes;
+        }
+    }
+    let engines = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::URL_SAFE,
+    ];
+    for engine in engines {
+        if let Ok(bytes) = engine.decode(text) {
+            return bytes;
+        }
+    }
+    UNDECODABLE_ID.to_vec()
+}
+
+/// serde's own `Cow<str>` always copies; this borrows whenever the key has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// JSON levels of nested AnyValues (three per value: `{"arrayValue": {"values": [ … ]}}`)
+/// the decoders follow; past them the request is refused. sonic-rs itself stops at 255
+/// levels of anything (`IgnoredAny` included), which a debug build's frames for AnyValues
+/// could not hold in its 8 MiB worker stack.
+const MAX_NESTING: u32 = 128;
+
+thread_local! {
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Levels of nesting entered; leaving them (drop) steps back out.
+struct Nesting(u32);
+
+impl Nesting {
+    fn enter<E: serde::de::Error>(levels: u32) -> Result<Nesting, E> {
+        let depth = NESTING.with(|n| {
+            let depth = n.get() + levels;
+            n.set(depth);
+            depth
+        });
+        let guard = Nesting(levels);
+        if depth > MAX_NESTING {
+            // The guard steps back out as the error unwinds.
+            drop(guard);
+            return Err(E::custom("JSON nested too deeply"));
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(self.0)));
+    }
+}
+
 // ---------------------------------------------------------------- paths
 
 /// Where in the document a value sits, formatted only when an error needs it.
 #[derive(Clone, Copy)]
-enum Path<'p> {
+pub(super) enum Path<'p> {
     Root,
     Field(&'p Path<'p>, &'static str),
     Index(&'p Path<'p>, usize),
@@ -62,7 +143,7 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-fn fail<E: serde::de::Error>(path: &Path<'_>, message: impl fmt::Display) -> E {
+pub(super) fn fail<E: serde::de::Error>(path: &Path<'_>, message: impl fmt::Display) -> E {
     E::custom(format_args!("{path}: {message}"))
 }
 
@@ -70,7 +151,7 @@ fn fail<E: serde::de::Error>(path: &Path<'_>, message: impl fmt::Display) -> E {
 
 /// A JSON scalar, read with whatever type the document gives; the field decides what it
 /// accepts. Objects and arrays where a scalar belongs are refused by `ScalarSeed`.
-enum Scalar<'de> {
+pub(super) enum Scalar<'de> {
     Null,
     Bool(bool),
     U64(u64),
@@ -99,7 +180,7 @@ impl Scalar<'_> {
     }
 }
 
-struct ScalarSeed<'p>(&'p Path<'p>);
+pub(super) struct ScalarSeed<'p>(pub(super) &'p Path<'p>);
 
 impl<'de> DeserializeSeed<'de> for ScalarSeed<'_> {
     type Value = Scalar<'de>;
@@ -148,18 +229,18 @@ impl<'de> Visitor<'de> for ScalarSeed<'_> {
     }
 }
 
-fn scalar<'de, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Scalar<'de>, A::Error> {
+pub(super) fn scalar<'de, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Scalar<'de>, A::Error> {
     map.next_value_seed(ScalarSeed(path))
 }
 
-fn to_string<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<String, E> {
+pub(super) fn to_string<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<String, E> {
     match value {
         Scalar::Str(s) => Ok(s.into_owned()),
         other => Err(fail(path, format_args!("expected a string, found {}", other.kind()))),
     }
 }
 
-fn to_u64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<u64, E> {
+pub(super) fn to_u64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<u64, E> {
     match value {
         Scalar::U64(v) => Ok(v),
         Scalar::F64(f) if f.fract() == 0.0 && (0.0..1.8446744073709552e19).contains(&f) => Ok(f as u64),
@@ -174,7 +255,7 @@ fn to_u64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<u64
     }
 }
 
-fn to_i64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<i64, E> {
+pub(super) fn to_i64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<i64, E> {
     match value {
         Scalar::I64(v) => Ok(v),
         Scalar::U64(v) => i64::try_from(v).map_err(|_| fail(path, format_args!("{v} is not a 64-bit integer"))),
@@ -190,12 +271,12 @@ fn to_i64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<i64
     }
 }
 
-fn to_u32<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<u32, E> {
+pub(super) fn to_u32<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<u32, E> {
     let v = to_u64(value, path)?;
     u32::try_from(v).map_err(|_| fail(path, format_args!("{v} does not fit in 32 bits")))
 }
 
-fn to_f64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<f64, E> {
+pub(super) fn to_f64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<f64, E> {
     match value {
         Scalar::U64(v) => Ok(v as f64),
         Scalar::I64(v) => Ok(v as f64),
@@ -213,7 +294,7 @@ fn to_f64<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<f64
 }
 
 /// Integer enums per OTLP/JSON; the proto enum names are accepted too.
-fn to_enum<E: serde::de::Error>(value: Scalar<'_>, names: &[&str], path: &Path<'_>) -> Result<i32, E> {
+pub(super) fn to_enum<E: serde::de::Error>(value: Scalar<'_>, names: &[&str], path: &Path<'_>) -> Result<i32, E> {
     match value {
         Scalar::Str(s) => match names.iter().position(|n| *n == s.as_ref()) {
             Some(i) => Ok(i as i32),
@@ -228,7 +309,7 @@ fn to_enum<E: serde::de::Error>(value: Scalar<'_>, names: &[&str], path: &Path<'
     }
 }
 
-fn to_id<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<Vec<u8>, E> {
+pub(super) fn to_id<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<Vec<u8>, E> {
     match value {
         Scalar::Str(s) => Ok(id_text_bytes(&s)),
         other => Err(fail(
@@ -238,7 +319,7 @@ fn to_id<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<Vec<
     }
 }
 
-fn to_bool<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<bool, E> {
+pub(super) fn to_bool<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<bool, E> {
     match value {
         Scalar::Bool(b) => Ok(b),
         other => Err(fail(path, format_args!("expected a boolean, found {}", other.kind()))),
@@ -249,7 +330,7 @@ fn to_bool<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<bo
 
 /// A protobuf message read from a JSON object: its fields' two spellings, and how the
 /// value of field `id` is read into it. A `null` value leaves the field at its default.
-trait Message: Default {
+pub(super) trait Message: Default {
     /// (lowerCamelCase, proto name) per field; `id` is the index.
     const FIELDS: &'static [(&'static str, &'static str)];
 
@@ -271,13 +352,13 @@ impl Spelled {
     }
 }
 
-struct MessageSeed<'p, M> {
+pub(super) struct MessageSeed<'p, M> {
     path: Path<'p>,
     message: PhantomData<M>,
 }
 
 impl<'p, M> MessageSeed<'p, M> {
-    fn new(path: Path<'p>) -> Self {
+    pub(super) fn new(path: Path<'p>) -> Self {
         MessageSeed {
             path,
             message: PhantomData,
@@ -360,12 +441,15 @@ impl<'de, M: Message> Visitor<'de> for MessageSeed<'_, M> {
 }
 
 /// A field that holds a message: `null` is no message.
-fn message<'de, M: Message, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Option<M>, A::Error> {
+pub(super) fn message<'de, M: Message, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Option<M>, A::Error> {
     map.next_value_seed(Nullable(MessageSeed::<M>::new(*path)))
 }
 
 /// A repeated field: `null` is an empty list.
-fn list<'de, S: ItemSeed, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Result<Vec<S::Item>, A::Error> {
+pub(super) fn list<'de, S: ItemSeed, A: MapAccess<'de>>(
+    map: &mut A,
+    path: &Path<'_>,
+) -> Result<Vec<S::Item>, A::Error> {
     Ok(map
         .next_value_seed(Nullable(ListSeed::<S> {
             path: *path,
@@ -375,7 +459,7 @@ fn list<'de, S: ItemSeed, A: MapAccess<'de>>(map: &mut A, path: &Path<'_>) -> Re
 }
 
 /// How one element of a list is read, at its index's path.
-trait ItemSeed {
+pub(super) trait ItemSeed {
     type Item;
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, path: &Path<'_>) -> Result<Option<Self::Item>, A::Error>;
 }
@@ -387,7 +471,7 @@ impl<M: Message> ItemSeed for MessageSeed<'_, M> {
     }
 }
 
-struct AnyValueItem;
+pub(super) struct AnyValueItem;
 
 impl ItemSeed for AnyValueItem {
     type Item = AnyValue;
@@ -396,14 +480,78 @@ impl ItemSeed for AnyValueItem {
     }
 }
 
-struct StringItem;
+/// Elements that are scalars, read with one of the `to_*` conversions.
+macro_rules! scalar_item {
+    ($name:ident, $item:ty, $convert:ident) => {
+        pub(super) struct $name;
 
-impl ItemSeed for StringItem {
-    type Item = String;
-    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, path: &Path<'_>) -> Result<Option<String>, A::Error> {
-        seq.next_element_seed(ScalarSeed(path))?
-            .map(|s| to_string(s, path))
-            .transpose()
+        impl ItemSeed for $name {
+            type Item = $item;
+            fn read<'de, A: SeqAccess<'de>>(seq: &mut A, path: &Path<'_>) -> Result<Option<$item>, A::Error> {
+                seq.next_element_seed(ScalarSeed(path))?
+                    .map(|s| $convert(s, path))
+                    .transpose()
+            }
+        }
+    };
+}
+
+scalar_item!(StringItem, String, to_string);
+scalar_item!(U64Item, u64, to_u64);
+scalar_item!(F64Item, f64, to_f64);
+
+/// Elements read as message `M` and then made into what the list holds (for messages whose
+/// JSON needs more state than their prost type has, e.g. a oneof decided at the end).
+pub(super) struct Built<M, T>(PhantomData<(M, T)>);
+
+impl<M: Message + Into<T>, T> ItemSeed for Built<M, T> {
+    type Item = T;
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, path: &Path<'_>) -> Result<Option<T>, A::Error> {
+        Ok(seq.next_element_seed(MessageSeed::<M>::new(*path))?.map(Into::into))
+    }
+}
+
+/// A boolean read leniently: anything but `true`/`false` (a number, a string, an object)
+/// reads as absent instead of failing the request.
+pub(super) struct LenientBool;
+
+impl<'de> DeserializeSeed<'de> for LenientBool {
+    type Value = Option<bool>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LenientBool {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a boolean")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Option<bool>, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<bool>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<bool>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
 }
 
@@ -441,7 +589,7 @@ impl<'de, S: ItemSeed> Visitor<'de> for ListSeed<'_, S> {
 }
 
 /// `null` where a message or list belongs reads as absent.
-struct Nullable<S>(S);
+pub(super) struct Nullable<S>(pub(super) S);
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nullable<S> {
     type Value = Option<S::Value>;
@@ -469,7 +617,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
 // ---------------------------------------------------------------- AnyValue
 
 /// `{"stringValue": …}` and its siblings: the last recognised, non-null entry wins.
-struct AnyValueSeed<'p>(Path<'p>);
+pub(super) struct AnyValueSeed<'p>(pub(super) Path<'p>);
 
 impl<'de> DeserializeSeed<'de> for AnyValueSeed<'_> {
     type Value = AnyValue;
@@ -533,7 +681,6 @@ impl<'de> Visitor<'de> for AnyValueVisitor<'_> {
 }
 
 fn bytes<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<Vec<u8>, E> {
-    use base64::Engine;
     let text = to_string::<E>(value, path)?;
     base64::engine::general_purpose::STANDARD
         .decode(&text)
@@ -546,9 +693,9 @@ fn bytes<E: serde::de::Error>(value: Scalar<'_>, path: &Path<'_>) -> Result<Vec<
 /// Reads the value of one field into `slot`: `null` resets it to its default.
 macro_rules! read_scalar {
     ($map:expr, $path:expr, $slot:expr, $convert:expr) => {{
-        let value = scalar($map, $path)?;
+        let value = $crate::otlp::json::stream::scalar($map, $path)?;
         $slot = match value {
-            Scalar::Null => Default::default(),
+            $crate::otlp::json::stream::Scalar::Null => Default::default(),
             value => {
                 let converted: Result<_, A::Error> = $convert(value, $path);
                 converted?
@@ -556,54 +703,7 @@ macro_rules! read_scalar {
         };
     }};
 }
-
-impl Message for ExportTraceServiceRequest {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[("resourceSpans", "resource_spans")];
-    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        self.resource_spans = list::<MessageSeed<ResourceSpans>, A>(map, path)?;
-        Ok(())
-    }
-}
-
-impl Message for ExportLogsServiceRequest {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[("resourceLogs", "resource_logs")];
-    fn read<'de, A: MapAccess<'de>>(&mut self, _: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        self.resource_logs = list::<MessageSeed<ResourceLogs>, A>(map, path)?;
-        Ok(())
-    }
-}
-
-impl Message for ResourceSpans {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("resource", "resource"),
-        ("scopeSpans", "scope_spans"),
-        ("schemaUrl", "schema_url"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => self.resource = message(map, path)?,
-            1 => self.scope_spans = list::<MessageSeed<ScopeSpans>, A>(map, path)?,
-            _ => read_scalar!(map, path, self.schema_url, to_string),
-        }
-        Ok(())
-    }
-}
-
-impl Message for ResourceLogs {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("resource", "resource"),
-        ("scopeLogs", "scope_logs"),
-        ("schemaUrl", "schema_url"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => self.resource = message(map, path)?,
-            1 => self.scope_logs = list::<MessageSeed<ScopeLogs>, A>(map, path)?,
-            _ => read_scalar!(map, path, self.schema_url, to_string),
-        }
-        Ok(())
-    }
-}
+pub(super) use read_scalar;
 
 impl Message for Resource {
     const FIELDS: &'static [(&'static str, &'static str)] = &[
@@ -634,35 +734,6 @@ impl Message for EntityRef {
             1 => read_scalar!(map, path, self.r#type, to_string),
             2 => self.id_keys = list::<StringItem, A>(map, path)?,
             _ => self.description_keys = list::<StringItem, A>(map, path)?,
-        }
-        Ok(())
-    }
-}
-
-impl Message for ScopeSpans {
-    const FIELDS: &'static [(&'static str, &'static str)] =
-        &[("scope", "scope"), ("spans", "spans"), ("schemaUrl", "schema_url")];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => self.scope = message(map, path)?,
-            1 => self.spans = list::<MessageSeed<Span>, A>(map, path)?,
-            _ => read_scalar!(map, path, self.schema_url, to_string),
-        }
-        Ok(())
-    }
-}
-
-impl Message for ScopeLogs {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("scope", "scope"),
-        ("logRecords", "log_records"),
-        ("schemaUrl", "schema_url"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => self.scope = message(map, path)?,
-            1 => self.log_records = list::<MessageSeed<LogRecord>, A>(map, path)?,
-            _ => read_scalar!(map, path, self.schema_url, to_string),
         }
         Ok(())
     }
@@ -713,151 +784,23 @@ impl Message for KeyValueList {
     }
 }
 
-const SPAN_KINDS: &[&str] = &[
-    "SPAN_KIND_UNSPECIFIED",
-    "SPAN_KIND_INTERNAL",
-    "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",
-    "SPAN_KIND_PRODUCER",
-    "SPAN_KIND_CONSUMER",
-];
-const STATUS_CODES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
-
-impl Message for Span {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("traceId", "trace_id"),
-        ("spanId", "span_id"),
-        ("traceState", "trace_state"),
-        ("parentSpanId", "parent_span_id"),
-        ("flags", "flags"),
-        ("name", "name"),
-        ("kind", "kind"),
-        ("startTimeUnixNano", "start_time_unix_nano"),
-        ("endTimeUnixNano", "end_time_unix_nano"),
-        ("attributes", "attributes"),
-        ("droppedAttributesCount", "dropped_attributes_count"),
-        ("events", "events"),
-        ("droppedEventsCount", "dropped_events_count"),
-        ("links", "links"),
-        ("droppedLinksCount", "dropped_links_count"),
-        ("status", "status"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => read_scalar!(map, path, self.trace_id, to_id),
-            1 => read_scalar!(map, path, self.span_id, to_id),
-            2 => read_scalar!(map, path, self.trace_state, to_string),
-            3 => read_scalar!(map, path, self.parent_span_id, to_id),
-            4 => read_scalar!(map, path, self.flags, to_u32),
-            5 => read_scalar!(map, path, self.name, to_string),
-            6 => read_scalar!(map, path, self.kind, |v, p| to_enum(v, SPAN_KINDS, p)),
-            7 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
-            8 => read_scalar!(map, path, self.end_time_unix_nano, to_u64),
-            9 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
-            10 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
-            11 => self.events = list::<MessageSeed<span::Event>, A>(map, path)?,
-            12 => read_scalar!(map, path, self.dropped_events_count, to_u32),
-            13 => self.links = list::<MessageSeed<span::Link>, A>(map, path)?,
-            14 => read_scalar!(map, path, self.dropped_links_count, to_u32),
-            _ => self.status = message(map, path)?,
-        }
-        Ok(())
-    }
-}
-
-impl Message for span::Event {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("timeUnixNano", "time_unix_nano"),
-        ("name", "name"),
-        ("attributes", "attributes"),
-        ("droppedAttributesCount", "dropped_attributes_count"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => read_scalar!(map, path, self.time_unix_nano, to_u64),
-            1 => read_scalar!(map, path, self.name, to_string),
-            2 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
-            _ => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
-        }
-        Ok(())
-    }
-}
-
-impl Message for span::Link {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("traceId", "trace_id"),
-        ("spanId", "span_id"),
-        ("traceState", "trace_state"),
-        ("attributes", "attributes"),
-        ("droppedAttributesCount", "dropped_attributes_count"),
-        ("flags", "flags"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => read_scalar!(map, path, self.trace_id, to_id),
-            1 => read_scalar!(map, path, self.span_id, to_id),
-            2 => read_scalar!(map, path, self.trace_state, to_string),
-            3 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
-            4 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
-            _ => read_scalar!(map, path, self.flags, to_u32),
-        }
-        Ok(())
-    }
-}
-
-impl Message for Status {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[("message", "message"), ("code", "code")];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => read_scalar!(map, path, self.message, to_string),
-            _ => read_scalar!(map, path, self.code, |v, p| to_enum(v, STATUS_CODES, p)),
-        }
-        Ok(())
-    }
-}
-
-impl Message for LogRecord {
-    const FIELDS: &'static [(&'static str, &'static str)] = &[
-        ("timeUnixNano", "time_unix_nano"),
-        ("observedTimeUnixNano", "observed_time_unix_nano"),
-        ("severityNumber", "severity_number"),
-        ("severityText", "severity_text"),
-        ("body", "body"),
-        ("attributes", "attributes"),
-        ("droppedAttributesCount", "dropped_attributes_count"),
-        ("flags", "flags"),
-        ("traceId", "trace_id"),
-        ("spanId", "span_id"),
-        ("eventName", "event_name"),
-    ];
-    fn read<'de, A: MapAccess<'de>>(&mut self, id: usize, map: &mut A, path: &Path<'_>) -> Result<(), A::Error> {
-        match id {
-            0 => read_scalar!(map, path, self.time_unix_nano, to_u64),
-            1 => read_scalar!(map, path, self.observed_time_unix_nano, to_u64),
-            2 => read_scalar!(map, path, self.severity_number, |v, p| to_enum(
-                v,
-                &SEVERITY_NUMBER_NAMES,
-                p
-            )),
-            3 => read_scalar!(map, path, self.severity_text, to_string),
-            4 => self.body = map.next_value_seed(Nullable(AnyValueSeed(*path)))?,
-            5 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,
-            6 => read_scalar!(map, path, self.dropped_attributes_count, to_u32),
-            7 => read_scalar!(map, path, self.flags, to_u32),
-            8 => read_scalar!(map, path, self.trace_id, to_id),
-            9 => read_scalar!(map, path, self.span_id, to_id),
-            _ => read_scalar!(map, path, self.event_name, to_string),
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::otlp::Span;
+
+    /// Runs `f` on a thread with the stack intake's runtime gives its workers: an
+    /// unoptimised build's frames are several times a release build's.
+    pub(crate) fn on_server_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(crate::app::WORKER_STACK_BYTES)
+            .spawn(f)
+            .and_then(|t| t.join().map_err(|_| std::io::Error::other("panicked")))
+            .unwrap();
+    }
 
     fn span_of(body: &str) -> Span {
-        decode_traces(body.as_bytes()).unwrap().resource_spans[0].scope_spans[0].spans[0].clone()
+        super::super::decode_request(body.as_bytes()).unwrap().resource_spans[0].scope_spans[0].spans[0].clone()
     }
 
     #[test]
@@ -942,7 +885,7 @@ mod tests {
             (r#"{"resourceSpans":[]} x"#, "trailing"),
         ];
         for (body, expected) in cases {
-            let err = decode_traces(body.as_bytes()).unwrap_err().to_string();
+            let err = super::super::decode_request(body.as_bytes()).unwrap_err().to_string();
             assert!(err.to_lowercase().contains(&expected.to_lowercase()), "{body}: {err}");
         }
     }
@@ -953,7 +896,7 @@ mod tests {
             "timeUnixNano":"1","observedTimeUnixNano":2,"severityNumber":"SEVERITY_NUMBER_INFO","severityText":"INFO",
             "body":{"stringValue":"claude_code.api_request"},"attributes":[{"key":"cost_usd","value":{"doubleValue":0.0123}}],
             "droppedAttributesCount":3,"flags":1,"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","eventName":"api_request"}]}]}]}"#;
-        let request = decode_logs(body.as_bytes()).unwrap();
+        let request = super::super::decode_logs_request(body.as_bytes()).unwrap();
         let record = &request.resource_logs[0].scope_logs[0].log_records[0];
         assert_eq!((record.time_unix_nano, record.observed_time_unix_nano), (1, 2));
         assert_eq!(record.severity_number, 9);
