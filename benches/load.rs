@@ -10,7 +10,7 @@
 //!
 //! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`;
 //! `LOAD_LATENCY_ONLY=1` measures only the no-template saturation and the latency at half and
-//! at a tenth of it.
+//! at a tenth of it; `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians.
 
 mod support;
 
@@ -323,21 +323,53 @@ fn main() {
     // trying producer settings quickly).
     let latency_only = std::env::var("LOAD_LATENCY_ONLY").is_ok_and(|v| v == "1");
     let modes = if latency_only { &modes[..1] } else { &modes[..] };
-    let mut results = Vec::new();
-    for &(mode, token, work, unit) in modes {
-        runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
-        let cpu_before = cpu_seconds(pid);
-        let wall = Instant::now();
-        let (items, failed) = runtime.block_on(run(http, token, work.clone(), seconds, concurrency));
-        let wall = wall.elapsed().as_secs_f64();
-        let cpu = cpu_seconds(pid) - cpu_before;
-        let rate = items as f64 / wall;
-        let per_cpu = items as f64 / cpu.max(0.01);
-        println!(
-            "{mode:<28} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s   cpu {cpu:.2}s   failed requests {failed}"
-        );
-        results.push((rate, per_cpu));
-        let _ = std::io::stdout().flush();
+    // LOAD_ROUNDS=n runs every mode n times, in turn, and reports each mode's median: on a
+    // shared machine one pass moves by tens of percent.
+    let rounds: usize = std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); modes.len()];
+    for round in 1..=rounds {
+        for (i, &(mode, token, work, unit)) in modes.iter().enumerate() {
+            runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
+            let cpu_before = cpu_seconds(pid);
+            let wall = Instant::now();
+            let (items, failed) = runtime.block_on(run(http, token, work.clone(), seconds, concurrency));
+            let wall = wall.elapsed().as_secs_f64();
+            let cpu = cpu_seconds(pid) - cpu_before;
+            let rate = items as f64 / wall;
+            let per_cpu = items as f64 / cpu.max(0.01);
+            let pass = if rounds > 1 {
+                format!(" (round {round})")
+            } else {
+                String::new()
+            };
+            println!(
+                "{mode:<28} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s   cpu {cpu:.2}s   failed requests {failed}{pass}"
+            );
+            samples[i].push((rate, per_cpu));
+            let _ = std::io::stdout().flush();
+        }
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let results: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| {
+            (
+                median(&mut s.iter().map(|r| r.0).collect()),
+                median(&mut s.iter().map(|r| r.1).collect()),
+            )
+        })
+        .collect();
+    if rounds > 1 {
+        for (&(mode, _, _, unit), (rate, per_cpu)) in modes.iter().zip(&results) {
+            println!("median of {rounds}: {mode:<28} {rate:>10.0} {unit}/s   {per_cpu:>10.0} {unit}/CPU-s");
+        }
     }
     if latency_only {
         let saturation = results[0].0;
