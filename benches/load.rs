@@ -193,6 +193,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// One line per fixed-rate run: the rate, p50, p99 and the worst export latency.
+fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], failed: u64) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "latency at {what} {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default()),
+        sorted.len()
+    );
+}
+
 fn main() {
     let seconds: f64 = std::env::var("LOAD_SECONDS")
         .ok()
@@ -382,12 +394,11 @@ fn main() {
                 seconds,
                 requests_per_second,
             ));
-            println!(
-                "latency at {label}, spans, no template {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
-                percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-                percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-                latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-                latencies.len()
+            report_latency(
+                &format!("{label}, spans, no template"),
+                requests_per_second,
+                &latencies,
+                failed,
             );
         }
         let _ = child.kill();
@@ -425,12 +436,11 @@ fn main() {
         let requests_per_second = saturation / 2.0 / SPANS as f64;
         let (latencies, failed) =
             runtime.block_on(fixed_rate(http, token, spans.clone(), seconds, requests_per_second));
-        println!(
-            "latency at half of saturation, {mode:<22} {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
-            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-            latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-            latencies.len()
+        report_latency(
+            &format!("half of saturation, {mode:<22}"),
+            requests_per_second,
+            &latencies,
+            failed,
         );
     }
     let _ = child.kill();

@@ -306,11 +306,35 @@ fn show(attrs: &[KeyValue]) -> String {
         .to_owned()
 }
 
-fn same(got: &ExportTraceServiceRequest, expected: &ExportTraceServiceRequest) -> Result<(), String> {
-    let (g, e) = (&got.resource_spans[0], &expected.resource_spans[0]);
+/// What surrounds the items: the resource and the scope, with their schema URLs.
+struct Envelope<'a> {
+    resource: Option<&'a Resource>,
+    schema_url: &'a str,
+    scope: Option<&'a InstrumentationScope>,
+    scope_schema_url: &'a str,
+}
+
+impl<'a> Envelope<'a> {
+    fn of(
+        resource: &'a Option<Resource>,
+        schema_url: &'a str,
+        scope: &'a Option<InstrumentationScope>,
+        scope_schema_url: &'a str,
+    ) -> Self {
+        Envelope {
+            resource: resource.as_ref(),
+            schema_url,
+            scope: scope.as_ref(),
+            scope_schema_url,
+        }
+    }
+}
+
+/// Attributes are compared without regard to order, as everywhere in these cases.
+fn same_envelope(got: Envelope<'_>, expected: Envelope<'_>) -> Result<(), String> {
     let (gr, er) = (
-        g.resource.clone().unwrap_or_default(),
-        e.resource.clone().unwrap_or_default(),
+        got.resource.cloned().unwrap_or_default(),
+        expected.resource.cloned().unwrap_or_default(),
     );
     if !maps_equal(&gr.attributes, &er.attributes) {
         return Err(format!(
@@ -319,21 +343,30 @@ fn same(got: &ExportTraceServiceRequest, expected: &ExportTraceServiceRequest) -
             show(&er.attributes)
         ));
     }
-    if g.schema_url != e.schema_url {
+    if got.schema_url != expected.schema_url {
         return Err("resource schema_url differs".into());
     }
-    let (gs, es) = (&g.scope_spans[0], &e.scope_spans[0]);
     let (gsc, esc) = (
-        gs.scope.clone().unwrap_or_default(),
-        es.scope.clone().unwrap_or_default(),
+        got.scope.cloned().unwrap_or_default(),
+        expected.scope.cloned().unwrap_or_default(),
     );
     if gsc.name != esc.name
         || gsc.version != esc.version
         || !maps_equal(&gsc.attributes, &esc.attributes)
-        || gs.schema_url != es.schema_url
+        || got.scope_schema_url != expected.scope_schema_url
     {
         return Err(format!("scope differs: got {gsc:?} expected {esc:?}"));
     }
+    Ok(())
+}
+
+fn same(got: &ExportTraceServiceRequest, expected: &ExportTraceServiceRequest) -> Result<(), String> {
+    let (g, e) = (&got.resource_spans[0], &expected.resource_spans[0]);
+    let (gs, es) = (&g.scope_spans[0], &e.scope_spans[0]);
+    same_envelope(
+        Envelope::of(&g.resource, &g.schema_url, &gs.scope, &gs.schema_url),
+        Envelope::of(&e.resource, &e.schema_url, &es.scope, &es.schema_url),
+    )?;
     if gs.spans.len() != es.spans.len() {
         return Err("span count differs".into());
     }
@@ -410,21 +443,11 @@ fn attribute_diff(got: &[KeyValue], expected: &[KeyValue]) -> String {
 
 fn same_logs(got: &ExportLogsServiceRequest, expected: &ExportLogsServiceRequest) -> Result<(), String> {
     let (g, e) = (&got.resource_logs[0], &expected.resource_logs[0]);
-    let (gr, er) = (
-        g.resource.clone().unwrap_or_default(),
-        e.resource.clone().unwrap_or_default(),
-    );
-    if !maps_equal(&gr.attributes, &er.attributes) {
-        return Err(format!(
-            "resource attributes differ: got {} expected {}",
-            show(&gr.attributes),
-            show(&er.attributes)
-        ));
-    }
     let (gs, es) = (&g.scope_logs[0], &e.scope_logs[0]);
-    if gs.scope != es.scope {
-        return Err(format!("scope differs: got {:?} expected {:?}", gs.scope, es.scope));
-    }
+    same_envelope(
+        Envelope::of(&g.resource, &g.schema_url, &gs.scope, &gs.schema_url),
+        Envelope::of(&e.resource, &e.schema_url, &es.scope, &es.schema_url),
+    )?;
     if gs.log_records.len() != es.log_records.len() {
         return Err("log record count differs".into());
     }

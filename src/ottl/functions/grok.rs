@@ -121,7 +121,7 @@ impl Converter for ExtractGrok {
                 named_only,
                 compiled,
             } => {
-                computed = compiled.get_or_compile(computed_text(expr, target)?, |text| {
+                computed = compiled.get_or_compile(&computed_text(expr, target)?, |text| {
                     library
                         .compile(text, *named_only)
                         .map(Arc::new)

@@ -58,25 +58,26 @@ impl<T> Default for ComputedCache<T> {
 }
 
 impl<T: Clone> ComputedCache<T> {
-    /// The compiled form of `text`, compiling it with `compile` when not kept.
-    pub fn get_or_compile(&self, text: String, compile: impl FnOnce(&str) -> EvalResult<T>) -> EvalResult<T> {
+    /// The compiled form of `text`, compiling it with `compile` when not kept (the text is
+    /// copied only then).
+    pub fn get_or_compile(&self, text: &str, compile: impl FnOnce(&str) -> EvalResult<T>) -> EvalResult<T> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, compiled)) = entries.iter().find(|(t, _)| *t == text) {
+        if let Some((_, compiled)) = entries.iter().find(|(t, _)| t == text) {
             return Ok(compiled.clone());
         }
-        let compiled = compile(&text)?;
+        let compiled = compile(text)?;
         if entries.len() == COMPUTED_REGEXES {
             entries.remove(0);
         }
-        entries.push((text, compiled.clone()));
+        entries.push((text.to_owned(), compiled.clone()));
         Ok(compiled)
     }
 }
 
-/// The string a computed pattern argument evaluated to.
-pub fn computed_text(expr: &Expr, target: &Target<'_>) -> EvalResult<String> {
+/// The string a computed pattern argument evaluated to (borrowed when it is an attribute).
+pub fn computed_text<'a>(expr: &'a Expr, target: &'a Target<'_>) -> EvalResult<Cow<'a, str>> {
     match expr.eval(target)? {
-        Value::Str(s) => Ok(s.into_owned()),
+        Value::Str(s) => Ok(s),
         other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
     }
 }
@@ -120,7 +121,7 @@ impl RegexArg {
             RegexArg::Computed { expr, syntax, compiled } => {
                 let text = computed_text(expr, target)?;
                 compiled
-                    .get_or_compile(text, |text| {
+                    .get_or_compile(&text, |text| {
                         Regex::new(&syntax.regex(text))
                             .map_err(|e| EvalError::new(format!("invalid {} `{text}`: {e}", syntax.name())))
                     })
