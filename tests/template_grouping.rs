@@ -2,7 +2,10 @@
 //! item's attribute keys are summarized once and kept up to date by every write) or each in
 //! a group of its own (no summary): random statement sequences over random attributes,
 //! with every kind of write (single keys, computed keys, nested keys, renames, merges,
-//! flattening, whole-map replacement, deletes and keeps), must come out identical.
+//! flattening, whole-map replacement, deletes and keeps), must come out identical, with the
+//! same statement failures. One group also fuses runs of `set(x, "lit") where p == "lit"`
+//! into one read of `p`, and skips statements whose condition needs a key the summary rules
+//! out; the literal-switch and key-requirement statements below exercise both.
 
 use intake::otlp::{
     any_value, AnyValue, ExportTraceServiceRequest, KeyValue, KeyValueList, ResourceSpans, ScopeSpans, Span,
@@ -17,8 +20,33 @@ fn key() -> impl Strategy<Value = &'static str> {
     prop::sample::select(KEYS)
 }
 
+/// Literals the switch statements test and write: values the attributes hold, so arms match.
+const LITERALS: &[&str] = &["k1", "s-k0", "s-k1", "s-gen_ai.x", "v"];
+
 fn statement() -> impl Strategy<Value = String> {
-    (0usize..16, key(), key(), key()).prop_map(|(kind, a, b, c)| match kind {
+    statement_of((0usize..22).collect())
+}
+
+/// Mostly literal-switch arms on few subjects, so runs of them form often.
+fn switch_statement() -> impl Strategy<Value = String> {
+    statement_of(vec![16, 17, 18, 18, 19, 20, 21, 1, 2, 6, 8])
+}
+
+fn statement_of(kinds: Vec<usize>) -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(kinds),
+        key(),
+        key(),
+        key(),
+        prop::sample::select(LITERALS),
+        prop::sample::select(LITERALS),
+    )
+        .prop_map(|(kind, a, b, c, l, m)| match kind {
+        16 | 17 => format!(r#"set(attributes["{a}"], "{l}") where attributes["{b}"] == "{m}""#),
+        18 => format!(r#"set(attributes["{a}"], "{l}") where "{m}" == attributes["{b}"] or attributes["{b}"] == "{l}""#),
+        19 => format!(r#"set(attributes["{a}"], "{l}") where IsString(attributes["{b}"]) and attributes["{c}"] != nil"#),
+        21 => format!(r#"set(attributes["{a}"], "{l}") where attributes["{b}"]["in"] > 0 and attributes["{c}"] != nil"#),
+        20 => format!(r#"set(attributes["{a}"], Int(attributes["{b}"]["in"])) where attributes["{c}"] != nil and attributes["{b}"]["in"] > 0"#),
         0 => format!(r#"set(attributes["{a}"], attributes["{b}"]) where attributes["{b}"] != nil"#),
         1 => format!(r#"set(attributes["{a}"], "v-{b}")"#),
         2 => format!(r#"delete_key(attributes, "{a}")"#),
@@ -81,11 +109,29 @@ fn request(attrs: &[(&str, u8)]) -> ExportTraceServiceRequest {
     }
 }
 
-fn run(template: &str, attrs: &[(&str, u8)]) -> Vec<KeyValue> {
+fn run(template: &str, attrs: &[(&str, u8)]) -> (Vec<KeyValue>, Vec<(String, String)>) {
     let compiled = CompiledTemplate::compile(template, "t.yaml", &Registry::standard()).expect("compiles");
     let mut request = request(attrs);
-    compiled.apply_traces(&mut request).expect("applies");
-    request.resource_spans[0].scope_spans[0].spans[0].attributes.clone()
+    let report = compiled.apply_traces(&mut request).expect("applies");
+    let attributes = request.resource_spans[0].scope_spans[0].spans[0].attributes.clone();
+    (attributes, report.failures)
+}
+
+/// The statements as one group, and as one group each.
+fn together_and_apart(statements: &[String]) -> (String, String) {
+    let quoted: Vec<String> = statements.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
+    let together = format!(
+        "error_mode: ignore\ntrace_statements:\n  - context: span\n    statements:\n{}",
+        quoted.iter().map(|s| format!("      - {s}\n")).collect::<String>()
+    );
+    let apart = format!(
+        "error_mode: ignore\ntrace_statements:\n{}",
+        quoted
+            .iter()
+            .map(|s| format!("  - context: span\n    statements:\n      - {s}\n"))
+            .collect::<String>()
+    );
+    (together, apart)
 }
 
 proptest! {
@@ -95,18 +141,16 @@ proptest! {
         statements in prop::collection::vec(statement(), 4..14),
         attrs in attributes(),
     ) {
-        let quoted: Vec<String> = statements.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
-        let together = format!(
-            "error_mode: ignore\ntrace_statements:\n  - context: span\n    statements:\n{}",
-            quoted.iter().map(|s| format!("      - {s}\n")).collect::<String>()
-        );
-        let apart = format!(
-            "error_mode: ignore\ntrace_statements:\n{}",
-            quoted
-                .iter()
-                .map(|s| format!("  - context: span\n    statements:\n      - {s}\n"))
-                .collect::<String>()
-        );
+        let (together, apart) = together_and_apart(&statements);
+        prop_assert_eq!(run(&together, &attrs), run(&apart, &attrs), "statements: {:#?}", statements);
+    }
+
+    #[test]
+    fn literal_switches_and_key_requirements_change_nothing(
+        statements in prop::collection::vec(switch_statement(), 4..14),
+        attrs in attributes(),
+    ) {
+        let (together, apart) = together_and_apart(&statements);
         prop_assert_eq!(run(&together, &attrs), run(&apart, &attrs), "statements: {:#?}", statements);
     }
 }

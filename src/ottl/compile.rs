@@ -10,6 +10,7 @@ use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Editor, EvalResult, Expr};
 use super::functions::{build_set_skipping_nil, Builder, DeleteKeys, FunctionSpec, Registry};
 use super::lambda::{CompiledLambda, LambdaBody};
+use super::requirement::KeyRequirement;
 use super::signature::{closest, ArgCompiler, Args};
 use super::value::Value;
 use crate::otlp::KeyValue;
@@ -20,10 +21,25 @@ pub struct CompiledStatement {
     pub editor: Box<dyn Editor>,
     pub condition: Option<Cond>,
     pub text: String,
+    /// Own attribute keys without which the statement does nothing (see `requirement`).
+    pub requires: Option<KeyRequirement>,
 }
 
 impl CompiledStatement {
+    /// A statement made by fusing others: no requirement of its own.
+    pub fn fused(editor: Box<dyn Editor>, text: String) -> CompiledStatement {
+        CompiledStatement {
+            editor,
+            condition: None,
+            text,
+            requires: None,
+        }
+    }
+
     pub fn execute(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        if self.requires.is_some_and(|r| r.ruled_out(target)) {
+            return Ok(());
+        }
         if let Some(condition) = &self.condition {
             if !condition.eval(target)? {
                 return Ok(());
@@ -73,14 +89,13 @@ pub fn fuse_deletions(statements: Vec<CompiledStatement>) -> Vec<CompiledStateme
             .literal_key_deletion()
             .map(|(p, _)| p.text.clone())
             .unwrap_or_default();
-        out.push(CompiledStatement {
-            editor: Box::new(DeleteKeys {
+        out.push(CompiledStatement::fused(
+            Box::new(DeleteKeys {
                 target: CompiledPath::new(field, Vec::new(), path_text),
                 keys,
             }),
-            condition: None,
             text,
-        });
+        ));
         run.clear();
     };
     for statement in statements {
@@ -259,20 +274,20 @@ impl<'r> Compiler<'r> {
         let fused_set = is_set_guarded_by_its_value(ast)
             .then(|| self.registry.get("set"))
             .flatten();
+        let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
+        let requires = condition.as_ref().and_then(KeyRequirement::of);
         let (editor, condition) = match fused_set {
             Some(spec) => (
                 build_set_skipping_nil(&mut Args::bind(self, &ast.editor, spec.params)?)?,
                 None,
             ),
-            None => (
-                self.editor(&ast.editor)?,
-                ast.condition.as_ref().map(|c| self.condition(c)).transpose()?,
-            ),
+            None => (self.editor(&ast.editor)?, condition),
         };
         Ok(CompiledStatement {
             editor,
             condition,
             text: text.to_owned(),
+            requires,
         })
     }
 

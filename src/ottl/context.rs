@@ -163,6 +163,16 @@ impl Target<'_> {
         self.own_keys.set(summary);
     }
 
+    /// True only when one of the keys summarized in `mask` is certainly not among
+    /// `context`'s attributes.
+    #[inline]
+    pub fn rules_out(&self, context: ContextKind, mask: u128) -> bool {
+        match self.own_keys.get() {
+            Some(summary) if context == self.own_context() => summary.lacks_any(mask),
+            _ => false,
+        }
+    }
+
     /// False only when `key` is certainly not among `context`'s attributes.
     #[inline]
     pub fn may_hold(&self, context: ContextKind, key: &str) -> bool {

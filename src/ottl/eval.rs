@@ -26,6 +26,12 @@ pub type EvalResult<T> = Result<T, EvalError>;
 /// A converter call (pure: reads the target, returns a value).
 pub trait Converter: Send + Sync + fmt::Debug {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>>;
+
+    /// For a boolean test that is false, without error, when this argument is nil
+    /// (`IsString(v)`, `IsMatch(v, "literal")`): the argument.
+    fn false_on_nil(&self) -> Option<&Expr> {
+        None
+    }
 }
 
 /// An editor call (mutates the target).
@@ -35,6 +41,12 @@ pub trait Editor: Send + Sync + fmt::Debug {
     /// For `delete_key(map, "literal")`: the map and the key, so runs of them can be
     /// fused into one pass over the map.
     fn literal_key_deletion(&self) -> Option<(&CompiledPath, &str)> {
+        None
+    }
+
+    /// For `set(path, literal)` with a non-nil literal: the path and the value, so runs of
+    /// them on one tested subject can be fused (see `ottl::switch`).
+    fn literal_set(&self) -> Option<(&CompiledPath, &Value<'static>)> {
         None
     }
 }

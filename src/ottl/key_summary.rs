@@ -21,6 +21,17 @@ impl KeySummary {
         self.0 & bit(key) != 0
     }
 
+    /// The bit `key` sets, for requirements computed at compile time.
+    pub fn bit_of(key: &str) -> u128 {
+        bit(key)
+    }
+
+    /// True when some bit of `mask` is clear: one of the keys it was made of is absent.
+    #[inline]
+    pub fn lacks_any(self, mask: u128) -> bool {
+        self.0 & mask != mask
+    }
+
     #[inline]
     pub fn add(&mut self, key: &str) {
         self.0 |= bit(key);

@@ -13,7 +13,9 @@ pub mod lambda;
 mod log_access;
 mod metric_access;
 pub mod parser;
+mod requirement;
 pub mod signature;
+pub mod switch;
 pub mod value;
 
 pub use compile::{CompiledStatement, Compiler};

@@ -147,7 +147,7 @@ pub fn compile_group(
         context: exec_context,
         conditions: compiled_conditions,
         source_statements: statements.len(),
-        statements: crate::ottl::compile::fuse_deletions(statements),
+        statements: crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements)),
         error_mode: group.error_mode.unwrap_or(default_mode),
     })
 }

@@ -8,7 +8,7 @@ use super::super::eval::{any_equal, compare, Converter, EvalError, EvalResult, E
 use super::super::signature::{converter as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::json_value::parse_any;
-use super::strings::{call, expect_str};
+use super::strings::{call, expect_str, type_test};
 use super::{converter, param, FunctionSpec};
 use crate::otlp::{any_value, AnyValue, KeyValue};
 use crate::ottl::ast::CompareOp;
@@ -20,22 +20,22 @@ pub const SPECS: &[FunctionSpec] = &[
     converter("Bool", &[req(param::VALUE)], |a| call(a, to_bool)),
     converter("ParseJSON", &[req(param::TARGET)], |a| call(a, parse_json)),
     converter("IsString", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::Str(_)))))
     }),
     converter("IsInt", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::Int(_)))))
     }),
     converter("IsDouble", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::Float(_)))))
     }),
     converter("IsBool", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::Bool(_)))))
     }),
     converter("IsMap", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::Map(_)))))
     }),
     converter("IsList", &[req(param::VALUE)], |a| {
-        call(a, |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
+        type_test(a, |v| Ok(Value::Bool(matches!(v[0], Value::List(_)))))
     }),
     converter("IsEmpty", &[req(param::VALUE)], |a| call(a, is_empty)),
     converter("Coalesce", &[req(param::VALUES)], build_coalesce),

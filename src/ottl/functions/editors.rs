@@ -199,6 +199,13 @@ struct Set {
 }
 
 impl Editor for Set {
+    fn literal_set(&self) -> Option<(&CompiledPath, &Value<'static>)> {
+        match &self.value {
+            Expr::Literal(v) if !v.is_nil() => Some((&self.target, v)),
+            _ => None,
+        }
+    }
+
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         let value = self.value.eval(target)?;
         if self.skip_nil && value.is_nil() {

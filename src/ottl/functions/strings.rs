@@ -100,9 +100,18 @@ const MAX_CALL_ARGS: usize = 6;
 pub struct Call {
     args: Vec<Option<Expr>>,
     f: CallFn,
+    /// A type test (`IsString(v)`…): false for a nil argument.
+    type_test: bool,
 }
 
 impl Converter for Call {
+    fn false_on_nil(&self) -> Option<&Expr> {
+        match self.args.as_slice() {
+            [Some(arg)] if self.type_test => Some(arg),
+            _ => None,
+        }
+    }
+
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         let mut values: [Value<'a>; MAX_CALL_ARGS] = std::array::from_fn(|_| Value::Nil);
         for (slot, arg) in values.iter_mut().zip(&self.args) {
@@ -123,7 +132,20 @@ pub fn call(args: &Args<'_>, f: CallFn) -> Result<Box<dyn Converter>, ParseError
         .iter()
         .map(|p| args.opt_expr(p.name))
         .collect::<Result<Vec<_>, _>>()?;
-    boxed(Call { args, f })
+    boxed(Call {
+        args,
+        f,
+        type_test: false,
+    })
+}
+
+/// `call` for a one-argument type test, which is false for nil.
+pub fn type_test(args: &Args<'_>, f: CallFn) -> Result<Box<dyn Converter>, ParseError> {
+    boxed(Call {
+        args: vec![args.opt_expr(param::VALUE)?],
+        f,
+        type_test: true,
+    })
 }
 
 pub fn expect_str<'v>(value: &'v Value<'_>, what: &str) -> EvalResult<&'v str> {
@@ -451,6 +473,11 @@ struct IsMatch {
 }
 
 impl Converter for IsMatch {
+    fn false_on_nil(&self) -> Option<&Expr> {
+        // A nil target is false before the pattern is read.
+        Some(&self.target)
+    }
+
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         let value = self.target.eval(target)?;
         Ok(Value::Bool(match value.as_string_like() {

@@ -1,0 +1,169 @@
+//! Runs of `set(x, literal) where p == literal` on one subject `p` (the usual way a template
+//! maps a source's names to the convention's) become one statement that reads `p` once and
+//! compares it with each arm's literals in turn. Exactly the sequential result: the arms
+//! still run in order, and after an arm runs `p` is read again for the arms after it (an
+//! arm may have written it).
+
+use std::fmt;
+
+use super::ast::CompareOp;
+use super::compile::CompiledStatement;
+use super::context::{Field, Target};
+use super::eval::{compare, CompiledPath, Cond, Editor, EvalResult, Expr, ResolvedKey};
+use super::value::Value;
+
+/// One statement of the run: the literals its condition accepts, and its editor.
+struct Arm {
+    accepts: Vec<Value<'static>>,
+    editor: Box<dyn Editor>,
+}
+
+pub struct LiteralSwitch {
+    subject: CompiledPath,
+    arms: Vec<Arm>,
+}
+
+impl fmt::Debug for LiteralSwitch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiteralSwitch")
+            .field("subject", &self.subject.text)
+            .field("arms", &self.arms.len())
+            .finish()
+    }
+}
+
+impl Editor for LiteralSwitch {
+    fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        let mut from = 0;
+        loop {
+            let hit = {
+                let current = self.subject.get(target)?;
+                self.arms[from..]
+                    .iter()
+                    .position(|arm| arm.accepts.iter().any(|l| compare(&current, l, CompareOp::Eq)))
+            };
+            let Some(hit) = hit else { return Ok(()) };
+            self.arms[from + hit].editor.apply(target)?;
+            from += hit + 1;
+        }
+    }
+}
+
+/// A subject read that cannot fail: one literal key of the attributes or the cache.
+fn single_key(path: &CompiledPath) -> bool {
+    matches!(path.field, Field::Attributes(_) | Field::Cache)
+        && matches!(path.static_keys.as_deref(), Some([ResolvedKey::Str(_)]))
+}
+
+fn same_path(a: &CompiledPath, b: &CompiledPath) -> bool {
+    a.field == b.field && a.static_keys == b.static_keys
+}
+
+fn literal(expr: &Expr) -> Option<&Value<'static>> {
+    match expr {
+        Expr::Literal(v) if !v.is_nil() => Some(v),
+        _ => None,
+    }
+}
+
+/// `p == literal` (either order), or an `or` of them on one `p`: the subject and literals.
+fn arm_condition(cond: &Cond) -> Option<(&CompiledPath, Vec<Value<'static>>)> {
+    match cond {
+        Cond::Compare {
+            op: CompareOp::Eq,
+            lhs,
+            rhs,
+        } => {
+            let (path, value) = match (lhs.as_path(), rhs.as_path()) {
+                (Some(p), None) => (p, literal(rhs)?),
+                (None, Some(p)) => (p, literal(lhs)?),
+                _ => return None,
+            };
+            single_key(path).then(|| (path, vec![value.clone()]))
+        }
+        Cond::Or(items) => {
+            let mut subject: Option<&CompiledPath> = None;
+            let mut accepts = Vec::new();
+            for item in items {
+                let (path, mut values) = arm_condition(item)?;
+                if subject.is_some_and(|s| !same_path(s, path)) {
+                    return None;
+                }
+                subject = Some(path);
+                accepts.append(&mut values);
+            }
+            subject.map(|s| (s, accepts))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `statement` can be an arm on `subject`: its condition tests the subject against
+/// literals and its editor sets a literal at one literal key, which cannot fail, so no
+/// error needs attributing to one statement of the run.
+fn arm_of(statement: &CompiledStatement) -> Option<&CompiledPath> {
+    let (subject, _) = arm_condition(statement.condition.as_ref()?)?;
+    let (written, _) = statement.editor.literal_set()?;
+    single_key(written).then_some(subject)
+}
+
+pub fn fuse_switches(statements: Vec<CompiledStatement>) -> Vec<CompiledStatement> {
+    let mut out: Vec<CompiledStatement> = Vec::with_capacity(statements.len());
+    let mut run: Vec<CompiledStatement> = Vec::new();
+    for statement in statements {
+        let joins = match (arm_of(&statement), run.first().and_then(arm_of)) {
+            (Some(s), Some(first)) => same_path(s, first),
+            _ => false,
+        };
+        if !joins {
+            flush(&mut run, &mut out);
+        }
+        if joins || arm_of(&statement).is_some() {
+            run.push(statement);
+        } else {
+            out.push(statement);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn flush(run: &mut Vec<CompiledStatement>, out: &mut Vec<CompiledStatement>) {
+    if run.len() < 2 {
+        out.append(run);
+        return;
+    }
+    let text = run.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("; ");
+    let mut subject = None;
+    let mut arms = Vec::with_capacity(run.len());
+    for statement in run.drain(..) {
+        let Some(condition) = statement.condition else { continue };
+        let Some((_, accepts)) = arm_condition(&condition) else {
+            continue;
+        };
+        if subject.is_none() {
+            subject = Some(take_path(condition));
+        }
+        arms.push(Arm {
+            accepts,
+            editor: statement.editor,
+        });
+    }
+    let Some(Some(subject)) = subject else { return };
+    out.push(CompiledStatement::fused(
+        Box::new(LiteralSwitch { subject, arms }),
+        text,
+    ));
+}
+
+/// The subject path out of an arm's condition.
+fn take_path(condition: Cond) -> Option<CompiledPath> {
+    match condition {
+        Cond::Compare { lhs, rhs, .. } => match (lhs, rhs) {
+            (Expr::Path(p), _) | (_, Expr::Path(p)) => Some(p),
+            _ => None,
+        },
+        Cond::Or(items) => items.into_iter().next().and_then(take_path),
+        _ => None,
+    }
+}
