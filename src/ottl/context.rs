@@ -93,6 +93,30 @@ pub struct Target<'a> {
     own_keys: Cell<Option<KeySummary>>,
 }
 
+/// The cache and memo of one item, kept by a runner between items so their storage is
+/// allocated once per request rather than once per item.
+#[derive(Default)]
+pub struct Scratch {
+    cache: Vec<KeyValue>,
+    memo: Vec<MemoEntry>,
+}
+
+impl Scratch {
+    /// Gives `target` this storage, empty.
+    pub fn lend(&mut self, target: &mut Target<'_>) {
+        self.cache.clear();
+        self.memo.clear();
+        target.cache = std::mem::take(&mut self.cache);
+        *target.memo.get_mut() = std::mem::take(&mut self.memo);
+    }
+
+    /// Takes the storage back from a target that is done.
+    pub fn reclaim(&mut self, mut target: Target<'_>) {
+        self.cache = std::mem::take(&mut target.cache);
+        self.memo = std::mem::take(target.memo.get_mut());
+    }
+}
+
 /// What a converter derived from the attributes of `context` under `prefix` (all of its
 /// views at once), so a template asking for several views pays once. Any write to those
 /// attributes under the prefix, or to the whole map, drops it.

@@ -412,6 +412,25 @@ pub fn key_eq(a: &str, b: &str) -> bool {
     a == b
 }
 
+/// `text.starts_with(prefix)`, for attribute keys against a template's prefix: most keys
+/// differ within the first eight bytes, which one load and compare decides without a call
+/// into `memcmp`.
+#[inline]
+pub fn has_prefix(text: &[u8], prefix: &[u8]) -> bool {
+    let n = prefix.len();
+    if text.len() < n {
+        return false;
+    }
+    if n >= 8 {
+        let head = |s: &[u8]| u64::from_ne_bytes(s[..8].try_into().unwrap_or([0; 8]));
+        if head(text) != head(prefix) {
+            return false;
+        }
+        return text[8..n] == prefix[8..];
+    }
+    text[..n] == *prefix
+}
+
 pub fn find<'a>(map: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
     map.iter().find(|kv| key_eq(&kv.key, key))
 }
@@ -569,6 +588,32 @@ fn step_mut<'v>(current: &'v mut AnyValue, key: &ResolvedKey<'_>) -> EvalResult<
 mod tests {
     use super::*;
     use crate::otlp::{InstrumentationScope, Resource, Span};
+
+    #[test]
+    fn prefix_test_is_starts_with() {
+        let texts = [
+            "",
+            "l",
+            "llm.",
+            "llm.input",
+            "llm.input_messages",
+            "llm.input_messages.0.message.role",
+            "llm.output_messages.0",
+            "llm.inputs_messages.0",
+            "xlm.input_messages.0",
+            "llm.input_messageX",
+            "élan.input_messages",
+        ];
+        for text in texts {
+            for prefix in texts {
+                assert_eq!(
+                    has_prefix(text.as_bytes(), prefix.as_bytes()),
+                    text.starts_with(prefix),
+                    "{text:?} {prefix:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn key_equality_is_string_equality() {

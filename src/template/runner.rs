@@ -5,6 +5,7 @@ use super::group::{StatementFailure, StatementGroup};
 use crate::otlp::{
     metric_point_count, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest,
 };
+use crate::ottl::context::Scratch;
 use crate::ottl::{ContextKind, Target};
 
 pub fn run_trace_group(
@@ -26,6 +27,7 @@ pub fn run_trace_group(
                 group.run(&mut target, failures)?;
                 continue;
             }
+            let mut scratch = Scratch::default();
             for span in &mut ss.spans {
                 // A span context runs once per span; a span event context once per event.
                 let events = if group.context == ContextKind::SpanEvent {
@@ -38,7 +40,9 @@ pub fn run_trace_group(
                     target.scope = Some((&mut *scope, &mut ss.schema_url));
                     target.span = Some(&mut *span);
                     target.event_index = (group.context == ContextKind::SpanEvent).then_some(index);
+                    scratch.lend(&mut target);
                     group.run(&mut target, failures)?;
+                    scratch.reclaim(target);
                 }
             }
         }
@@ -65,11 +69,14 @@ pub fn run_log_group(
                 group.run(&mut target, failures)?;
                 continue;
             }
+            let mut scratch = Scratch::default();
             for record in &mut sl.log_records {
                 let mut target = Target::new(&mut *resource, &mut rl.schema_url);
                 target.scope = Some((&mut *scope, &mut sl.schema_url));
                 target.log = Some(record);
+                scratch.lend(&mut target);
                 group.run(&mut target, failures)?;
+                scratch.reclaim(target);
             }
         }
     }
@@ -95,6 +102,7 @@ pub fn run_metric_group(
                 group.run(&mut target, failures)?;
                 continue;
             }
+            let mut scratch = Scratch::default();
             for metric in &mut sm.metrics {
                 let points = if group.context == ContextKind::DataPoint {
                     metric_point_count(metric)
@@ -106,7 +114,9 @@ pub fn run_metric_group(
                     target.scope = Some((&mut *scope, &mut sm.schema_url));
                     target.metric = Some(&mut *metric);
                     target.point_index = (group.context == ContextKind::DataPoint).then_some(index);
+                    scratch.lend(&mut target);
                     group.run(&mut target, failures)?;
+                    scratch.reclaim(target);
                 }
             }
         }

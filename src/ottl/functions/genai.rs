@@ -43,7 +43,7 @@ use serde_json::Value as Json;
 
 use super::super::context::{ContextKind, Field, MemoEntry, Target};
 use super::super::error::ParseError;
-use super::super::eval::{Converter, EvalError, EvalResult, Expr};
+use super::super::eval::{has_prefix, Converter, EvalError, EvalResult, Expr};
 use super::super::signature::{opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
@@ -198,7 +198,10 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
 fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, Vec<(&'m str, &'m KeyValue)>)> {
     let mut out: Vec<(usize, Vec<(&str, &KeyValue)>)> = Vec::new();
     for kv in map {
-        let Some(rest) = kv.key.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
+        if !has_prefix(kv.key.as_bytes(), prefix.as_bytes()) {
+            continue;
+        }
+        let Some(rest) = kv.key[prefix.len()..].strip_prefix('.') else {
             continue;
         };
         let Some((index, field)) = rest.split_once('.') else {

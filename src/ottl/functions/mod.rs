@@ -7,7 +7,7 @@ mod digests;
 mod editors;
 mod genai;
 mod grok;
-mod json_value;
+pub mod json_value;
 mod lambda;
 mod network;
 pub mod param;

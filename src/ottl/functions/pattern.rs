@@ -4,6 +4,8 @@
 //! `starts_with` instead of running the regex engine per attribute key.
 
 use regex::Regex;
+
+use super::super::eval::has_prefix;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{HirKind, Look};
 
@@ -25,7 +27,7 @@ impl MatchPattern {
 
     pub fn is_match(&self, text: &str) -> bool {
         match self {
-            MatchPattern::Prefixes(prefixes) => prefixes.iter().any(|p| text.as_bytes().starts_with(p)),
+            MatchPattern::Prefixes(prefixes) => prefixes.iter().any(|p| has_prefix(text.as_bytes(), p)),
             MatchPattern::Regex(regex) => regex.is_match(text),
         }
     }
