@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
-use super::eval::{get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey};
+use super::eval::{find, get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey};
 use super::log_access::{body_map, get_log, set_log};
 use super::metric_access::{get_metric, get_point, point_attributes, point_attributes_mut, set_metric, set_point};
 use super::value::{fixed, Value};
@@ -15,6 +15,32 @@ fn need<T>(value: Option<T>, what: &str) -> EvalResult<T> {
 }
 
 impl CompiledPath {
+    /// For a path of one literal key on a span's, log record's, resource's or scope's
+    /// attributes or on the cache: its value, read in place. None for any other path, or
+    /// when the map is not there (the general read then says why).
+    #[inline]
+    pub fn read_single_key<'a>(&'a self, target: &'a Target<'_>) -> Option<Value<'a>> {
+        use super::context::ContextKind as C;
+        let key = self.single_key.as_deref()?;
+        let map: &[KeyValue] = match self.field {
+            Field::Cache => &target.cache,
+            Field::Attributes(ctx) => {
+                if !target.may_hold(ctx, key) {
+                    return Some(Value::Nil);
+                }
+                match ctx {
+                    C::Span => &target.span.as_deref()?.attributes,
+                    C::Log => &target.log.as_deref()?.attributes,
+                    C::Resource => &target.resource.attributes,
+                    C::Scope => &target.scope.as_ref()?.0.attributes,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(find(map, key).map_or(Value::Nil, |kv| Value::from_optional_any(kv.value.as_ref())))
+    }
+
     pub fn get<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         if let Some(keys) = &self.static_keys {
             return self.get_with(target, keys);

@@ -73,6 +73,9 @@ pub struct CompiledPath {
     pub static_keys: Option<Vec<ResolvedKey<'static>>>,
     /// The path as written, for error messages.
     pub text: String,
+    /// The key, when the path is one literal key of attributes or the cache: read in place
+    /// (`read_single_key`).
+    pub single_key: Option<Box<str>>,
 }
 
 impl CompiledPath {
@@ -85,11 +88,16 @@ impl CompiledPath {
                 CompiledKey::Expr(_) => None,
             })
             .collect();
+        let single_key = match (&field, keys.as_slice()) {
+            (Field::Attributes(_) | Field::Cache, [CompiledKey::Str(key)]) => Some(key.as_str().into()),
+            _ => None,
+        };
         CompiledPath {
             field,
             keys,
             static_keys,
             text,
+            single_key,
         }
     }
 }
@@ -138,7 +146,22 @@ pub enum Cond {
 // ---------------------------------------------------------------- expressions
 
 impl Expr {
+    /// Literals and one-key reads, the commonest operands, are evaluated where the caller
+    /// is: the value is built in place instead of coming back through memory from a call.
+    #[inline(always)]
     pub fn eval<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        match self {
+            Expr::Literal(v) => Ok(borrow_value(v)),
+            Expr::Path(path) => match path.read_single_key(target) {
+                Some(value) => Ok(value),
+                None => path.get(target),
+            },
+            _ => self.eval_general(target),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_general<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         match self {
             Expr::Literal(v) => Ok(borrow_value(v)),
             Expr::Path(path) => path.get(target),
@@ -191,6 +214,7 @@ impl Expr {
 }
 
 /// A literal held by the program, lent out without copying.
+#[inline]
 pub fn borrow_value<'a>(v: &'a Value<'static>) -> Value<'a> {
     match v {
         Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
@@ -294,6 +318,9 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>, op: CompareOp) -> bool {
         (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
         (Value::Int(x), Value::Float(y)) => (*x as f64).partial_cmp(y),
         (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Value::Str(x), Value::Str(y)) if matches!(op, CompareOp::Eq | CompareOp::Ne) => {
+            return equality_only(key_eq(x, y), op)
+        }
         (Value::Str(x), Value::Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Time(x), Value::Time(y)) | (Value::Duration(x), Value::Duration(y)) => Some(x.cmp(y)),
@@ -409,7 +436,12 @@ pub fn key_eq(a: &str, b: &str) -> bool {
         }
         return a[..n - 8] == b[..n - 8];
     }
-    a == b
+    if n >= 4 {
+        // The first four and the last four bytes (overlapping when n < 8) cover the key.
+        let word = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+        return word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// `text.starts_with(prefix)`, for attribute keys against a template's prefix: most keys
@@ -633,6 +665,14 @@ mod tests {
             "llm.input_messages.1.message.role",
             "élan",
             "élam",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "xbcd",
+            "abcde",
+            "abxde",
+            "abcdefghi",
         ];
         for a in keys {
             for b in keys {

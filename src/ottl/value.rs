@@ -91,6 +91,7 @@ impl<'a> Value<'a> {
     }
 
     /// Reads a stored value. An empty `AnyValue` is nil.
+    #[inline]
     pub fn from_any(value: &'a AnyValue) -> Value<'a> {
         match &value.value {
             None | Some(any_value::Value::StringValueStrindex(_)) => Value::Nil,
@@ -104,6 +105,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    #[inline]
     pub fn from_optional_any(value: Option<&'a AnyValue>) -> Value<'a> {
         value.map_or(Value::Nil, Value::from_any)
     }
