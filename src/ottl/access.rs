@@ -15,11 +15,12 @@ fn need<T>(value: Option<T>, what: &str) -> EvalResult<T> {
 }
 
 impl CompiledPath {
-    /// For a path of one literal key on a span's, log record's, resource's or scope's
-    /// attributes or on the cache: its value, read in place. None for any other path, or
-    /// when the map is not there (the general read then says why).
+    /// For a path of literal keys on a span's, log record's, resource's or scope's
+    /// attributes or on the cache: the value at its first key, read in place (the caller
+    /// indexes it with the others). None for any other path, or when the map is not there
+    /// (the general read then says why).
     #[inline]
-    pub fn read_single_key<'a>(&'a self, target: &'a Target<'_>) -> Option<Value<'a>> {
+    pub fn read_first_key<'a>(&'a self, target: &'a Target<'_>) -> Option<Value<'a>> {
         use super::context::ContextKind as C;
         let key = self.single_key.as_deref()?;
         let map: &[KeyValue] = match self.field {

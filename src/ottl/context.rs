@@ -2,6 +2,7 @@
 //! statement runs on, and the fields a path can name in each.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use super::key_summary::KeySummary;
 use super::value::Value;
@@ -123,9 +124,9 @@ impl Scratch {
 #[derive(Debug)]
 pub struct MemoEntry {
     pub context: ContextKind,
-    pub prefix: String,
+    pub prefix: Arc<str>,
     /// Which converter and arguments made it (e.g. the scheme).
-    pub tag: String,
+    pub tag: Arc<str>,
     pub views: Vec<Value<'static>>,
 }
 
@@ -159,7 +160,7 @@ impl Target<'_> {
         if memo.is_empty() {
             return;
         }
-        memo.retain(|e| e.context != context || key.is_some_and(|k| !k.starts_with(e.prefix.as_str())));
+        memo.retain(|e| e.context != context || key.is_some_and(|k| !k.starts_with(&*e.prefix)));
     }
 }
 

@@ -73,8 +73,8 @@ pub struct CompiledPath {
     pub static_keys: Option<Vec<ResolvedKey<'static>>>,
     /// The path as written, for error messages.
     pub text: String,
-    /// The key, when the path is one literal key of attributes or the cache: read in place
-    /// (`read_single_key`).
+    /// The first key, when the path is literal keys of attributes or the cache: read in
+    /// place (`read_first_key`), the other keys then indexing the value.
     pub single_key: Option<Box<str>>,
 }
 
@@ -88,8 +88,8 @@ impl CompiledPath {
                 CompiledKey::Expr(_) => None,
             })
             .collect();
-        let single_key = match (&field, keys.as_slice()) {
-            (Field::Attributes(_) | Field::Cache, [CompiledKey::Str(key)]) => Some(key.as_str().into()),
+        let single_key = match (&field, keys.first(), &static_keys) {
+            (Field::Attributes(_) | Field::Cache, Some(CompiledKey::Str(key)), Some(_)) => Some(key.as_str().into()),
             _ => None,
         };
         CompiledPath {
@@ -152,8 +152,11 @@ impl Expr {
     pub fn eval<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         match self {
             Expr::Literal(v) => Ok(borrow_value(v)),
-            Expr::Path(path) => match path.read_single_key(target) {
-                Some(value) => Ok(value),
+            Expr::Path(path) => match path.read_first_key(target) {
+                Some(value) => match path.static_keys.as_deref() {
+                    Some([_, rest @ ..]) if !rest.is_empty() => index_value(value, rest),
+                    _ => Ok(value),
+                },
                 None => path.get(target),
             },
             _ => self.eval_general(target),

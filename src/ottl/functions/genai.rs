@@ -38,6 +38,7 @@ mod convention;
 mod vercel;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -95,6 +96,8 @@ enum Out<'a> {
     Str(Cow<'a, str>),
     Raw(Json),
     Obj(Vec<(&'static str, Out<'a>)>),
+    /// `{"type":"text","content":…}`, the commonest part, written without a field list.
+    Text(Cow<'a, str>),
 }
 
 /// `s` as a JSON string, escaped exactly as serde_json escapes it (quote, backslash and
@@ -135,6 +138,11 @@ impl Out<'_> {
         match self {
             Out::Str(s) => push_json_str(buf, s),
             Out::Raw(v) => write_sorted(v, buf),
+            Out::Text(content) => {
+                buf.push_str("{\"type\":\"text\",\"content\":");
+                push_json_str(buf, content);
+                buf.push('}');
+            }
             Out::Obj(fields) => {
                 buf.push('{');
                 for (i, (k, v)) in fields.iter().enumerate() {
@@ -194,9 +202,10 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
     buf.push(']');
 }
 
-/// Flattened keys under a prefix, grouped: index -> (rest of key -> value), in index order.
-fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, Vec<(&'m str, &'m KeyValue)>)> {
-    let mut out: Vec<(usize, Vec<(&str, &KeyValue)>)> = Vec::new();
+/// Flattened keys under a prefix: (index, rest of key, value), ordered by index and, within
+/// one index, as the attributes have them: one list for all messages.
+fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, &'m str, &'m KeyValue)> {
+    let mut out: Vec<(usize, &str, &KeyValue)> = Vec::new();
     for kv in map {
         if !has_prefix(kv.key.as_bytes(), prefix.as_bytes()) {
             continue;
@@ -210,10 +219,14 @@ fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, Vec<(&'m str, &
         let Ok(index) = index.parse::<usize>() else {
             continue;
         };
-        push_grouped(&mut out, index, (field, kv));
+        out.push((index, field, kv));
     }
+    // Stable: a message's fields keep the attributes' order.
+    out.sort_by_key(|(index, _, _)| *index);
     out
 }
+
+
 
 /// An attribute's value as text, borrowed when it is a string.
 fn text(kv: &KeyValue) -> Cow<'_, str> {
@@ -238,10 +251,7 @@ fn arguments<'a>(raw: Cow<'a, str>) -> Out<'a> {
 }
 
 fn text_part<'a>(content: impl Into<Cow<'a, str>>) -> Out<'a> {
-    Out::Obj(vec![
-        ("type", Out::Str(Cow::Borrowed("text"))),
-        ("content", Out::Str(content.into())),
-    ])
+    Out::Text(content.into())
 }
 
 /// A tool's result; sources that do not record the call's id (OpenInference's Gemini
@@ -308,11 +318,23 @@ fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
     let role = field(fields, "message.role").map(text).unwrap_or_default();
     let mut parts = Vec::new();
     let tool_call_id = field(fields, "message.tool_call_id").map(text);
+    let text_or_response = |t: Cow<'a, str>| {
+        if role == "tool" {
+            response_part(tool_call_id.clone(), Out::Str(t))
+        } else {
+            text_part(t)
+        }
+    };
+    let content = field(fields, "message.content").map(text);
+    let contents = sub_items(fields, "message.contents");
+    // Without a content list (the usual message) the content is the only text part.
     let mut texts: Vec<Cow<'a, str>> = Vec::new();
-    if let Some(content) = field(fields, "message.content") {
-        texts.push(text(content));
+    if contents.is_empty() {
+        parts.extend(content.map(text_or_response));
+    } else {
+        texts.extend(content);
     }
-    for (_, content) in sub_items(fields, "message.contents") {
+    for (_, content) in contents {
         let kind = field(&content, "message_content.type")
             .map(text)
             .unwrap_or(Cow::Borrowed("text"));
@@ -328,13 +350,7 @@ fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
             ]));
         }
     }
-    for t in texts {
-        if role == "tool" {
-            parts.push(response_part(tool_call_id.clone(), Out::Str(t)));
-        } else {
-            parts.push(text_part(t));
-        }
-    }
+    parts.extend(texts.into_iter().map(text_or_response));
     for (_, call) in sub_items(fields, "message.tool_calls") {
         parts.push(call_part(
             field(&call, "tool_call.id").map(text),
@@ -384,8 +400,8 @@ fn indexed<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
 struct MemoizedMessages {
     context: ContextKind,
     map: Expr,
-    prefix: String,
-    scheme: String,
+    prefix: Arc<str>,
+    scheme: Arc<str>,
     view: usize,
 }
 
@@ -410,8 +426,8 @@ fn memoized(a: &Args<'_>) -> Result<Option<Box<dyn Converter>>, ParseError> {
     Ok(Some(Box::new(MemoizedMessages {
         context,
         map,
-        prefix: prefix.to_owned(),
-        scheme: scheme.to_owned(),
+        prefix: prefix.into(),
+        scheme: scheme.into(),
         view,
     })))
 }
@@ -432,8 +448,8 @@ impl Converter for MemoizedMessages {
         let value = views[self.view].clone();
         target.memo.borrow_mut().push(MemoEntry {
             context: self.context,
-            prefix: self.prefix.clone(),
-            tag: self.scheme.clone(),
+            prefix: Arc::clone(&self.prefix),
+            tag: Arc::clone(&self.scheme),
             views,
         });
         Ok(value)
@@ -464,11 +480,17 @@ fn with_messages<R>(
             )))
         }
     };
-    let groups = collect(map, prefix);
-    if groups.is_empty() {
+    let items = collect(map, prefix);
+    if items.is_empty() {
         return f(None);
     }
-    let messages: Vec<Message<'_>> = groups.iter().map(|(_, fields)| parse(fields)).collect();
+    let fields: Vec<(&str, &KeyValue)> = items.iter().map(|(_, name, kv)| (*name, *kv)).collect();
+    let mut messages: Vec<Message<'_>> = Vec::with_capacity(items.last().map_or(0, |(i, _, _)| i + 1).min(items.len()));
+    let mut start = 0;
+    for chunk in items.chunk_by(|a, b| a.0 == b.0) {
+        messages.push(parse(&fields[start..start + chunk.len()]));
+        start += chunk.len();
+    }
     f(Some(&messages))
 }
 
