@@ -7,7 +7,7 @@ mod digests;
 mod editors;
 mod genai;
 mod grok;
-pub mod json_value;
+mod json_value;
 mod lambda;
 mod network;
 pub mod param;
