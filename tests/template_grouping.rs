@@ -24,12 +24,12 @@ fn key() -> impl Strategy<Value = &'static str> {
 const LITERALS: &[&str] = &["k1", "s-k0", "s-k1", "s-gen_ai.x", "v"];
 
 fn statement() -> impl Strategy<Value = String> {
-    statement_of((0usize..22).collect())
+    statement_of((0usize..24).collect())
 }
 
 /// Mostly literal-switch arms on few subjects, so runs of them form often.
 fn switch_statement() -> impl Strategy<Value = String> {
-    statement_of(vec![16, 17, 18, 18, 19, 20, 21, 1, 2, 6, 8])
+    statement_of(vec![16, 17, 18, 18, 19, 20, 21, 22, 23, 1, 2, 6, 8])
 }
 
 fn statement_of(kinds: Vec<usize>) -> impl Strategy<Value = String> {
@@ -45,6 +45,8 @@ fn statement_of(kinds: Vec<usize>) -> impl Strategy<Value = String> {
         16 | 17 => format!(r#"set(attributes["{a}"], "{l}") where attributes["{b}"] == "{m}""#),
         18 => format!(r#"set(attributes["{a}"], "{l}") where "{m}" == attributes["{b}"] or attributes["{b}"] == "{l}""#),
         19 => format!(r#"set(attributes["{a}"], "{l}") where IsString(attributes["{b}"]) and attributes["{c}"] != nil"#),
+        22 => format!(r#"set(attributes["{a}"], ToUpperCase(attributes["{b}"])) where attributes["{b}"] != nil"#),
+        23 => format!(r#"set(attributes["{a}"], Int(attributes["{b}"])) where attributes["{b}"] != nil"#),
         21 => format!(r#"set(attributes["{a}"], "{l}") where attributes["{b}"]["in"] > 0 and attributes["{c}"] != nil"#),
         20 => format!(r#"set(attributes["{a}"], Int(attributes["{b}"]["in"])) where attributes["{c}"] != nil and attributes["{b}"]["in"] > 0"#),
         0 => format!(r#"set(attributes["{a}"], attributes["{b}"]) where attributes["{b}"] != nil"#),

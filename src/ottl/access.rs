@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 
 use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
-use super::eval::{find, get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey};
+use super::eval::{
+    find, get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey,
+};
 use super::log_access::{body_map, get_log, set_log};
 use super::metric_access::{get_metric, get_point, point_attributes, point_attributes_mut, set_metric, set_point};
 use super::value::{fixed, Value};

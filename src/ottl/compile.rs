@@ -8,7 +8,9 @@ use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Editor, EvalResult, Expr};
-use super::functions::{build_set_skipping_nil, Builder, DeleteKeys, FunctionSpec, Registry};
+use super::functions::{
+    build_set_skipping_nil, build_set_skipping_nil_argument, Builder, DeleteKeys, FunctionSpec, Registry,
+};
 use super::lambda::{CompiledLambda, LambdaBody};
 use super::requirement::KeyRequirement;
 use super::signature::{closest, ArgCompiler, Args};
@@ -119,26 +121,49 @@ pub fn fuse_deletions(statements: Vec<CompiledStatement>) -> Vec<CompiledStateme
     out
 }
 
-/// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.
-fn is_set_guarded_by_its_value(ast: &Statement) -> bool {
+/// How a `set` statement's `where` relates to its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetGuard {
+    /// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.
+    Value,
+    /// `set(x, F(v)) where v != nil`: the guard is the only argument of the value's call.
+    Argument,
+}
+
+fn set_guard(ast: &Statement) -> Option<SetGuard> {
     let call = &ast.editor;
     if call.name != "set" || !call.keys.is_empty() || call.args.len() != 2 {
-        return false;
+        return None;
     }
     let value = &call.args[1];
     if !matches!(value.name.as_deref(), None | Some("value")) || call.args[0].name.as_deref() == Some("value") {
-        return false;
+        return None;
     }
     let ArgValue::Value(value) = &value.value else {
-        return false;
+        return None;
     };
-    match &ast.condition {
+    let guarded = match &ast.condition {
         Some(BoolExpr::Compare {
             op: ast::CompareOp::Ne,
             lhs,
             rhs,
-        }) => (rhs == &ast::Value::Nil && lhs == value) || (lhs == &ast::Value::Nil && rhs == value),
-        _ => false,
+        }) if rhs == &ast::Value::Nil => lhs,
+        Some(BoolExpr::Compare {
+            op: ast::CompareOp::Ne,
+            lhs,
+            rhs,
+        }) if lhs == &ast::Value::Nil => rhs,
+        _ => return None,
+    };
+    if guarded == value {
+        return Some(SetGuard::Value);
+    }
+    match value {
+        ast::Value::Call(inner) if inner.keys.is_empty() => match inner.args.as_slice() {
+            [only] if only.name.is_none() && only.value == ArgValue::Value(guarded.clone()) => Some(SetGuard::Argument),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -270,17 +295,23 @@ impl<'r> Compiler<'r> {
     }
 
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
-        // The condition is the value itself, so compiling the value checks it too.
-        let fused_set = is_set_guarded_by_its_value(ast)
-            .then(|| self.registry.get("set"))
-            .flatten();
+        // The condition is (an argument of) the value, so compiling the value checks it too.
+        let guard = set_guard(ast).zip(self.registry.get("set"));
         let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
         let requires = condition.as_ref().and_then(KeyRequirement::of);
-        let (editor, condition) = match fused_set {
-            Some(spec) => (
-                build_set_skipping_nil(&mut Args::bind(self, &ast.editor, spec.params)?)?,
-                None,
-            ),
+        let fused = match guard {
+            Some((SetGuard::Value, spec)) => Some(build_set_skipping_nil(&mut Args::bind(
+                self,
+                &ast.editor,
+                spec.params,
+            )?)?),
+            Some((SetGuard::Argument, spec)) => {
+                build_set_skipping_nil_argument(&mut Args::bind(self, &ast.editor, spec.params)?)?
+            }
+            None => None,
+        };
+        let (editor, condition) = match fused {
+            Some(editor) => (editor, None),
             None => (self.editor(&ast.editor)?, condition),
         };
         Ok(CompiledStatement {
@@ -564,6 +595,50 @@ mod tests {
                     assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
                 }
             }
+        }
+    }
+
+    /// `set(x, F(v)) where v != nil` reads `v` once; it must behave exactly like the same
+    /// statement with the condition spelled so that it is not fused, errors included.
+    #[test]
+    fn a_set_guarded_by_its_argument_behaves_as_written() {
+        let arguments = [
+            r#"attributes["b"]"#,
+            r#"Coalesce([attributes["missing"], attributes["b"]])"#,
+        ];
+        let functions = [
+            "Int",
+            "Double",
+            "ToLowerCase",
+            "ToUpperCase",
+            "ParseJSON",
+            "IsString",
+            "String",
+        ];
+        let inputs = [
+            request(&[("a", Some("old")), ("b", Some("New"))]),
+            request(&[("a", Some("old"))]),
+            request(&[("b", None)]),
+            request(&[("b", Some(r#"{"k":"v"}"#))]),
+            request(&[("b", Some("42"))]),
+        ];
+        for argument in arguments {
+            for function in functions {
+                let fused = format!(r#"set(attributes["a"], {function}({argument})) where {argument} != nil"#);
+                let plain = format!(r#"set(attributes["a"], {function}({argument})) where not ({argument} == nil)"#);
+                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
+                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
+                for input in &inputs {
+                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
+                }
+            }
+        }
+        // Not the guard's own argument, or more than one: not fused.
+        for other in [
+            r#"set(attributes["a"], Int(attributes["c"])) where attributes["b"] != nil"#,
+            r#"set(attributes["a"], Concat([attributes["b"]], "-")) where attributes["b"] != nil"#,
+        ] {
+            assert!(compiled(other).condition.is_some(), "{other}");
         }
     }
 }

@@ -23,9 +23,19 @@ impl EvalError {
 
 pub type EvalResult<T> = Result<T, EvalError>;
 
+/// A converter computed from its arguments' values alone.
+pub type CallFn = fn(&[Value<'_>]) -> EvalResult<Value<'static>>;
+
 /// A converter call (pure: reads the target, returns a value).
 pub trait Converter: Send + Sync + fmt::Debug {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>>;
+
+    /// For a converter of one getter computed by a plain function (`Int(v)`, `Double(v)`,
+    /// `ToLowerCase(v)`…): the getter and the function, so `set(x, F(v)) where v != nil`
+    /// can read `v` once.
+    fn unary(&self) -> Option<(&Expr, CallFn)> {
+        None
+    }
 
     /// For a boolean test that is false, without error, when this argument is nil
     /// (`IsString(v)`, `IsMatch(v, "literal")`): the argument.

@@ -196,6 +196,9 @@ struct Set {
     value: Expr,
     /// `set(x, v) where v != nil` compiled as one step: `v` is evaluated once.
     skip_nil: bool,
+    /// `set(x, F(v)) where v != nil` compiled as one step: `v` is evaluated once, and the
+    /// statement skipped when it is nil.
+    skip_nil_argument: bool,
 }
 
 impl Editor for Set {
@@ -207,6 +210,18 @@ impl Editor for Set {
     }
 
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
+        if self.skip_nil_argument {
+            if let Expr::Call { converter, keys } = &self.value {
+                if let (Some((argument, f)), true) = (converter.unary(), keys.is_empty()) {
+                    let argument = argument.eval(target)?;
+                    if argument.is_nil() {
+                        return Ok(());
+                    }
+                    let value = f(std::slice::from_ref(&argument))?;
+                    return self.target.set(target, value);
+                }
+            }
+        }
         let value = self.value.eval(target)?;
         if self.skip_nil && value.is_nil() {
             return Ok(());
@@ -221,7 +236,24 @@ fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
         target: args.path(param::TARGET)?,
         value: args.expr(param::VALUE)?,
         skip_nil: false,
+        skip_nil_argument: false,
     })
+}
+
+/// `set` for a statement whose value is a one-getter converter `F(v)` and whose `where` is
+/// exactly `v != nil`, when `F` computes from `v`'s value alone; otherwise None.
+pub fn build_set_skipping_nil_argument(args: &mut Args<'_>) -> Result<Option<Box<dyn Editor>>, ParseError> {
+    let value = args.expr(param::VALUE)?;
+    let unary = matches!(&value, Expr::Call { converter, keys } if keys.is_empty() && converter.unary().is_some());
+    if !unary {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(Set {
+        target: args.path(param::TARGET)?,
+        value,
+        skip_nil: false,
+        skip_nil_argument: true,
+    })))
 }
 
 /// `set` for a statement whose `where` is exactly `value != nil` (the commonest template
@@ -231,6 +263,7 @@ pub fn build_set_skipping_nil(args: &mut Args<'_>) -> Result<Box<dyn Editor>, Pa
         target: args.path(param::TARGET)?,
         value: args.expr(param::VALUE)?,
         skip_nil: true,
+        skip_nil_argument: false,
     })
 }
 

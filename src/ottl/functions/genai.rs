@@ -226,8 +226,6 @@ fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, &'m str, &'m Ke
     out
 }
 
-
-
 /// An attribute's value as text, borrowed when it is a string.
 fn text(kv: &KeyValue) -> Cow<'_, str> {
     if let Some(AnyValue {

@@ -22,7 +22,7 @@ mod url;
 mod user_agent;
 mod xml;
 
-pub use editors::{build_set_skipping_nil, DeleteKeys};
+pub use editors::{build_set_skipping_nil, build_set_skipping_nil_argument, DeleteKeys};
 pub use pattern::MatchPattern;
 
 use super::error::ParseError;

@@ -89,7 +89,7 @@ pub const SPECS: &[FunctionSpec] = &[
 
 // ---------------------------------------------------------------- generic calls
 
-pub type CallFn = fn(&[Value<'_>]) -> EvalResult<Value<'static>>;
+pub use super::super::eval::CallFn;
 
 /// The most getters a `call` converter takes; its values live on the stack.
 const MAX_CALL_ARGS: usize = 6;
@@ -112,7 +112,19 @@ impl Converter for Call {
         }
     }
 
+    fn unary(&self) -> Option<(&Expr, CallFn)> {
+        match self.args.as_slice() {
+            [Some(arg)] => Some((arg, self.f)),
+            _ => None,
+        }
+    }
+
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
+        // One getter (Int, Double, IsString, ParseJSON…): no array of values to fill and drop.
+        if let [Some(arg)] = self.args.as_slice() {
+            let value = arg.eval(target)?;
+            return (self.f)(std::slice::from_ref(&value));
+        }
         let mut values: [Value<'a>; MAX_CALL_ARGS] = std::array::from_fn(|_| Value::Nil);
         for (slot, arg) in values.iter_mut().zip(&self.args) {
             if let Some(expr) = arg {
@@ -430,12 +442,26 @@ fn apply_case(s: &str, case: Case) -> String {
 }
 
 impl Converter for ConvertCase {
+    fn unary(&self) -> Option<(&Expr, CallFn)> {
+        let f: CallFn = match self.case {
+            Case::Lower => |v| converted(&v[0], Case::Lower),
+            Case::Upper => |v| converted(&v[0], Case::Upper),
+            Case::Snake => |v| converted(&v[0], Case::Snake),
+            Case::Camel => |v| converted(&v[0], Case::Camel),
+        };
+        Some((&self.target, f))
+    }
+
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
-        match self.target.eval(target)? {
-            Value::Nil => Ok(Value::Nil),
-            Value::Str(s) => Ok(Value::string(apply_case(&s, self.case))),
-            other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
-        }
+        converted(&self.target.eval(target)?, self.case)
+    }
+}
+
+fn converted(value: &Value<'_>, case: Case) -> EvalResult<Value<'static>> {
+    match value {
+        Value::Nil => Ok(Value::Nil),
+        Value::Str(s) => Ok(Value::string(apply_case(s, case))),
+        other => Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
     }
 }
 
