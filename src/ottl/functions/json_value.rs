@@ -9,8 +9,18 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::otlp::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 
-/// Parses `text` as one JSON value.
+/// Parses `text` as one JSON value: the common case (no escapes in strings, shallow, plain
+/// numbers) without serde, anything else, errors included, by serde_json, so results and
+/// error messages are serde's either way.
 pub fn parse_any(text: &str) -> Result<AnyValue, serde_json::Error> {
+    match super::json_fast::parse(text) {
+        Some(value) => Ok(value),
+        None => parse_any_with_serde(text),
+    }
+}
+
+/// `parse_any` by serde_json alone.
+pub fn parse_any_with_serde(text: &str) -> Result<AnyValue, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = AnyValueSeed.deserialize(&mut deserializer)?;
     deserializer.end()?;
@@ -86,19 +96,25 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
                 ..Default::default()
             });
         }
-        // Stable sort, then keep the last of equal keys: a repeated key's last value wins.
-        values.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut deduplicated: Vec<KeyValue> = Vec::with_capacity(values.len());
-        for kv in values {
-            match deduplicated.last_mut() {
-                Some(last) if last.key == kv.key => *last = kv,
-                _ => deduplicated.push(kv),
-            }
-        }
         Ok(any(any_value::Value::KvlistValue(KeyValueList {
-            values: deduplicated,
+            values: sorted_last_wins(values),
         })))
     }
+}
+
+/// An object's entries sorted by key (stably), a repeated key keeping its last value.
+pub fn sorted_last_wins(mut values: Vec<KeyValue>) -> Vec<KeyValue> {
+    values.sort_by(|a, b| a.key.cmp(&b.key));
+    // `dedup_by` keeps the earlier of two equal neighbours: give it the later one's value.
+    values.dedup_by(|later, earlier| {
+        if later.key == earlier.key {
+            std::mem::swap(later, earlier);
+            true
+        } else {
+            false
+        }
+    });
+    values
 }
 
 #[cfg(test)]

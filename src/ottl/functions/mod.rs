@@ -7,6 +7,7 @@ mod digests;
 mod editors;
 mod genai;
 mod grok;
+mod json_fast;
 mod json_value;
 mod lambda;
 mod network;
@@ -23,6 +24,7 @@ mod user_agent;
 mod xml;
 
 pub use editors::{build_set_skipping_nil, build_set_skipping_nil_argument, DeleteKeys};
+pub use json_fast::agrees_with_serde as json_fast_path_agrees_with_serde;
 pub use pattern::MatchPattern;
 
 use super::error::ParseError;
