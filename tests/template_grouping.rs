@@ -119,6 +119,26 @@ fn run(template: &str, attrs: &[(&str, u8)]) -> (Vec<KeyValue>, Vec<(String, Str
     (attributes, report.failures)
 }
 
+/// The statements in groups of four (each summarizes its item's keys, or starts from the
+/// summary the group before left), each group under `condition` when there is one.
+fn chunked(statements: &[String], condition: Option<&str>) -> String {
+    let mut out = "error_mode: ignore\ntrace_statements:\n".to_owned();
+    for chunk in statements.chunks(4) {
+        out.push_str("  - context: span\n");
+        if let Some(condition) = condition {
+            out.push_str(&format!(
+                "    conditions:\n      - {}\n",
+                serde_json::to_string(condition).unwrap()
+            ));
+        }
+        out.push_str("    statements:\n");
+        for statement in chunk {
+            out.push_str(&format!("      - {}\n", serde_json::to_string(statement).unwrap()));
+        }
+    }
+    out
+}
+
 /// The statements as one group, and as one group each.
 fn together_and_apart(statements: &[String]) -> (String, String) {
     let quoted: Vec<String> = statements.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
@@ -154,5 +174,24 @@ proptest! {
     ) {
         let (together, apart) = together_and_apart(&statements);
         prop_assert_eq!(run(&together, &attrs), run(&apart, &attrs), "statements: {:#?}", statements);
+    }
+
+    /// Groups hand their key summary to the next group on the same span, and a group
+    /// condition needing a key the summary rules out is skipped unevaluated.
+    #[test]
+    fn summaries_carried_between_groups_and_ruled_out_conditions_change_nothing(
+        statements in prop::collection::vec(statement(), 4..16),
+        attrs in attributes(),
+        guard in key(),
+    ) {
+        let (_, apart) = together_and_apart(&statements);
+        prop_assert_eq!(run(&chunked(&statements, None), &attrs), run(&apart, &attrs), "statements: {:#?}", statements);
+        let needing = format!(r#"attributes["{guard}"] != nil"#);
+        let plain = format!(r#"not (attributes["{guard}"] == nil)"#);
+        prop_assert_eq!(
+            run(&chunked(&statements, Some(&needing)), &attrs),
+            run(&chunked(&statements, Some(&plain)), &attrs),
+            "statements: {:#?}", statements
+        );
     }
 }

@@ -178,6 +178,24 @@ impl Target<'_> {
         }
     }
 
+    /// The summary of the item's own keys as the group left it (kept sound by every
+    /// write), for the next group on the same item.
+    pub fn own_key_summary(&self) -> Option<KeySummary> {
+        self.own_keys.get()
+    }
+
+    /// Starts from a summary an earlier group left for this item.
+    pub fn carry_own_key_summary(&mut self, summary: Option<KeySummary>) {
+        self.own_keys.set(summary);
+    }
+
+    /// Summarizes the item's own attributes unless a summary is already there.
+    pub fn ensure_own_key_summary(&mut self) {
+        if self.own_keys.get().is_none() {
+            self.summarize_own_attributes();
+        }
+    }
+
     /// Summarizes the item's own attributes, for a group about to run its statements.
     pub fn summarize_own_attributes(&mut self) {
         let summary = match (&self.span, &self.log) {

@@ -23,4 +23,6 @@ pub use context::{ContextKind, Target};
 pub use error::ParseError;
 pub use eval::EvalError;
 pub use functions::Registry;
+pub use key_summary::KeySummary;
 pub use parser::{parse_condition, parse_statement, parse_value};
+pub use requirement::KeyRequirement;

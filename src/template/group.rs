@@ -2,7 +2,7 @@
 
 use crate::ottl::compile::CompiledStatement;
 use crate::ottl::eval::Cond;
-use crate::ottl::{ContextKind, EvalError, Target};
+use crate::ottl::{ContextKind, EvalError, KeyRequirement, Target};
 
 use super::file::ErrorMode;
 
@@ -13,6 +13,10 @@ const SUMMARIZE_FROM: usize = 4;
 pub struct StatementGroup {
     pub context: ContextKind,
     pub conditions: Vec<Cond>,
+    /// Per condition, the own attribute keys without which it is false (see
+    /// `ottl::requirement`): a template detecting its source by attributes is ruled out
+    /// for other sources' items from the key summary.
+    pub condition_requires: Vec<Option<KeyRequirement>>,
     pub statements: Vec<CompiledStatement>,
     /// Statements as written (some compile into one).
     pub source_statements: usize,
@@ -31,8 +35,14 @@ impl StatementGroup {
     /// `ignore`/`silent` errors are collected and the next statement runs.
     pub fn run(&self, target: &mut Target<'_>, failures: &mut Vec<StatementFailure>) -> Result<(), StatementFailure> {
         if !self.conditions.is_empty() {
+            if self.condition_requires.iter().any(Option::is_some) {
+                target.ensure_own_key_summary();
+            }
             let mut any = false;
-            for condition in &self.conditions {
+            for (condition, requires) in self.conditions.iter().zip(&self.condition_requires) {
+                if requires.is_some_and(|r| r.ruled_out(target)) {
+                    continue;
+                }
                 match condition.eval(target) {
                     Ok(true) => {
                         any = true;
@@ -57,7 +67,7 @@ impl StatementGroup {
         }
         // A few statements read too few keys to repay the summary's pass over the item.
         if self.statements.len() >= SUMMARIZE_FROM {
-            target.summarize_own_attributes();
+            target.ensure_own_key_summary();
         }
         for statement in &self.statements {
             if let Err(error) = statement.execute(target) {

@@ -7,7 +7,7 @@ use super::group::StatementGroup;
 use super::infer::PathUse;
 use crate::otlp::Signal;
 use crate::ottl::compile::Compiler;
-use crate::ottl::{parse_condition, parse_statement, ContextKind, ParseError, Registry};
+use crate::ottl::{parse_condition, parse_statement, ContextKind, KeyRequirement, ParseError, Registry};
 
 /// The contexts a signal's statements may run in.
 pub fn signal_contexts(signal: Signal) -> &'static [ContextKind] {
@@ -145,6 +145,7 @@ pub fn compile_group(
     }
     Ok(StatementGroup {
         context: exec_context,
+        condition_requires: compiled_conditions.iter().map(KeyRequirement::of).collect(),
         conditions: compiled_conditions,
         source_statements: statements.len(),
         statements: crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements)),

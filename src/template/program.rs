@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::file::{version_text, StatementEntry, TemplateFile};
 use super::group::{StatementFailure, StatementGroup};
 use super::group_compiler::{compile_group, group_sources, SourceText};
-use super::runner::{run_log_group, run_metric_group, run_trace_group};
+use super::runner::{run_log_group, run_metric_group, run_trace_group, CarriedSummaries};
 use crate::otlp::{ExportRequest, ExportTraceServiceRequest, Signal};
 use crate::ottl::Registry;
 
@@ -119,15 +119,16 @@ impl CompiledTemplate {
     /// Applies the request's signal's groups in order.
     pub fn apply(&self, request: &mut ExportRequest) -> Result<ApplyReport, ApplyError> {
         let mut failures: Vec<StatementFailure> = Vec::new();
+        let mut summaries = CarriedSummaries::default();
         let outcome = match request {
             ExportRequest::Traces(request) => self
                 .groups
                 .iter()
-                .try_for_each(|g| run_trace_group(g, request, &mut failures)),
+                .try_for_each(|g| run_trace_group(g, request, &mut summaries, &mut failures)),
             ExportRequest::Logs(request) => self
                 .log_groups
                 .iter()
-                .try_for_each(|g| run_log_group(g, request, &mut failures)),
+                .try_for_each(|g| run_log_group(g, request, &mut summaries, &mut failures)),
             ExportRequest::Metrics(request) => self
                 .metric_groups
                 .iter()

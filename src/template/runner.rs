@@ -6,13 +6,34 @@ use crate::otlp::{
     metric_point_count, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest,
 };
 use crate::ottl::context::Scratch;
-use crate::ottl::{ContextKind, Target};
+use crate::ottl::{ContextKind, KeySummary, Target};
+
+/// Each span's or log record's key summary as the last group left it, by the item's place
+/// in the request, so the next group starts from it instead of summarizing again (the
+/// writes of every group keep it sound).
+#[derive(Default)]
+pub struct CarriedSummaries(Vec<Option<KeySummary>>);
+
+impl CarriedSummaries {
+    fn lend(&self, item: usize, target: &mut Target<'_>) {
+        target.carry_own_key_summary(self.0.get(item).copied().flatten());
+    }
+
+    fn keep(&mut self, item: usize, target: &Target<'_>) {
+        if self.0.len() <= item {
+            self.0.resize(item + 1, None);
+        }
+        self.0[item] = target.own_key_summary();
+    }
+}
 
 pub fn run_trace_group(
     group: &StatementGroup,
     request: &mut ExportTraceServiceRequest,
+    summaries: &mut CarriedSummaries,
     failures: &mut Vec<StatementFailure>,
 ) -> Result<(), StatementFailure> {
+    let mut item = 0;
     for rs in &mut request.resource_spans {
         let resource = rs.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
@@ -29,6 +50,7 @@ pub fn run_trace_group(
             }
             let mut scratch = Scratch::default();
             for span in &mut ss.spans {
+                item += 1;
                 // A span context runs once per span; a span event context once per event.
                 let events = if group.context == ContextKind::SpanEvent {
                     span.events.len()
@@ -41,7 +63,9 @@ pub fn run_trace_group(
                     target.span = Some(&mut *span);
                     target.event_index = (group.context == ContextKind::SpanEvent).then_some(index);
                     scratch.lend(&mut target);
+                    summaries.lend(item, &mut target);
                     group.run(&mut target, failures)?;
+                    summaries.keep(item, &target);
                     scratch.reclaim(target);
                 }
             }
@@ -53,8 +77,10 @@ pub fn run_trace_group(
 pub fn run_log_group(
     group: &StatementGroup,
     request: &mut ExportLogsServiceRequest,
+    summaries: &mut CarriedSummaries,
     failures: &mut Vec<StatementFailure>,
 ) -> Result<(), StatementFailure> {
+    let mut item = 0;
     for rl in &mut request.resource_logs {
         let resource = rl.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
@@ -71,11 +97,14 @@ pub fn run_log_group(
             }
             let mut scratch = Scratch::default();
             for record in &mut sl.log_records {
+                item += 1;
                 let mut target = Target::new(&mut *resource, &mut rl.schema_url);
                 target.scope = Some((&mut *scope, &mut sl.schema_url));
                 target.log = Some(record);
                 scratch.lend(&mut target);
+                summaries.lend(item, &mut target);
                 group.run(&mut target, failures)?;
+                summaries.keep(item, &target);
                 scratch.reclaim(target);
             }
         }
