@@ -32,6 +32,9 @@ pub struct KafkaSink {
     /// only times out while the brokers answer metadata is stuck, not waiting.
     delivered: AtomicU64,
     timed_out: AtomicU64,
+    /// Deliveries the brokers refused for this producer's id or epoch since the last
+    /// health check.
+    refused_producer: AtomicU64,
 }
 
 impl KafkaSink {
@@ -54,6 +57,7 @@ impl KafkaSink {
             health: std::array::from_fn(|_| AtomicU8::new(HEALTH_UNKNOWN)),
             delivered: AtomicU64::new(0),
             timed_out: AtomicU64::new(0),
+            refused_producer: AtomicU64::new(0),
         });
         sink.refresh_health().await;
         let watcher = Arc::clone(&sink);
@@ -91,6 +95,14 @@ impl KafkaSink {
             // locally and a broker that lost or never knew that producer id keeps
             // refusing it. A fresh producer gets a fresh id.
             self.replace_producer(&format!("{timed_out} deliveries timed out while the brokers answer"));
+        }
+        let refused = self.refused_producer.swap(0, Ordering::Relaxed);
+        if refused > 0 {
+            // A broker that fenced this producer's id or epoch (after an outage it may
+            // have handed the id to a retried init) refuses it for good, and librdkafka
+            // does not always call that fatal. A fresh producer gets a fresh id. Replaced
+            // here, once per health check, not per refused delivery.
+            self.replace_producer(&format!("{refused} deliveries refused for the producer's id or epoch"));
         }
         self.replace_if_fatal();
     }
@@ -152,6 +164,15 @@ impl KafkaSink {
             Some(RDKafkaErrorCode::QueueFull) => SinkError::QueueFull,
             Some(RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessageSize) => {
                 SinkError::Rejected(error.to_string())
+            }
+            Some(
+                RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::UnknownProducerId
+                | RDKafkaErrorCode::InvalidProducerIdMapping,
+            ) => {
+                self.refused_producer.fetch_add(1, Ordering::Relaxed);
+                SinkError::Unavailable(error.to_string())
             }
             Some(RDKafkaErrorCode::MessageTimedOut) => {
                 self.timed_out.fetch_add(1, Ordering::Relaxed);
