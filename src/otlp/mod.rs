@@ -22,7 +22,7 @@ pub use opentelemetry_proto::tonic::resource::v1::Resource;
 pub use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 pub use signal::{
     data_point_count, for_each_point_attributes, log_record_count, metric_point_count, ExportRequest, Signal,
-    SEVERITY_NUMBER_NAMES,
+    SEVERITY_NUMBER_NAMES, SPAN_KIND_ENUM_NAMES,
 };
 pub use validate::{drop_invalid_items, drop_invalid_spans, InvalidItems};
 

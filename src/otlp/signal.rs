@@ -153,6 +153,17 @@ pub fn for_each_point_attributes(metric: &mut Metric, mut f: impl FnMut(&mut Vec
     }
 }
 
+/// `SPAN_KIND_*` names, in value order (OTLP/JSON accepts them for the number, and OTTL
+/// names them as enums).
+pub const SPAN_KIND_ENUM_NAMES: [&str; 6] = [
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+
 /// `SEVERITY_NUMBER_*` names, in value order (OTLP/JSON accepts them for the number, and
 /// OTTL names them as enums).
 pub const SEVERITY_NUMBER_NAMES: [&str; 25] = [

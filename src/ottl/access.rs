@@ -24,11 +24,11 @@ impl CompiledPath {
     #[inline]
     pub fn read_first_key<'a>(&'a self, target: &'a Target<'_>) -> Option<Value<'a>> {
         use super::context::ContextKind as C;
-        let key = self.single_key.as_deref()?;
+        let key = self.first_key.as_deref()?;
         let map: &[KeyValue] = match self.field {
             Field::Cache => &target.cache,
             Field::Attributes(ctx) => {
-                if !target.may_hold(ctx, key) {
+                if target.rules_out(ctx, self.first_key_bit) {
                     return Some(Value::Nil);
                 }
                 match ctx {

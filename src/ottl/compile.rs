@@ -8,9 +8,7 @@ use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
 use super::error::ParseError;
 use super::eval::{CompiledKey, CompiledPath, Cond, Editor, EvalResult, Expr};
-use super::functions::{
-    build_set_skipping_nil, build_set_skipping_nil_argument, Builder, DeleteKeys, FunctionSpec, Registry,
-};
+use super::functions::{build_guarded_set, Builder, DeleteKeys, FunctionSpec, NilGuard, Registry};
 use super::lambda::{CompiledLambda, LambdaBody};
 use super::requirement::KeyRequirement;
 use super::signature::{closest, ArgCompiler, Args};
@@ -121,16 +119,8 @@ pub fn fuse_deletions(statements: Vec<CompiledStatement>) -> Vec<CompiledStateme
     out
 }
 
-/// How a `set` statement's `where` relates to its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SetGuard {
-    /// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.
-    Value,
-    /// `set(x, F(v)) where v != nil`: the guard is the only argument of the value's call.
-    Argument,
-}
-
-fn set_guard(ast: &Statement) -> Option<SetGuard> {
+/// The guard a `set` statement's `where` is, if it is one `NilGuard` folds in.
+fn set_guard(ast: &Statement) -> Option<NilGuard> {
     let call = &ast.editor;
     if call.name != "set" || !call.keys.is_empty() || call.args.len() != 2 {
         return None;
@@ -156,11 +146,11 @@ fn set_guard(ast: &Statement) -> Option<SetGuard> {
         _ => return None,
     };
     if guarded == value {
-        return Some(SetGuard::Value);
+        return Some(NilGuard::Value);
     }
     match value {
         ast::Value::Call(inner) if inner.keys.is_empty() => match inner.args.as_slice() {
-            [only] if only.name.is_none() && only.value == ArgValue::Value(guarded.clone()) => Some(SetGuard::Argument),
+            [only] if only.name.is_none() && only.value == ArgValue::Value(guarded.clone()) => Some(NilGuard::Argument),
             _ => None,
         },
         _ => None,
@@ -300,14 +290,7 @@ impl<'r> Compiler<'r> {
         let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
         let requires = condition.as_ref().and_then(KeyRequirement::of);
         let fused = match guard {
-            Some((SetGuard::Value, spec)) => Some(build_set_skipping_nil(&mut Args::bind(
-                self,
-                &ast.editor,
-                spec.params,
-            )?)?),
-            Some((SetGuard::Argument, spec)) => {
-                build_set_skipping_nil_argument(&mut Args::bind(self, &ast.editor, spec.params)?)?
-            }
+            Some((guard, spec)) => build_guarded_set(&mut Args::bind(self, &ast.editor, spec.params)?, guard)?,
             None => None,
         };
         let (editor, condition) = match fused {

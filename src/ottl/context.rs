@@ -560,14 +560,7 @@ pub const METRIC_TYPE_NAMES: [&str; 6] = [
 ];
 
 pub const SPAN_KIND_NAMES: [&str; 6] = ["Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"];
-pub const SPAN_KIND_DEPRECATED: [&str; 6] = [
-    "SPAN_KIND_UNSPECIFIED",
-    "SPAN_KIND_INTERNAL",
-    "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",
-    "SPAN_KIND_PRODUCER",
-    "SPAN_KIND_CONSUMER",
-];
+pub use crate::otlp::SPAN_KIND_ENUM_NAMES as SPAN_KIND_DEPRECATED;
 
 /// The enums statements can name.
 pub fn enum_value(name: &str) -> Option<i64> {

@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use super::ast::{CompareOp, MathOp};
 use super::context::{Field, Target};
+use super::key_summary::KeySummary;
 use super::value::Value;
 use crate::otlp::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 
@@ -85,10 +86,18 @@ pub struct CompiledPath {
     pub text: String,
     /// The first key, when the path is literal keys of attributes or the cache: read in
     /// place (`read_first_key`), the other keys then indexing the value.
-    pub single_key: Option<Box<str>>,
+    pub first_key: Option<Box<str>>,
+    /// That key's bit in an item's key summary, computed once here rather than per read.
+    pub first_key_bit: u128,
 }
 
 impl CompiledPath {
+    /// Exactly one literal key of the attributes or the cache: reading it cannot fail.
+    pub fn is_one_literal_key(&self) -> bool {
+        matches!(self.field, Field::Attributes(_) | Field::Cache)
+            && matches!(self.static_keys.as_deref(), Some([ResolvedKey::Str(_)]))
+    }
+
     pub fn new(field: Field, keys: Vec<CompiledKey>, text: String) -> CompiledPath {
         let static_keys = keys
             .iter()
@@ -98,16 +107,18 @@ impl CompiledPath {
                 CompiledKey::Expr(_) => None,
             })
             .collect();
-        let single_key = match (&field, keys.first(), &static_keys) {
+        let first_key = match (&field, keys.first(), &static_keys) {
             (Field::Attributes(_) | Field::Cache, Some(CompiledKey::Str(key)), Some(_)) => Some(key.as_str().into()),
             _ => None,
         };
+        let first_key_bit = first_key.as_deref().map_or(0, KeySummary::bit_of);
         CompiledPath {
             field,
             keys,
             static_keys,
             text,
-            single_key,
+            first_key,
+            first_key_bit,
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::ast::CompareOp;
 use super::context::{ContextKind, Field, Target};
-use super::eval::{CompiledPath, Cond, Expr, ResolvedKey};
+use super::eval::{Cond, Expr, ResolvedKey};
 use super::key_summary::KeySummary;
 
 /// Attribute keys of one context, as key-summary bits: all must be possibly present.
@@ -100,7 +100,7 @@ fn attribute_key(expr: &Expr) -> Option<(ContextKind, &str)> {
 fn infallible(cond: &Cond) -> bool {
     let simple = |e: &Expr| match e {
         Expr::Literal(_) => true,
-        Expr::Path(path) => one_key_map(path),
+        Expr::Path(path) => path.is_one_literal_key(),
         _ => false,
     };
     match cond {
@@ -111,9 +111,4 @@ fn infallible(cond: &Cond) -> bool {
         Cond::And(items) | Cond::Or(items) => items.iter().all(infallible),
         _ => false,
     }
-}
-
-fn one_key_map(path: &CompiledPath) -> bool {
-    matches!(path.field, Field::Attributes(_) | Field::Cache)
-        && matches!(path.static_keys.as_deref(), Some([ResolvedKey::Str(_)]))
 }

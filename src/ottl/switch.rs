@@ -4,32 +4,23 @@
 //! still run in order, and after an arm runs `p` is read again for the arms after it (an
 //! arm may have written it).
 
-use std::fmt;
-
 use super::ast::CompareOp;
 use super::compile::CompiledStatement;
-use super::context::{Field, Target};
-use super::eval::{compare, CompiledPath, Cond, Editor, EvalResult, Expr, ResolvedKey};
+use super::context::Target;
+use super::eval::{compare, CompiledPath, Cond, Editor, EvalResult, Expr};
 use super::value::Value;
 
 /// One statement of the run: the literals its condition accepts, and its editor.
+#[derive(Debug)]
 struct Arm {
     accepts: Vec<Value<'static>>,
     editor: Box<dyn Editor>,
 }
 
+#[derive(Debug)]
 pub struct LiteralSwitch {
     subject: CompiledPath,
     arms: Vec<Arm>,
-}
-
-impl fmt::Debug for LiteralSwitch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LiteralSwitch")
-            .field("subject", &self.subject.text)
-            .field("arms", &self.arms.len())
-            .finish()
-    }
 }
 
 impl Editor for LiteralSwitch {
@@ -47,12 +38,6 @@ impl Editor for LiteralSwitch {
             from += hit + 1;
         }
     }
-}
-
-/// A subject read that cannot fail: one literal key of the attributes or the cache.
-fn single_key(path: &CompiledPath) -> bool {
-    matches!(path.field, Field::Attributes(_) | Field::Cache)
-        && matches!(path.static_keys.as_deref(), Some([ResolvedKey::Str(_)]))
 }
 
 fn same_path(a: &CompiledPath, b: &CompiledPath) -> bool {
@@ -79,7 +64,7 @@ fn arm_condition(cond: &Cond) -> Option<(&CompiledPath, Vec<Value<'static>>)> {
                 (None, Some(p)) => (p, literal(lhs)?),
                 _ => return None,
             };
-            single_key(path).then(|| (path, vec![value.clone()]))
+            path.is_one_literal_key().then(|| (path, vec![value.clone()]))
         }
         Cond::Or(items) => {
             let mut subject: Option<&CompiledPath> = None;
@@ -104,7 +89,7 @@ fn arm_condition(cond: &Cond) -> Option<(&CompiledPath, Vec<Value<'static>>)> {
 fn arm_of(statement: &CompiledStatement) -> Option<&CompiledPath> {
     let (subject, _) = arm_condition(statement.condition.as_ref()?)?;
     let (written, _) = statement.editor.literal_set()?;
-    single_key(written).then_some(subject)
+    written.is_one_literal_key().then_some(subject)
 }
 
 pub fn fuse_switches(statements: Vec<CompiledStatement>) -> Vec<CompiledStatement> {

@@ -5,7 +5,10 @@ use serde::de::MapAccess;
 use super::stream::{
     decode_root, list, message, read_scalar, to_enum, to_id, to_string, to_u32, to_u64, Message, MessageSeed, Path,
 };
-use crate::otlp::{span, DecodeError, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span, Status};
+use crate::otlp::{
+    span, DecodeError, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span, Status,
+    SPAN_KIND_ENUM_NAMES,
+};
 
 pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, DecodeError> {
     decode_root(body)
@@ -48,14 +51,6 @@ impl Message for ScopeSpans {
     }
 }
 
-const SPAN_KINDS: &[&str] = &[
-    "SPAN_KIND_UNSPECIFIED",
-    "SPAN_KIND_INTERNAL",
-    "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",
-    "SPAN_KIND_PRODUCER",
-    "SPAN_KIND_CONSUMER",
-];
 const STATUS_CODES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
 
 impl Message for Span {
@@ -85,7 +80,7 @@ impl Message for Span {
             3 => read_scalar!(map, path, self.parent_span_id, to_id),
             4 => read_scalar!(map, path, self.flags, to_u32),
             5 => read_scalar!(map, path, self.name, to_string),
-            6 => read_scalar!(map, path, self.kind, |v, p| to_enum(v, SPAN_KINDS, p)),
+            6 => read_scalar!(map, path, self.kind, |v, p| to_enum(v, &SPAN_KIND_ENUM_NAMES, p)),
             7 => read_scalar!(map, path, self.start_time_unix_nano, to_u64),
             8 => read_scalar!(map, path, self.end_time_unix_nano, to_u64),
             9 => self.attributes = list::<MessageSeed<KeyValue>, A>(map, path)?,

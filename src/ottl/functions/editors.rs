@@ -190,15 +190,21 @@ fn map_arg(args: &Args<'_>) -> Result<CompiledPath, ParseError> {
 
 // ---------------------------------------------------------------- set
 
+/// How a `set`'s `where` is folded into it: the statement is skipped on nil without a
+/// separate condition, the guarded value read once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NilGuard {
+    /// `set(x, v) where v != nil` (or `nil != v`), `v` written the same both times.
+    Value,
+    /// `set(x, F(v)) where v != nil`, `F` a one-getter function of `v`'s value alone.
+    Argument,
+}
+
 #[derive(Debug)]
 struct Set {
     target: CompiledPath,
     value: Expr,
-    /// `set(x, v) where v != nil` compiled as one step: `v` is evaluated once.
-    skip_nil: bool,
-    /// `set(x, F(v)) where v != nil` compiled as one step: `v` is evaluated once, and the
-    /// statement skipped when it is nil.
-    skip_nil_argument: bool,
+    guard: Option<NilGuard>,
 }
 
 impl Editor for Set {
@@ -210,7 +216,7 @@ impl Editor for Set {
     }
 
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        if self.skip_nil_argument {
+        if self.guard == Some(NilGuard::Argument) {
             if let Expr::Call { converter, keys } = &self.value {
                 if let (Some((argument, f)), true) = (converter.unary(), keys.is_empty()) {
                     let argument = argument.eval(target)?;
@@ -223,7 +229,7 @@ impl Editor for Set {
             }
         }
         let value = self.value.eval(target)?;
-        if self.skip_nil && value.is_nil() {
+        if self.guard == Some(NilGuard::Value) && value.is_nil() {
             return Ok(());
         }
         let value = value.into_owned();
@@ -235,36 +241,23 @@ fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
     boxed(Set {
         target: args.path(param::TARGET)?,
         value: args.expr(param::VALUE)?,
-        skip_nil: false,
-        skip_nil_argument: false,
+        guard: None,
     })
 }
 
-/// `set` for a statement whose value is a one-getter converter `F(v)` and whose `where` is
-/// exactly `v != nil`, when `F` computes from `v`'s value alone; otherwise None.
-pub fn build_set_skipping_nil_argument(args: &mut Args<'_>) -> Result<Option<Box<dyn Editor>>, ParseError> {
+/// `set` with its `where` folded in (`NilGuard`); None when the value does not have the
+/// guard's shape (an `Argument` guard needs a one-getter function).
+pub fn build_guarded_set(args: &mut Args<'_>, guard: NilGuard) -> Result<Option<Box<dyn Editor>>, ParseError> {
     let value = args.expr(param::VALUE)?;
     let unary = matches!(&value, Expr::Call { converter, keys } if keys.is_empty() && converter.unary().is_some());
-    if !unary {
+    if guard == NilGuard::Argument && !unary {
         return Ok(None);
     }
     Ok(Some(Box::new(Set {
         target: args.path(param::TARGET)?,
         value,
-        skip_nil: false,
-        skip_nil_argument: true,
+        guard: Some(guard),
     })))
-}
-
-/// `set` for a statement whose `where` is exactly `value != nil` (the commonest template
-/// idiom): the condition is dropped and the value read once.
-pub fn build_set_skipping_nil(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
-    boxed(Set {
-        target: args.path(param::TARGET)?,
-        value: args.expr(param::VALUE)?,
-        skip_nil: true,
-        skip_nil_argument: false,
-    })
 }
 
 // ---------------------------------------------------------------- key removal / retention

@@ -23,7 +23,7 @@ mod url;
 mod user_agent;
 mod xml;
 
-pub use editors::{build_set_skipping_nil, build_set_skipping_nil_argument, DeleteKeys};
+pub use editors::{build_guarded_set, DeleteKeys, NilGuard};
 pub use json_fast::agrees_with_serde as json_fast_path_agrees_with_serde;
 pub use pattern::MatchPattern;
 
