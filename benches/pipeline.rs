@@ -164,10 +164,12 @@ fn bench(c: &mut Criterion) {
 
 /// The whole per-request path as the receiver runs it on the load bench's OpenInference
 /// spans: protobuf decode → validate → stamp → template → restore → split into protobuf
-/// records, without a template, with `openinference`, and with `auto`.
+/// records, without a template, with `openinference`, and with `auto`; and without a
+/// template from OTLP/JSON, the load bench's JSON mode.
 fn template_path(c: &mut Criterion) {
     let catalog = TemplateCatalog::load(&TemplatesConfig::default()).expect("catalog");
     let body = support::openinference_request(512).encode_to_vec();
+    let json_body = json::encode_request(&support::openinference_request(512));
     let layout = RecordLayout {
         key: RecordKey::TraceId,
         encoding: ValueEncoding::OtlpProto,
@@ -175,12 +177,17 @@ fn template_path(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("request_path_512_openinference_spans");
     group.throughput(Throughput::Elements(512));
-    for name in ["none", "openinference", "auto"] {
-        let entry = catalog.resolve(name);
-        assert_eq!(entry.is_some(), name != "none", "{name}");
+    for (name, encoding, body) in [
+        ("none", Encoding::Protobuf, &body),
+        ("openinference", Encoding::Protobuf, &body),
+        ("auto", Encoding::Protobuf, &body),
+        ("none_json", Encoding::Json, &json_body),
+    ] {
+        let entry = catalog.resolve(name.trim_end_matches("_json"));
+        assert_eq!(entry.is_some(), !name.starts_with("none"), "{name}");
         group.bench_function(name, |b| {
             b.iter(|| {
-                let decoded = Encoding::Protobuf.decode_request(&body).expect("decode");
+                let decoded = encoding.decode_request(body).expect("decode");
                 let mut request = ExportRequest::Traces(decoded);
                 intake::otlp::drop_invalid_items(&mut request);
                 transform(&mut request, &sender(), entry.as_deref()).expect("transform");
