@@ -185,3 +185,122 @@ proptest! {
         round_trips(request)?;
     }
 }
+
+/// `value` written as JSON with every string character escaped as `\uXXXX` when `escape`
+/// says so (surrogate pairs beyond the BMP), `\/` for slashes, and whitespace between
+/// tokens: the spellings an encoder other than intake's may use.
+fn respell(value: &serde_json::Value, escape: &dyn Fn(usize) -> bool, out: &mut String, counter: &mut usize) {
+    let string = |s: &str, out: &mut String, counter: &mut usize| {
+        out.push('"');
+        for c in s.chars() {
+            *counter += 1;
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '/' => out.push_str("\\/"),
+                c if (c as u32) < 0x20 || escape(*counter) => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{unit:04X}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            out.push_str("{ ");
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" ,\n\t");
+                }
+                string(k, out, counter);
+                out.push_str(" :\r\n");
+                respell(v, escape, out, counter);
+            }
+            out.push_str(" }");
+        }
+        serde_json::Value::Array(items) => {
+            out.push_str("[ ");
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                respell(v, escape, out, counter);
+            }
+            out.push_str(" ]");
+        }
+        serde_json::Value::String(s) => string(s, out, counter),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// intake's reader and serde_json's parser, under the same OTLP/JSON decoders, agree on
+/// `body`: the same request (compared by its encoding, so a NaN compares), or both refuse.
+fn readers_agree(signal: Signal, body: &[u8]) -> Result<(), TestCaseError> {
+    use intake::otlp::json::reference;
+    let ours = ExportRequest::decode(signal, Encoding::Json, body).map(|r| r.encode_json());
+    let theirs = match signal {
+        Signal::Traces => reference::decode_request(body).map(|r| ExportRequest::Traces(r).encode_json()),
+        Signal::Logs => reference::decode_logs_request(body).map(|r| ExportRequest::Logs(r).encode_json()),
+        Signal::Metrics => reference::decode_metrics_request(body).map(|r| ExportRequest::Metrics(r).encode_json()),
+    };
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{}", String::from_utf8_lossy(body)),
+        (Err(_), Err(_)) => {}
+        _ => prop_assert!(
+            false,
+            "reader {:?} but serde_json {:?} on {}",
+            ours.as_ref().map(|_| "ok"),
+            theirs.as_ref().map(|_| "ok"),
+            String::from_utf8_lossy(body)
+        ),
+    }
+    Ok(())
+}
+
+fn any_request() -> impl Strategy<Value = ExportRequest> {
+    prop_oneof![traces(), logs(), metrics()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The reader under the OTLP/JSON decoders reads what serde_json reads, and refuses
+    /// what it refuses: intake's own encoding, the same document respelled with escapes
+    /// and whitespace, and either of them with one byte changed, inserted or removed.
+    #[test]
+    fn the_json_reader_agrees_with_serde_json(
+        request in any_request(),
+        escape_every in 1usize..5,
+        edit in any::<(prop::sample::Index, u8, u8)>(),
+    ) {
+        let signal = request.signal();
+        let encoded = request.encode_json();
+        readers_agree(signal, &encoded)?;
+        let tree: serde_json::Value = serde_json::from_slice(&encoded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut respelled = String::new();
+        respell(&tree, &|n| n % escape_every == 0, &mut respelled, &mut 0);
+        readers_agree(signal, respelled.as_bytes())?;
+        prop_assert_eq!(
+            ExportRequest::decode(signal, Encoding::Json, respelled.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?,
+            ExportRequest::decode(signal, Encoding::Json, &encoded).map_err(|e| TestCaseError::fail(e.to_string()))?
+        );
+        let (at, byte, how) = edit;
+        for body in [encoded, respelled.into_bytes()] {
+            let mut edited = body.clone();
+            let i = at.index(edited.len().max(1)).min(edited.len());
+            match how % 3 {
+                0 if i < edited.len() => edited[i] = byte,
+                1 => edited.insert(i, byte),
+                _ if i < edited.len() => {
+                    edited.remove(i);
+                }
+                _ => edited.push(byte),
+            }
+            readers_agree(signal, &edited)?;
+        }
+    }
+}

@@ -11,8 +11,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use base64::Engine;
-use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::reader::Reader;
 use crate::otlp::{
     any_value, AnyValue, ArrayValue, DecodeError, EntityRef, InstrumentationScope, KeyValue, KeyValueList, Resource,
 };
@@ -23,9 +24,23 @@ pub(super) fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(M::default());
     }
-    // sonic-rs stops at 255 levels and intake at 128 (`Nesting`), so deep input cannot
-    // overflow the stack.
-    let mut deserializer = sonic_rs::Deserializer::from_slice(body);
+    // The reader stops at 255 levels and AnyValues at 128 (`Nesting`), so deep input
+    // cannot overflow the stack.
+    let read = || {
+        let mut reader = Reader::new(body)?;
+        let message = MessageSeed::<M>::new(Path::Root).deserialize(&mut reader)?;
+        reader.end().map(|()| message)
+    };
+    read().map_err(|e| DecodeError::Json(e.to_string()))
+}
+
+/// Decodes a whole request with serde_json instead of the reader: the reference the
+/// reader is checked against (tests and the `otlp_json` fuzz target).
+pub(super) fn decode_root_with_serde_json<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(M::default());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
     let message = MessageSeed::<M>::new(Path::Root)
         .deserialize(&mut deserializer)
         .and_then(|m| deserializer.end().map(|()| m))
@@ -61,33 +76,40 @@ fn id_text_bytes(text: &str) -> Vec<u8> {
     UNDECODABLE_ID.to_vec()
 }
 
-/// serde's own `Cow<str>` always copies; this borrows whenever the key has no escapes.
-struct Key<'a>(Cow<'a, str>);
+/// An object key read as the field it names in `fields`: the field's index and whether it
+/// was spelled lowerCamelCase, packed in one word (`UNKNOWN_FIELD` for a key that names
+/// none), so that the key never becomes a string of its own.
+struct FieldSeed(&'static [(&'static str, &'static str)]);
 
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object key")
+const UNKNOWN_FIELD: u32 = u32::MAX;
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = u32;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = u32;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, key: &str) -> Result<u32, E> {
+        for (id, (camel, snake)) in self.0.iter().enumerate() {
+            if *camel == key {
+                return Ok((id as u32) << 1 | 1);
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
+            if *snake == key {
+                return Ok((id as u32) << 1);
             }
         }
-        deserializer.deserialize_str(KeyVisitor)
+        Ok(UNKNOWN_FIELD)
     }
 }
 
 /// JSON levels of nested AnyValues (three per value: `{"arrayValue": {"values": [ … ]}}`)
-/// the decoders follow; past them the request is refused. sonic-rs itself stops at 255
+/// the decoders follow; past them the request is refused. The reader itself stops at 255
 /// levels of anything (`IgnoredAny` included), which a debug build's frames for AnyValues
 /// could not hold in its 8 MiB worker stack.
 const MAX_NESTING: u32 = 128;
@@ -417,23 +439,12 @@ impl<'de, M: Message> Visitor<'de> for MessageSeed<'_, M> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<M, A::Error> {
         let mut message = M::default();
         let mut spelled = Spelled(0);
-        while let Some(Key(key)) = map.next_key()? {
-            let field = M::FIELDS.iter().enumerate().find_map(|(id, (camel, snake))| {
-                if *camel == key.as_ref() {
-                    Some((id, true, *camel))
-                } else if *snake == key.as_ref() {
-                    Some((id, false, *camel))
-                } else {
-                    None
-                }
-            });
-            match field {
-                Some((id, camel, name)) if spelled.accepts(id, camel) => {
-                    message.read(id, &mut map, &Path::Field(&self.path, name))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        while let Some(field) = map.next_key_seed(FieldSeed(M::FIELDS))? {
+            let id = (field >> 1) as usize;
+            if field != UNKNOWN_FIELD && spelled.accepts(id, field & 1 == 1) {
+                message.read(id, &mut map, &Path::Field(&self.path, M::FIELDS[id].0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(message)
@@ -616,6 +627,18 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
 
 // ---------------------------------------------------------------- AnyValue
 
+/// AnyValue's oneof, either spelling of each counting (the last non-null one wins); the
+/// index is the case `AnyValueVisitor` reads.
+const ANY_VALUE_FIELDS: &[(&str, &str)] = &[
+    ("stringValue", "string_value"),
+    ("boolValue", "bool_value"),
+    ("intValue", "int_value"),
+    ("doubleValue", "double_value"),
+    ("arrayValue", "array_value"),
+    ("kvlistValue", "kvlist_value"),
+    ("bytesValue", "bytes_value"),
+];
+
 /// `{"stringValue": …}` and its siblings: the last recognised, non-null entry wins.
 pub(super) struct AnyValueSeed<'p>(pub(super) Path<'p>);
 
@@ -643,31 +666,23 @@ impl<'de> Visitor<'de> for AnyValueVisitor<'_> {
         // A nested value is three JSON levels: `{"arrayValue": {"values": [ … ]}}`.
         let _nesting = Nesting::enter::<A::Error>(3)?;
         let mut kind = None;
-        while let Some(Key(key)) = map.next_key()? {
-            let name: &'static str = match key.as_ref() {
-                "stringValue" | "string_value" => "stringValue",
-                "boolValue" | "bool_value" => "boolValue",
-                "intValue" | "int_value" => "intValue",
-                "doubleValue" | "double_value" => "doubleValue",
-                "arrayValue" | "array_value" => "arrayValue",
-                "kvlistValue" | "kvlist_value" => "kvlistValue",
-                "bytesValue" | "bytes_value" => "bytesValue",
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            let path = Path::Field(&self.path, name);
-            let decoded = match name {
-                "arrayValue" => message::<ArrayValue, A>(&mut map, &path)?.map(any_value::Value::ArrayValue),
-                "kvlistValue" => message::<KeyValueList, A>(&mut map, &path)?.map(any_value::Value::KvlistValue),
+        while let Some(field) = map.next_key_seed(FieldSeed(ANY_VALUE_FIELDS))? {
+            if field == UNKNOWN_FIELD {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let id = (field >> 1) as usize;
+            let path = Path::Field(&self.path, ANY_VALUE_FIELDS[id].0);
+            let decoded = match id {
+                4 => message::<ArrayValue, A>(&mut map, &path)?.map(any_value::Value::ArrayValue),
+                5 => message::<KeyValueList, A>(&mut map, &path)?.map(any_value::Value::KvlistValue),
                 _ => match scalar(&mut map, &path)? {
                     Scalar::Null => None,
-                    value => Some(match name {
-                        "stringValue" => any_value::Value::StringValue(to_string::<A::Error>(value, &path)?),
-                        "boolValue" => any_value::Value::BoolValue(to_bool::<A::Error>(value, &path)?),
-                        "intValue" => any_value::Value::IntValue(to_i64::<A::Error>(value, &path)?),
-                        "doubleValue" => any_value::Value::DoubleValue(to_f64::<A::Error>(value, &path)?),
+                    value => Some(match id {
+                        0 => any_value::Value::StringValue(to_string::<A::Error>(value, &path)?),
+                        1 => any_value::Value::BoolValue(to_bool::<A::Error>(value, &path)?),
+                        2 => any_value::Value::IntValue(to_i64::<A::Error>(value, &path)?),
+                        3 => any_value::Value::DoubleValue(to_f64::<A::Error>(value, &path)?),
                         _ => any_value::Value::BytesValue(bytes::<A::Error>(value, &path)?),
                     }),
                 },
