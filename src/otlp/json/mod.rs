@@ -13,6 +13,7 @@ pub use decode::decode_request;
 pub use encode::{encode_request, encode_response, JsonRequest};
 pub use logs::{decode_logs_request, encode_logs_request, encode_logs_response};
 pub use metrics::{decode_metrics_request, encode_metrics_request, encode_metrics_response};
+pub use reader::first_special_byte;
 
 /// The decoders run on serde_json's parser instead of intake's reader: the reference the
 /// reader is checked against by the property tests and the `otlp_json` fuzz target.

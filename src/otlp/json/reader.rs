@@ -68,11 +68,32 @@ fn has_special(word: u64) -> bool {
     (zero(quote) | zero(backslash) | control) & HIGHS != 0
 }
 
+/// The index of the first quote, backslash or control character in `bytes` at or after
+/// `from` (`bytes.len()` when there is none): where a JSON string ends or needs an escape,
+/// read or written.
+#[inline(always)]
+pub fn first_special_byte(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if has_special(u64::from_le_bytes(word)) {
+            break;
+        }
+        from += 8;
+    }
+    while let Some(&b) = bytes.get(from) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        from += 1;
+    }
+    from
+}
+
 impl<'de> Reader<'de> {
     /// A reader over `body`, which must be UTF-8 as RFC 8259 requires.
     pub fn new(body: &'de [u8]) -> Result<Self> {
-        let text = simdutf8::basic::from_utf8(body)
-            .map_err(|_| ReadError("the body is not valid UTF-8".into()))?;
+        let text = simdutf8::basic::from_utf8(body).map_err(|_| ReadError("the body is not valid UTF-8".into()))?;
         Ok(Reader {
             text,
             bytes: body,
@@ -167,25 +188,9 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// The index of the first quote, backslash or control character at or after `from`.
     #[inline(always)]
-    fn scan(&self, mut from: usize) -> usize {
-        let bytes = self.bytes;
-        while let Some(chunk) = bytes.get(from..from + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if has_special(u64::from_le_bytes(word)) {
-                break;
-            }
-            from += 8;
-        }
-        while let Some(&b) = bytes.get(from) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                break;
-            }
-            from += 1;
-        }
-        from
+    fn scan(&self, from: usize) -> usize {
+        first_special_byte(self.bytes, from)
     }
 
     #[inline(always)]

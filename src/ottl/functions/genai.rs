@@ -49,6 +49,7 @@ use super::super::signature::{opt, req, Args};
 use super::super::value::Value;
 use super::strings::{call, expect_str};
 use super::{converter, param, FunctionSpec};
+use crate::otlp::json::first_special_byte;
 use crate::otlp::{any_value, AnyValue, KeyValue};
 
 /// The views a message extension can return.
@@ -103,10 +104,15 @@ enum Out<'a> {
 /// `s` as a JSON string, escaped exactly as serde_json escapes it (quote, backslash and
 /// control characters; nothing else).
 fn push_json_str(buf: &mut String, s: &str) {
+    buf.reserve(s.len() + 2);
     buf.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    loop {
+        // Texts are long runs that need no escape: found eight bytes at a time.
+        let stop = first_special_byte(bytes, start);
+        buf.push_str(&s[start..stop]);
+        let Some(&b) = bytes.get(stop) else { break };
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -115,10 +121,8 @@ fn push_json_str(buf: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
-        buf.push_str(&s[start..i]);
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             buf.push_str("\\u00");
@@ -127,9 +131,8 @@ fn push_json_str(buf: &mut String, s: &str) {
         } else {
             buf.push_str(escape);
         }
-        start = i + 1;
+        start = stop + 1;
     }
-    buf.push_str(&s[start..]);
     buf.push('"');
 }
 
@@ -538,6 +541,15 @@ fn render(
     with_finish_reason: bool,
     function: &str,
 ) -> EvalResult<Value<'static>> {
+    // An empty view is nil: known before a buffer is allocated for it.
+    let empty = match select {
+        "messages" => messages.iter().all(|m| is_instruction(&m.role)),
+        "system" => !messages.iter().any(|m| is_instruction(&m.role) && !m.parts.is_empty()),
+        _ => false,
+    };
+    if empty {
+        return Ok(Value::Nil);
+    }
     let mut buf = String::with_capacity(256);
     match select {
         "messages" => {
@@ -888,7 +900,18 @@ mod tests {
     fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
         let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
         every_ascii.push_str("é漢字🙂\u{2028}");
-        for text in [every_ascii.as_str(), "", "plain", "a\"b\\c\nd", "\u{0}\u{1f}\u{7f}"] {
+        let mut texts: Vec<String> = [every_ascii.as_str(), "", "plain", "a\"b\\c\nd", "\u{0}\u{1f}\u{7f}"]
+            .map(str::to_owned)
+            .to_vec();
+        // Long runs are scanned eight bytes at a time: an escape at every offset of them.
+        for special in ['"', '\\', '\n', '\u{1}', 'é'] {
+            for at in 0..24 {
+                let mut text: Vec<char> = "a run of plain text, then".chars().collect();
+                text[at] = special;
+                texts.push(text.into_iter().collect());
+            }
+        }
+        for text in &texts {
             let mut mine = String::new();
             push_json_str(&mut mine, text);
             assert_eq!(mine, serde_json::to_string(text).unwrap(), "{text:?}");
