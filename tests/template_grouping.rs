@@ -5,7 +5,9 @@
 //! flattening, whole-map replacement, deletes and keeps), must come out identical, with the
 //! same statement failures. One group also fuses runs of `set(x, "lit") where p == "lit"`
 //! into one read of `p`, and skips statements whose condition needs a key the summary rules
-//! out; the literal-switch and key-requirement statements below exercise both.
+//! out; the literal-switch and key-requirement statements below exercise both. Group
+//! conditions on the resource and scope alone are decided once per scope: over several
+//! resources and scopes, the spans and failures must be as when every span decides them.
 
 use intake::otlp::{
     any_value, AnyValue, ExportTraceServiceRequest, KeyValue, KeyValueList, ResourceSpans, ScopeSpans, Span,
@@ -192,6 +194,131 @@ proptest! {
             run(&chunked(&statements, Some(&needing)), &attrs),
             run(&chunked(&statements, Some(&plain)), &attrs),
             "statements: {:#?}", statements
+        );
+    }
+}
+
+/// Scope names and service names the scope-level conditions below test.
+const SCOPE_NAMES: &[&str] = &["codex", "codex-tui", "gemini-cli", "ai", "7", ""];
+const SERVICES: &[&str] = &["cline", "Cline-IDE", "svc"];
+
+/// Group conditions that read only the resource and scope (evaluated once per scope), one
+/// of which fails for scope names shorter than three characters.
+const SCOPE_CONDITIONS: &[&str] = &[
+    r#"IsMatch(instrumentation_scope.name, "^codex")"#,
+    r#"instrumentation_scope.name == "ai""#,
+    r#"IsMatch(resource.attributes["service.name"], "(?i)cline") or scope.name == "gemini-cli""#,
+    r#"Substring(instrumentation_scope.name, 0, 3) == "cod""#,
+    r#"not IsMatch(scope.name, "^(codex|ai)")"#,
+];
+
+/// Resources of scopes of spans: (service name, [(scope name, spans)]).
+type Layout = Vec<(&'static str, Vec<(&'static str, usize)>)>;
+
+fn layout() -> impl Strategy<Value = Layout> {
+    prop::collection::vec(
+        (
+            prop::sample::select(SERVICES),
+            prop::collection::vec((prop::sample::select(SCOPE_NAMES), 0usize..4), 1..4),
+        ),
+        1..3,
+    )
+}
+
+fn scoped_request(layout: &Layout) -> ExportTraceServiceRequest {
+    let text = |key: &str, value: &str| KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: layout
+            .iter()
+            .map(|(service, scopes)| ResourceSpans {
+                resource: Some(intake::otlp::Resource {
+                    attributes: vec![text("service.name", service)],
+                    ..Default::default()
+                }),
+                scope_spans: scopes
+                    .iter()
+                    .map(|(scope, spans)| ScopeSpans {
+                        scope: Some(intake::otlp::InstrumentationScope {
+                            name: (*scope).to_owned(),
+                            ..Default::default()
+                        }),
+                        spans: (0..*spans)
+                            .map(|i| Span {
+                                name: format!("s{i}"),
+                                attributes: vec![text("k0", &format!("v{i}"))],
+                                ..Default::default()
+                            })
+                            .collect(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
+    }
+}
+
+/// Each group's conditions, as written or each made to read the item too (which keeps its
+/// meaning, as the item never holds `never.present`).
+fn scoped_template(groups: &[(Vec<usize>, usize)], per_item: bool) -> String {
+    let mut out = "error_mode: ignore\ntrace_statements:\n".to_owned();
+    for (conditions, statement) in groups {
+        out.push_str("  - context: span\n    conditions:\n");
+        for c in conditions {
+            let condition = SCOPE_CONDITIONS[*c];
+            if per_item {
+                out.push_str(&format!(
+                    "      - '({condition}) or attributes[\"never.present\"] != nil'\n"
+                ));
+            } else {
+                out.push_str(&format!("      - '{condition}'\n"));
+            }
+        }
+        let statement = match statement {
+            0 => r#"set(attributes["matched"], Concat([attributes["k0"], name], "/"))"#,
+            1 => r#"set(attributes["k0"], "changed") where attributes["k0"] != nil"#,
+            _ => r#"delete_key(attributes, "k0")"#,
+        };
+        out.push_str(&format!("    statements:\n      - '{statement}'\n"));
+    }
+    out
+}
+
+fn run_scoped(template: &str, layout: &Layout) -> (Vec<Vec<KeyValue>>, Vec<(String, String)>) {
+    let compiled = CompiledTemplate::compile(template, "t.yaml", &Registry::standard()).expect("compiles");
+    let mut request = scoped_request(layout);
+    let report = compiled.apply_traces(&mut request).expect("applies");
+    let spans = request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| rs.scope_spans.iter())
+        .flat_map(|ss| ss.spans.iter())
+        .map(|s| s.attributes.clone())
+        .collect();
+    (spans, report.failures)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Group conditions on the resource and scope alone are evaluated once per scope and
+    /// their verdict (or failure) reused for its other spans: the spans and the failures
+    /// come out as when every span evaluates them, over several resources and scopes.
+    #[test]
+    fn scope_level_conditions_decided_once_per_scope_change_nothing(
+        layout in layout(),
+        groups in prop::collection::vec((prop::collection::vec(0usize..SCOPE_CONDITIONS.len(), 1..3), 0usize..3), 1..4),
+    ) {
+        prop_assert_eq!(
+            run_scoped(&scoped_template(&groups, false), &layout),
+            run_scoped(&scoped_template(&groups, true), &layout),
+            "{}", scoped_template(&groups, false)
         );
     }
 }

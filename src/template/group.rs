@@ -17,10 +17,41 @@ pub struct StatementGroup {
     /// `ottl::requirement`): a template detecting its source by attributes is ruled out
     /// for other sources' items from the key summary.
     pub condition_requires: Vec<Option<KeyRequirement>>,
+    /// Per condition, whether it reads only the resource and scope (see
+    /// `infer::reads_only_resource_and_scope`) in a group whose statements touch neither:
+    /// evaluated once per scope (`ScopeVerdicts`), so a template detecting its source by
+    /// scope name costs the other scopes' items nothing.
+    pub condition_per_scope: Vec<bool>,
     pub statements: Vec<CompiledStatement>,
     /// Statements as written (some compile into one).
     pub source_statements: usize,
     pub error_mode: ErrorMode,
+}
+
+/// The results of a group's scope-level conditions for the scope the runner is in; the
+/// runner clears them when it moves to the next scope. An error is kept too, and reported
+/// for every item as evaluating it again would.
+#[derive(Default)]
+pub struct ScopeVerdicts(Vec<Option<Result<bool, EvalError>>>);
+
+impl ScopeVerdicts {
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn get_or_eval(&mut self, index: usize, eval: impl FnOnce() -> Result<bool, EvalError>) -> Result<bool, EvalError> {
+        if self.0.len() <= index {
+            self.0.resize(index + 1, None);
+        }
+        match &self.0[index] {
+            Some(verdict) => verdict.clone(),
+            None => {
+                let verdict = eval();
+                self.0[index] = Some(verdict.clone());
+                verdict
+            }
+        }
+    }
 }
 
 /// A statement error under `ignore`/`silent`, kept for the report.
@@ -33,17 +64,27 @@ pub struct StatementFailure {
 impl StatementGroup {
     /// Runs the group on one item. Under `propagate` the first error is returned; under
     /// `ignore`/`silent` errors are collected and the next statement runs.
-    pub fn run(&self, target: &mut Target<'_>, failures: &mut Vec<StatementFailure>) -> Result<(), StatementFailure> {
+    pub fn run(
+        &self,
+        target: &mut Target<'_>,
+        verdicts: &mut ScopeVerdicts,
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<(), StatementFailure> {
         if !self.conditions.is_empty() {
             if self.condition_requires.iter().any(Option::is_some) {
                 target.ensure_own_key_summary();
             }
             let mut any = false;
-            for (condition, requires) in self.conditions.iter().zip(&self.condition_requires) {
+            for (index, (condition, requires)) in self.conditions.iter().zip(&self.condition_requires).enumerate() {
                 if requires.is_some_and(|r| r.ruled_out(target)) {
                     continue;
                 }
-                match condition.eval(target) {
+                let verdict = if self.condition_per_scope[index] {
+                    verdicts.get_or_eval(index, || condition.eval(target))
+                } else {
+                    condition.eval(target)
+                };
+                match verdict {
                     Ok(true) => {
                         any = true;
                         break;

@@ -143,8 +143,18 @@ pub fn compile_group(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Per-scope verdicts hold only while the group's own statements leave resource and
+    // scope alone, and only mean something for items more specific than a scope.
+    let per_scope = exec_context > ContextKind::Scope
+        && !parsed
+            .iter()
+            .any(|(_, _, statement)| super::infer::mentions_resource_or_scope(statement));
     Ok(StatementGroup {
         context: exec_context,
+        condition_per_scope: conditions
+            .iter()
+            .map(|(_, _, ast)| per_scope && super::infer::reads_only_resource_and_scope(ast))
+            .collect(),
         condition_requires: compiled_conditions.iter().map(KeyRequirement::of).collect(),
         conditions: compiled_conditions,
         source_statements: statements.len(),

@@ -1,7 +1,7 @@
 //! Running statement groups over a request: each group visits the items of its context
 //! (resources, scopes, spans, span events, log records, metrics, data points) in order.
 
-use super::group::{StatementFailure, StatementGroup};
+use super::group::{ScopeVerdicts, StatementFailure, StatementGroup};
 use crate::otlp::{
     metric_point_count, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest,
 };
@@ -34,18 +34,20 @@ pub fn run_trace_group(
     failures: &mut Vec<StatementFailure>,
 ) -> Result<(), StatementFailure> {
     let mut item = 0;
+    let mut verdicts = ScopeVerdicts::default();
     for rs in &mut request.resource_spans {
         let resource = rs.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
-            group.run(&mut Target::new(resource, &mut rs.schema_url), failures)?;
+            group.run(&mut Target::new(resource, &mut rs.schema_url), &mut verdicts, failures)?;
             continue;
         }
         for ss in &mut rs.scope_spans {
+            verdicts.clear();
             let scope = ss.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
                 let mut target = Target::new(&mut *resource, &mut rs.schema_url);
                 target.scope = Some((scope, &mut ss.schema_url));
-                group.run(&mut target, failures)?;
+                group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
             let mut scratch = Scratch::default();
@@ -64,7 +66,7 @@ pub fn run_trace_group(
                     target.event_index = (group.context == ContextKind::SpanEvent).then_some(index);
                     scratch.lend(&mut target);
                     summaries.lend(item, &mut target);
-                    group.run(&mut target, failures)?;
+                    group.run(&mut target, &mut verdicts, failures)?;
                     summaries.keep(item, &target);
                     scratch.reclaim(target);
                 }
@@ -81,18 +83,20 @@ pub fn run_log_group(
     failures: &mut Vec<StatementFailure>,
 ) -> Result<(), StatementFailure> {
     let mut item = 0;
+    let mut verdicts = ScopeVerdicts::default();
     for rl in &mut request.resource_logs {
         let resource = rl.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
-            group.run(&mut Target::new(resource, &mut rl.schema_url), failures)?;
+            group.run(&mut Target::new(resource, &mut rl.schema_url), &mut verdicts, failures)?;
             continue;
         }
         for sl in &mut rl.scope_logs {
+            verdicts.clear();
             let scope = sl.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
                 let mut target = Target::new(&mut *resource, &mut rl.schema_url);
                 target.scope = Some((scope, &mut sl.schema_url));
-                group.run(&mut target, failures)?;
+                group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
             let mut scratch = Scratch::default();
@@ -103,7 +107,7 @@ pub fn run_log_group(
                 target.log = Some(record);
                 scratch.lend(&mut target);
                 summaries.lend(item, &mut target);
-                group.run(&mut target, failures)?;
+                group.run(&mut target, &mut verdicts, failures)?;
                 summaries.keep(item, &target);
                 scratch.reclaim(target);
             }
@@ -117,18 +121,20 @@ pub fn run_metric_group(
     request: &mut ExportMetricsServiceRequest,
     failures: &mut Vec<StatementFailure>,
 ) -> Result<(), StatementFailure> {
+    let mut verdicts = ScopeVerdicts::default();
     for rm in &mut request.resource_metrics {
         let resource = rm.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
-            group.run(&mut Target::new(resource, &mut rm.schema_url), failures)?;
+            group.run(&mut Target::new(resource, &mut rm.schema_url), &mut verdicts, failures)?;
             continue;
         }
         for sm in &mut rm.scope_metrics {
+            verdicts.clear();
             let scope = sm.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
                 let mut target = Target::new(&mut *resource, &mut rm.schema_url);
                 target.scope = Some((scope, &mut sm.schema_url));
-                group.run(&mut target, failures)?;
+                group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
             let mut scratch = Scratch::default();
@@ -144,7 +150,7 @@ pub fn run_metric_group(
                     target.metric = Some(&mut *metric);
                     target.point_index = (group.context == ContextKind::DataPoint).then_some(index);
                     scratch.lend(&mut target);
-                    group.run(&mut target, failures)?;
+                    group.run(&mut target, &mut verdicts, failures)?;
                     scratch.reclaim(target);
                 }
             }
