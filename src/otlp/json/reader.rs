@@ -56,28 +56,30 @@ enum Number {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `word` is a quote, a backslash or a control character: the bytes a
-/// string scan must stop at (the classic "has zero byte" tests).
+/// The high bit of each byte of `word` that is a quote, a backslash or a control
+/// character: the bytes a string scan must stop at (the classic "has zero byte" tests).
+/// Bits above the lowest may be spurious (borrows), the lowest is exact.
 #[inline(always)]
-fn has_special(word: u64) -> bool {
+fn special_bytes(word: u64) -> u64 {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
     let zero = |x: u64| x.wrapping_sub(ONES) & !x;
     // Bytes under 0x20; a byte ≥ 0x80 can set its high bit here, so `!word` masks it out.
     let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (zero(quote) | zero(backslash) | control) & HIGHS != 0
+    (zero(quote) | zero(backslash) | control) & HIGHS
 }
 
 /// The index of the first quote, backslash or control character in `bytes` at or after
 /// `from` (`bytes.len()` when there is none): where a JSON string ends or needs an escape,
-/// read or written.
+/// read or written. Eight bytes at a time, the last few one by one.
 #[inline(always)]
 pub fn first_special_byte(bytes: &[u8], mut from: usize) -> usize {
     while let Some(chunk) = bytes.get(from..from + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        if has_special(u64::from_le_bytes(word)) {
-            break;
+        let found = special_bytes(u64::from_le_bytes(word));
+        if found != 0 {
+            return from + (found.trailing_zeros() / 8) as usize;
         }
         from += 8;
     }
@@ -671,6 +673,18 @@ mod tests {
                 let reader = Reader::new(text.as_bytes()).unwrap();
                 assert_eq!(reader.scan(0), at, "{special:#x} at {at}");
             }
+        }
+        // Every length, so the padded last word is tested at every offset.
+        for len in 0..20 {
+            for special in [b'"', b'\\', 0x00, 0x1f] {
+                for at in 0..len {
+                    let mut bytes = vec![b'~'; len];
+                    bytes[at] = special;
+                    assert_eq!(first_special_byte(&bytes, 0), at, "{special:#x} at {at} of {len}");
+                    assert_eq!(first_special_byte(&bytes, at), at);
+                }
+            }
+            assert_eq!(first_special_byte(&vec![0xffu8; len], 0), len);
         }
         let plain = "aé€😀 ~\u{7f}".repeat(3);
         let reader = Reader::new(plain.as_bytes()).unwrap();
