@@ -251,7 +251,7 @@ fn scoped_request(layout: &Layout) -> ExportTraceServiceRequest {
                         spans: (0..*spans)
                             .map(|i| Span {
                                 name: format!("s{i}"),
-                                attributes: vec![text("k0", &format!("v{i}"))],
+                                attributes: vec![text(&format!("k{}", i % 3), &format!("v{i}"))],
                                 ..Default::default()
                             })
                             .collect(),
@@ -267,7 +267,12 @@ fn scoped_request(layout: &Layout) -> ExportTraceServiceRequest {
 /// Each group's conditions, as written or each made to read the item too (which keeps its
 /// meaning, as the item never holds `never.present`).
 fn scoped_template(groups: &[(Vec<usize>, usize)], per_item: bool) -> String {
-    let mut out = "error_mode: ignore\ntrace_statements:\n".to_owned();
+    // A first group of four statements summarizes every span's keys, so later groups
+    // start from summaries carried by the span's place in the request.
+    let mut out = "error_mode: ignore\ntrace_statements:\n  - context: span\n    statements:\n".to_owned();
+    for _ in 0..4 {
+        out.push_str("      - 'set(attributes[\"k9\"], \"x\") where attributes[\"never.present\"] != nil'\n");
+    }
     for (conditions, statement) in groups {
         out.push_str("  - context: span\n    conditions:\n");
         for c in conditions {
@@ -281,9 +286,9 @@ fn scoped_template(groups: &[(Vec<usize>, usize)], per_item: bool) -> String {
             }
         }
         let statement = match statement {
-            0 => r#"set(attributes["matched"], Concat([attributes["k0"], name], "/"))"#,
+            0 => r#"set(attributes["matched"], Concat([attributes["k1"], name], "/")) where attributes["k1"] != nil"#,
             1 => r#"set(attributes["k0"], "changed") where attributes["k0"] != nil"#,
-            _ => r#"delete_key(attributes, "k0")"#,
+            _ => r#"delete_key(attributes, "k2")"#,
         };
         out.push_str(&format!("    statements:\n      - '{statement}'\n"));
     }

@@ -33,6 +33,13 @@ impl KeyRequirement {
     pub fn ruled_out(&self, target: &Target<'_>) -> bool {
         target.rules_out(self.context, self.mask)
     }
+
+    /// True when an item of context `own`, whose own keys are summarized in `summary`,
+    /// certainly lacks one of the keys.
+    #[inline]
+    pub fn ruled_out_by(&self, own: ContextKind, summary: KeySummary) -> bool {
+        self.context == own && summary.lacks_any(self.mask)
+    }
 }
 
 type Keys<'c> = Vec<(ContextKind, &'c str)>;

@@ -2,7 +2,7 @@
 
 use crate::ottl::compile::CompiledStatement;
 use crate::ottl::eval::Cond;
-use crate::ottl::{ContextKind, EvalError, KeyRequirement, Target};
+use crate::ottl::{ContextKind, EvalError, KeyRequirement, KeySummary, Target};
 
 use super::file::ErrorMode;
 
@@ -37,6 +37,11 @@ pub struct ScopeVerdicts(Vec<Option<Result<bool, EvalError>>>);
 impl ScopeVerdicts {
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// True when condition `index` was decided false, without error, for this scope.
+    fn decided_false(&self, index: usize) -> bool {
+        matches!(self.0.get(index), Some(Some(Ok(false))))
     }
 
     fn get_or_eval(&mut self, index: usize, eval: impl FnOnce() -> Result<bool, EvalError>) -> Result<bool, EvalError> {
@@ -123,6 +128,40 @@ impl StatementGroup {
             }
         }
         Ok(())
+    }
+
+    /// Whether the group has conditions, all read only the resource and scope, and all
+    /// are false (without error) for the scope `target` is in: then none of the scope's
+    /// items would run it, and the runner skips them without visiting each.
+    pub fn ruled_out_for_scope(&self, target: &Target<'_>, verdicts: &mut ScopeVerdicts) -> bool {
+        !self.conditions.is_empty()
+            && self.condition_per_scope.iter().all(|&per_scope| per_scope)
+            && self
+                .conditions
+                .iter()
+                .enumerate()
+                .all(|(index, condition)| matches!(verdicts.get_or_eval(index, || condition.eval(target)), Ok(false)))
+    }
+
+    /// Whether a span or log record whose own keys a group before left summarized in
+    /// `summary` certainly runs nothing of this group: each condition needs a key the
+    /// summary rules out or was decided false for the scope. Then `run` would return at
+    /// once, and the runner skips the item without building its target.
+    pub fn ruled_out_for_item(&self, summary: Option<KeySummary>, verdicts: &ScopeVerdicts) -> bool {
+        let Some(summary) = summary else {
+            return false;
+        };
+        matches!(self.context, ContextKind::Span | ContextKind::Log)
+            && !self.conditions.is_empty()
+            && self
+                .condition_requires
+                .iter()
+                .zip(&self.condition_per_scope)
+                .enumerate()
+                .all(|(index, (requires, &per_scope))| {
+                    requires.is_some_and(|r| r.ruled_out_by(self.context, summary))
+                        || (per_scope && verdicts.decided_false(index))
+                })
     }
 
     fn record(&self, failure: StatementFailure, failures: &mut Vec<StatementFailure>) {

@@ -16,7 +16,11 @@ pub struct CarriedSummaries(Vec<Option<KeySummary>>);
 
 impl CarriedSummaries {
     fn lend(&self, item: usize, target: &mut Target<'_>) {
-        target.carry_own_key_summary(self.0.get(item).copied().flatten());
+        target.carry_own_key_summary(self.get(item));
+    }
+
+    fn get(&self, item: usize) -> Option<KeySummary> {
+        self.0.get(item).copied().flatten()
     }
 
     fn keep(&mut self, item: usize, target: &Target<'_>) {
@@ -25,6 +29,18 @@ impl CarriedSummaries {
         }
         self.0[item] = target.own_key_summary();
     }
+}
+
+/// A target in scope context, for the conditions decided once per scope.
+fn scope_target<'t>(
+    resource: &'t mut crate::otlp::Resource,
+    resource_schema_url: &'t mut String,
+    scope: &'t mut crate::otlp::InstrumentationScope,
+    scope_schema_url: &'t mut String,
+) -> Target<'t> {
+    let mut target = Target::new(resource, resource_schema_url);
+    target.scope = Some((scope, scope_schema_url));
+    target
 }
 
 pub fn run_trace_group(
@@ -50,9 +66,19 @@ pub fn run_trace_group(
                 group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
+            if group.ruled_out_for_scope(
+                &scope_target(resource, &mut rs.schema_url, scope, &mut ss.schema_url),
+                &mut verdicts,
+            ) {
+                item += ss.spans.len();
+                continue;
+            }
             let mut scratch = Scratch::default();
             for span in &mut ss.spans {
                 item += 1;
+                if group.ruled_out_for_item(summaries.get(item), &verdicts) {
+                    continue;
+                }
                 // A span context runs once per span; a span event context once per event.
                 let events = if group.context == ContextKind::SpanEvent {
                     span.events.len()
@@ -99,9 +125,19 @@ pub fn run_log_group(
                 group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
+            if group.ruled_out_for_scope(
+                &scope_target(resource, &mut rl.schema_url, scope, &mut sl.schema_url),
+                &mut verdicts,
+            ) {
+                item += sl.log_records.len();
+                continue;
+            }
             let mut scratch = Scratch::default();
             for record in &mut sl.log_records {
                 item += 1;
+                if group.ruled_out_for_item(summaries.get(item), &verdicts) {
+                    continue;
+                }
                 let mut target = Target::new(&mut *resource, &mut rl.schema_url);
                 target.scope = Some((&mut *scope, &mut sl.schema_url));
                 target.log = Some(record);
@@ -135,6 +171,12 @@ pub fn run_metric_group(
                 let mut target = Target::new(&mut *resource, &mut rm.schema_url);
                 target.scope = Some((scope, &mut sm.schema_url));
                 group.run(&mut target, &mut verdicts, failures)?;
+                continue;
+            }
+            if group.ruled_out_for_scope(
+                &scope_target(resource, &mut rm.schema_url, scope, &mut sm.schema_url),
+                &mut verdicts,
+            ) {
                 continue;
             }
             let mut scratch = Scratch::default();
