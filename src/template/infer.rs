@@ -1,24 +1,27 @@
-//! Context inference for groups without `context:`, as the transformprocessor does: the
-//! most specific context any path names, raised to one that supports every function.
+//! What a group's paths say about it, read from the parsed statements: the context to run
+//! in when it names none (as the transformprocessor infers it: the most specific context
+//! any path names, raised to one that supports every function), and which group conditions
+//! depend only on the resource and scope. Both are one walk over the syntax tree
+//! (`AstVisitor`), each noting what it needs.
 
-use crate::ottl::ast::{ArgValue, BoolExpr, Invocation, Key, Statement, Value};
+use crate::ottl::ast::{ArgValue, BoolExpr, Invocation, Key, Path, Statement, Value};
 use crate::ottl::ContextKind;
 
-#[derive(Default)]
-pub struct PathUse {
-    pub most_specific: Option<ContextKind>,
-    pub needs_span: bool,
-}
+/// What a walk over statements and conditions meets: every path (keys included), every
+/// function call and every lambda argument.
+trait AstVisitor {
+    fn path(&mut self, path: &Path);
+    fn call(&mut self, call: &Invocation);
+    fn lambda(&mut self) {}
 
-impl PathUse {
-    pub fn statement(&mut self, statement: &Statement) {
+    fn statement(&mut self, statement: &Statement) {
         self.invocation(&statement.editor);
         if let Some(c) = &statement.condition {
             self.condition(c);
         }
     }
 
-    pub fn condition(&mut self, condition: &BoolExpr) {
+    fn condition(&mut self, condition: &BoolExpr) {
         match condition {
             BoolExpr::Or(items) | BoolExpr::And(items) => items.iter().for_each(|c| self.condition(c)),
             BoolExpr::Not(inner) => self.condition(inner),
@@ -32,12 +35,12 @@ impl PathUse {
     }
 
     fn invocation(&mut self, call: &Invocation) {
-        if call.name == "IsRootSpan" {
-            self.needs_span = true;
-        }
+        self.call(call);
         for arg in &call.args {
-            if let ArgValue::Value(v) = &arg.value {
-                self.value(v);
+            match &arg.value {
+                ArgValue::Value(v) => self.value(v),
+                ArgValue::FunctionRef(_) => {}
+                ArgValue::Lambda(_) => self.lambda(),
             }
         }
         self.keys(&call.keys);
@@ -54,12 +57,7 @@ impl PathUse {
     fn value(&mut self, value: &Value) {
         match value {
             Value::Path(path) => {
-                let first = &path.segments[0];
-                if path.segments.len() > 1 && first.keys.is_empty() {
-                    if let Some(ctx) = ContextKind::parse(&first.name) {
-                        self.most_specific = Some(self.most_specific.map_or(ctx, |c| c.max(ctx)));
-                    }
-                }
+                self.path(path);
                 for segment in &path.segments {
                     self.keys(&segment.keys);
                 }
@@ -73,6 +71,46 @@ impl PathUse {
             Value::Map(items) => items.iter().for_each(|(_, v)| self.value(v)),
             _ => {}
         }
+    }
+}
+
+/// The context a path names explicitly (`span.name`, `resource.attributes[…]`), if any.
+fn explicit_context(path: &Path) -> Option<ContextKind> {
+    let first = &path.segments[0];
+    if path.segments.len() > 1 && first.keys.is_empty() {
+        ContextKind::parse(&first.name)
+    } else {
+        None
+    }
+}
+
+#[derive(Default)]
+pub struct PathUse {
+    pub most_specific: Option<ContextKind>,
+    pub needs_span: bool,
+}
+
+impl AstVisitor for PathUse {
+    fn path(&mut self, path: &Path) {
+        if let Some(ctx) = explicit_context(path) {
+            self.most_specific = Some(self.most_specific.map_or(ctx, |c| c.max(ctx)));
+        }
+    }
+
+    fn call(&mut self, call: &Invocation) {
+        if call.name == "IsRootSpan" {
+            self.needs_span = true;
+        }
+    }
+}
+
+impl PathUse {
+    pub fn statement(&mut self, statement: &Statement) {
+        AstVisitor::statement(self, statement);
+    }
+
+    pub fn condition(&mut self, condition: &BoolExpr) {
+        AstVisitor::condition(self, condition);
     }
 
     pub fn inferred(&self) -> Option<ContextKind> {
@@ -99,10 +137,7 @@ pub fn reads_only_resource_and_scope(condition: &BoolExpr) -> bool {
 /// scope-level condition reads).
 pub fn mentions_resource_or_scope(statement: &Statement) -> bool {
     let mut reads = ScopeReads::default();
-    reads.invocation(&statement.editor);
-    if let Some(c) = &statement.condition {
-        reads.condition(c);
-    }
+    reads.statement(statement);
     reads.paths > 0
 }
 
@@ -113,70 +148,22 @@ struct ScopeReads {
     other: bool,
 }
 
-impl ScopeReads {
-    fn condition(&mut self, condition: &BoolExpr) {
-        match condition {
-            BoolExpr::Or(items) | BoolExpr::And(items) => items.iter().for_each(|c| self.condition(c)),
-            BoolExpr::Not(inner) => self.condition(inner),
-            BoolExpr::Compare { lhs, rhs, .. } => {
-                self.value(lhs);
-                self.value(rhs);
-            }
-            BoolExpr::Const(_) => {}
-            BoolExpr::Converter(call) => self.invocation(call),
+impl AstVisitor for ScopeReads {
+    fn path(&mut self, path: &Path) {
+        match explicit_context(path) {
+            Some(ContextKind::Resource | ContextKind::Scope) => self.paths += 1,
+            _ => self.other = true,
         }
     }
 
-    fn invocation(&mut self, call: &Invocation) {
+    fn call(&mut self, call: &Invocation) {
         if call.args.is_empty() {
             self.other = true;
         }
-        for arg in &call.args {
-            match &arg.value {
-                ArgValue::Value(v) => self.value(v),
-                ArgValue::FunctionRef(_) => {}
-                ArgValue::Lambda(_) => self.other = true,
-            }
-        }
-        self.keys(&call.keys);
     }
 
-    fn keys(&mut self, keys: &[Key]) {
-        for key in keys {
-            if let Key::Expr(v) = key {
-                self.value(v);
-            }
-        }
-    }
-
-    fn value(&mut self, value: &Value) {
-        match value {
-            Value::Path(path) => {
-                let first = &path.segments[0];
-                let scoped = path.segments.len() > 1
-                    && first.keys.is_empty()
-                    && matches!(
-                        ContextKind::parse(&first.name),
-                        Some(ContextKind::Resource | ContextKind::Scope)
-                    );
-                if scoped {
-                    self.paths += 1;
-                } else {
-                    self.other = true;
-                }
-                for segment in &path.segments {
-                    self.keys(&segment.keys);
-                }
-            }
-            Value::Call(call) => self.invocation(call),
-            Value::Math { lhs, rhs, .. } => {
-                self.value(lhs);
-                self.value(rhs);
-            }
-            Value::List(items) => items.iter().for_each(|v| self.value(v)),
-            Value::Map(items) => items.iter().for_each(|(_, v)| self.value(v)),
-            _ => {}
-        }
+    fn lambda(&mut self) {
+        self.other = true;
     }
 }
 
