@@ -7,7 +7,9 @@
 //!
 //! It accepts exactly RFC 8259 JSON: no comments, no trailing commas, no control
 //! characters or lone surrogates in strings, no NaN/Infinity literals, no number that
-//! overflows a double. Nesting stops at `MAX_DEPTH` levels, whatever reads them.
+//! overflows a double, and no body that is not UTF-8 anywhere (serde_json lets invalid
+//! bytes pass inside a value it skips). Nesting stops at `MAX_DEPTH` levels, whatever
+//! reads them.
 
 use std::borrow::Cow;
 use std::fmt;
