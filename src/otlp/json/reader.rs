@@ -1,15 +1,16 @@
 //! The JSON reader under the OTLP/JSON decoders: a serde `Deserializer` over one request
 //! body, made for what OTLP/JSON is (many short keys and strings, few escapes, compact
 //! or lightly indented). The body's UTF-8 is checked once, up front, so a string without
-//! escapes is a slice of it; strings are scanned eight bytes at a time; numbers without a
+//! escapes is a slice of it (a body with invalid bytes somewhere has each string it keeps
+//! checked instead); strings are scanned eight bytes at a time; numbers without a
 //! fraction or exponent are read as integers and the rest parsed by the standard library's
 //! correctly rounded `f64` parser, so every number reads as serde_json reads it.
 //!
 //! It accepts exactly RFC 8259 JSON: no comments, no trailing commas, no control
 //! characters or lone surrogates in strings, no NaN/Infinity literals, no number that
-//! overflows a double, and no body that is not UTF-8 anywhere (serde_json lets invalid
-//! bytes pass inside a value it skips). Nesting stops at `MAX_DEPTH` levels, whatever
-//! reads them.
+//! overflows a double. Like serde_json, it checks a value it skips (an unknown field) for
+//! syntax only: invalid UTF-8 or a lone surrogate there passes. Nesting stops at
+//! `MAX_DEPTH` levels, whatever reads them.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,7 +43,8 @@ impl de::Error for ReadError {
 type Result<T> = std::result::Result<T, ReadError>;
 
 pub struct Reader<'de> {
-    text: &'de str,
+    /// The body as text when all of it is UTF-8 (the usual case).
+    text: Option<&'de str>,
     bytes: &'de [u8],
     pos: usize,
     depth: u32,
@@ -95,15 +97,14 @@ pub fn first_special_byte(bytes: &[u8], mut from: usize) -> usize {
 }
 
 impl<'de> Reader<'de> {
-    /// A reader over `body`, which must be UTF-8 as RFC 8259 requires.
-    pub fn new(body: &'de [u8]) -> Result<Self> {
-        let text = simdutf8::basic::from_utf8(body).map_err(|_| ReadError("the body is not valid UTF-8".into()))?;
-        Ok(Reader {
-            text,
+    /// A reader over `body`.
+    pub fn new(body: &'de [u8]) -> Self {
+        Reader {
+            text: simdutf8::basic::from_utf8(body).ok(),
             bytes: body,
             pos: 0,
             depth: 0,
-        })
+        }
     }
 
     /// Succeeds when only whitespace follows the value read.
@@ -200,15 +201,55 @@ impl<'de> Reader<'de> {
     #[inline(always)]
     fn slice(&self, start: usize, end: usize) -> Result<&'de str> {
         // Both ends sit next to ASCII bytes, so they are character boundaries.
-        match self.text.get(start..end) {
-            Some(s) => Ok(s),
-            None => Err(self.split_character()),
+        match self.text {
+            Some(text) => match text.get(start..end) {
+                Some(s) => Ok(s),
+                None => Err(self.not_utf8()),
+            },
+            None => match self.bytes.get(start..end).map(std::str::from_utf8) {
+                Some(Ok(s)) => Ok(s),
+                _ => Err(self.not_utf8()),
+            },
         }
     }
 
     #[cold]
-    fn split_character(&self) -> ReadError {
-        self.error("string split inside a character")
+    fn not_utf8(&self) -> ReadError {
+        self.error("invalid UTF-8 in a string")
+    }
+
+    /// A string whose opening quote was just read, checked as serde_json checks a string it
+    /// skips: terminated, without control characters, with well-formed escapes; its text is
+    /// not kept, so not checked as UTF-8.
+    fn skip_string(&mut self) -> Result<()> {
+        loop {
+            let stop = self.scan(self.pos);
+            match self.bytes.get(stop) {
+                Some(b'"') => {
+                    self.pos = stop + 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos = stop + 1;
+                    match self.bytes.get(self.pos) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex4()?;
+                        }
+                        _ => return Err(self.error("invalid escape in a string")),
+                    }
+                }
+                Some(_) => {
+                    self.pos = stop;
+                    return Err(self.error("control character in a string"));
+                }
+                None => {
+                    self.pos = stop;
+                    return Err(self.error("unterminated string"));
+                }
+            }
+        }
     }
 
     /// The rest of a string from a backslash at `pos`, appended to `out`.
@@ -390,7 +431,7 @@ impl<'de> Reader<'de> {
                 } else {
                     loop {
                         self.expect(b'"', "expected a string key")?;
-                        self.string()?;
+                        self.skip_string()?;
                         self.expect(b':', "expected `:`")?;
                         self.skip_value()?;
                         match self.peek() {
@@ -430,7 +471,7 @@ impl<'de> Reader<'de> {
             }
             Some(b'"') => {
                 self.pos += 1;
-                self.string().map(drop)
+                self.skip_string()
             }
             Some(b't') => self.literal("true"),
             Some(b'f') => self.literal("false"),
@@ -584,7 +625,11 @@ mod tests {
     use serde::Deserialize;
 
     fn read(text: &str) -> Result<serde_json::Value> {
-        let mut reader = Reader::new(text.as_bytes())?;
+        read_bytes(text.as_bytes())
+    }
+
+    fn read_bytes(body: &[u8]) -> Result<serde_json::Value> {
+        let mut reader = Reader::new(body);
         let value = serde_json::Value::deserialize(&mut reader)?;
         reader.end()?;
         Ok(value)
@@ -645,7 +690,38 @@ mod tests {
             );
             assert!(read(case).is_err(), "{case}");
         }
-        assert!(Reader::new(b"\"\xff\"").is_err());
+        assert!(read_bytes(b"\"\xff\"").is_err());
+        assert!(read_bytes(b"{\"a\xff\":1}").is_err());
+    }
+
+    /// A skipped value (an unknown field) is checked for syntax only, as serde_json checks
+    /// it: invalid UTF-8 and lone surrogates pass there, not in what is kept.
+    #[test]
+    fn skipped_values_are_checked_as_serde_json_checks_them() {
+        let skipped = |body: &[u8]| {
+            let mut reader = Reader::new(body);
+            serde::de::IgnoredAny::deserialize(&mut reader).and_then(|_| reader.end())
+        };
+        for body in [
+            &b"{\"a\":\"\xff\"}"[..],
+            b"[\"\\ud800\"]",
+            b"{\"\xfe\":[1,{\"b\":\"x\\u00e9\"}]}",
+        ] {
+            assert!(skipped(body).is_ok(), "{}", String::from_utf8_lossy(body));
+            let reference: std::result::Result<serde::de::IgnoredAny, _> = serde_json::from_slice(body);
+            assert!(reference.is_ok(), "{}", String::from_utf8_lossy(body));
+        }
+        for body in [
+            &b"[\"a\x01\"]"[..],
+            b"[\"\\x\"]",
+            b"[\"\\u12\"]",
+            b"{\"a\" 1}",
+            b"[\"open",
+        ] {
+            assert!(skipped(body).is_err(), "{}", String::from_utf8_lossy(body));
+            let reference: std::result::Result<serde::de::IgnoredAny, _> = serde_json::from_slice(body);
+            assert!(reference.is_err(), "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
@@ -660,7 +736,7 @@ mod tests {
         assert!(read(&deep(255)).is_ok());
         assert!(read(&deep(256)).is_err());
         let body = deep(300);
-        let mut reader = Reader::new(body.as_bytes()).unwrap();
+        let mut reader = Reader::new(body.as_bytes());
         assert!(serde::de::IgnoredAny::deserialize(&mut reader).is_err());
     }
 
@@ -672,7 +748,7 @@ mod tests {
                 bytes.extend_from_slice("é€😀".as_bytes());
                 bytes[at] = special;
                 let text = String::from_utf8(bytes).unwrap();
-                let reader = Reader::new(text.as_bytes()).unwrap();
+                let reader = Reader::new(text.as_bytes());
                 assert_eq!(reader.scan(0), at, "{special:#x} at {at}");
             }
         }
@@ -689,7 +765,7 @@ mod tests {
             assert_eq!(first_special_byte(&vec![0xffu8; len], 0), len);
         }
         let plain = "aé€😀 ~\u{7f}".repeat(3);
-        let reader = Reader::new(plain.as_bytes()).unwrap();
+        let reader = Reader::new(plain.as_bytes());
         assert_eq!(reader.scan(0), plain.len());
     }
 }

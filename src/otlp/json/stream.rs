@@ -27,7 +27,7 @@ pub(super) fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
     // The reader stops at 255 levels and AnyValues at 128 (`Nesting`), so deep input
     // cannot overflow the stack.
     let read = || {
-        let mut reader = Reader::new(body)?;
+        let mut reader = Reader::new(body);
         let message = MessageSeed::<M>::new(Path::Root).deserialize(&mut reader)?;
         reader.end().map(|()| message)
     };
