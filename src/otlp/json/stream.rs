@@ -59,10 +59,8 @@ fn id_text_bytes(text: &str) -> Vec<u8> {
     if text.is_empty() {
         return Vec::new();
     }
-    if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if let Ok(bytes) = hex::decode(text) {
-            return bytes;
-        }
+    if let Some(bytes) = hex_bytes(text.as_bytes()) {
+        return bytes;
     }
     let engines = [
         &base64::engine::general_purpose::STANDARD,
@@ -74,6 +72,25 @@ fn id_text_bytes(text: &str) -> Vec<u8> {
         }
     }
     UNDECODABLE_ID.to_vec()
+}
+
+/// Hex digits (either case) as bytes; None unless all of `text` is pairs of them. Every id
+/// of every item goes through here.
+fn hex_bytes(text: &[u8]) -> Option<Vec<u8>> {
+    fn nibble(d: u8) -> Option<u8> {
+        match d {
+            b'0'..=b'9' => Some(d - b'0'),
+            b'a'..=b'f' => Some(d - b'a' + 10),
+            b'A'..=b'F' => Some(d - b'A' + 10),
+            _ => None,
+        }
+    }
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    text.chunks_exact(2)
+        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
 }
 
 /// An object key read as the field it names in `fields`: the field's index and whether it
@@ -816,6 +833,19 @@ pub(super) mod tests {
 
     fn span_of(body: &str) -> Span {
         super::super::decode_request(body.as_bytes()).unwrap().resource_spans[0].scope_spans[0].spans[0].clone()
+    }
+
+    #[test]
+    fn ids_are_hex_of_either_case_else_base64_else_undecodable() {
+        assert_eq!(id_text_bytes("0aFf"), vec![0x0a, 0xff]);
+        assert_eq!(id_text_bytes(""), Vec::<u8>::new());
+        for id in ["5b8efff798038103d269b633813fc60c", "EEE19B7EC3C1B174"] {
+            assert_eq!(id_text_bytes(id), hex::decode(id).unwrap(), "{id}");
+        }
+        // Not hex (odd length, or a non-hex digit): base64 when it is that.
+        assert_eq!(id_text_bytes("AQI="), vec![1, 2]);
+        assert_eq!(id_text_bytes("0aF"), UNDECODABLE_ID.to_vec());
+        assert_eq!(id_text_bytes("0g"), UNDECODABLE_ID.to_vec());
     }
 
     #[test]
