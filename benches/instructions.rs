@@ -18,27 +18,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::{Duration, Instant};
 
-use intake::otlp::{Encoding, ExportRequest, Signal};
-use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
-use intake::template::provenance::Sender;
-use intake::template::{transform, TemplateCatalog, TemplatesConfig};
+use intake::otlp::Encoding;
+use intake::sink::{RecordKey, RecordLayout, ValueEncoding};
+use intake::template::{TemplateCatalog, TemplatesConfig};
 use prost::Message;
 
 const SPANS: usize = 512;
-
-fn headers() -> RecordHeaders {
-    RecordHeaders {
-        signal: Signal::Traces,
-        project_id: "p".into(),
-        api_key_id: "k".into(),
-        template_id: None,
-        content_type: "",
-        organization_id: "o".into(),
-        source: "s".into(),
-        principal_id: None,
-        received_time_unix_nano: 1,
-    }
-}
 
 /// Runs `what` (`path <template>` or `json`) `rounds` times: the spans it produced, and
 /// the time the rounds took (setup excluded).
@@ -63,23 +48,11 @@ fn run(what: &str, template: &str, rounds: usize) -> (usize, Duration) {
         encoding: ValueEncoding::OtlpProto,
         max_record_bytes: 1_000_000,
     };
-    let sender = Sender {
-        project_id: "p",
-        api_key_id: "k",
-        organization_id: "o",
-        source: "s",
-        principal_id: None,
-    };
     let started = Instant::now();
     for _ in 0..rounds {
-        let decoded = Encoding::Protobuf.decode_request(&body).expect("decodes");
-        let mut request = ExportRequest::Traces(decoded);
-        intake::otlp::drop_invalid_items(&mut request);
-        transform(&mut request, &sender, entry.as_deref()).expect("transforms");
-        let ExportRequest::Traces(traces) = request else {
-            unreachable!("traces in, traces out")
-        };
-        spans += layout.split_traces(traces, headers()).batch.item_count();
+        spans += support::request_path(Encoding::Protobuf, &body, entry.as_deref(), &layout)
+            .batch
+            .item_count();
     }
     (spans, started.elapsed())
 }

@@ -8,16 +8,15 @@ mod support;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use intake::otlp::ExportRequest;
 use intake::otlp::{
     any_value, drop_invalid_spans, json, Encoding, ExportTraceServiceRequest, InstrumentationScope, Resource,
     ResourceSpans, ScopeSpans, Span,
 };
-use intake::sink::{RecordHeaders, RecordKey, RecordLayout, ValueEncoding};
-use intake::template::provenance::{Provenance, Sender};
-use intake::template::{transform, TemplateCatalog, TemplatesConfig};
+use intake::sink::{RecordKey, RecordLayout, ValueEncoding};
+use intake::template::provenance::Provenance;
+use intake::template::{TemplateCatalog, TemplatesConfig};
 use prost::Message;
-use support::{kv, s};
+use support::{headers, kv, s, sender};
 
 /// 512 spans over 16 traces, shaped like an instrumented LLM app: ~15 attributes per
 /// span, a prompt and a completion of a few hundred bytes.
@@ -85,30 +84,6 @@ fn request() -> ExportTraceServiceRequest {
             }],
             ..Default::default()
         }],
-    }
-}
-
-fn sender() -> Sender<'static> {
-    Sender {
-        project_id: "proj_abc",
-        api_key_id: "key_123",
-        organization_id: "org_xyz",
-        source: "python_sdk",
-        principal_id: None,
-    }
-}
-
-fn headers() -> RecordHeaders {
-    RecordHeaders {
-        signal: intake::otlp::Signal::Traces,
-        project_id: "proj_abc".into(),
-        api_key_id: "key_123".into(),
-        template_id: None,
-        content_type: "",
-        organization_id: "org-1".into(),
-        source: "otel".into(),
-        principal_id: None,
-        received_time_unix_nano: 1,
     }
 }
 
@@ -187,14 +162,7 @@ fn template_path(c: &mut Criterion) {
         assert_eq!(entry.is_some(), !name.starts_with("none"), "{name}");
         group.bench_function(name, |b| {
             b.iter(|| {
-                let decoded = encoding.decode_request(body).expect("decode");
-                let mut request = ExportRequest::Traces(decoded);
-                intake::otlp::drop_invalid_items(&mut request);
-                transform(&mut request, &sender(), entry.as_deref()).expect("transform");
-                let ExportRequest::Traces(traces) = request else {
-                    unreachable!("traces in, traces out")
-                };
-                let out = layout.split_traces(traces, headers());
+                let out = support::request_path(encoding, body, entry.as_deref(), &layout);
                 assert_eq!(out.batch.item_count(), 512);
                 out
             })

@@ -164,3 +164,49 @@ pub fn claude_code_logs_request(records: usize) -> intake::otlp::ExportLogsServi
         }],
     }
 }
+
+/// Who the benches' requests come from.
+pub fn sender() -> intake::template::provenance::Sender<'static> {
+    intake::template::provenance::Sender {
+        project_id: "proj_abc",
+        api_key_id: "key_123",
+        organization_id: "org_xyz",
+        source: "python_sdk",
+        principal_id: None,
+    }
+}
+
+/// The record headers of a traces request from `sender()`.
+pub fn headers() -> intake::sink::RecordHeaders {
+    intake::sink::RecordHeaders {
+        signal: intake::otlp::Signal::Traces,
+        project_id: "proj_abc".into(),
+        api_key_id: "key_123".into(),
+        template_id: None,
+        content_type: "",
+        organization_id: "org-1".into(),
+        source: "otel".into(),
+        principal_id: None,
+        received_time_unix_nano: 1,
+    }
+}
+
+/// The per-request work of the receiver on one traces request: decode → validate → stamp
+/// → template (none: stamp only) → restore → split into records. Returns the records, so
+/// their drop is not timed.
+pub fn request_path(
+    encoding: intake::otlp::Encoding,
+    body: &[u8],
+    template: Option<&intake::template::CatalogEntry>,
+    layout: &intake::sink::RecordLayout,
+) -> intake::sink::SplitOutcome {
+    use intake::otlp::ExportRequest;
+    let decoded = encoding.decode_request(body).expect("decodes");
+    let mut request = ExportRequest::Traces(decoded);
+    intake::otlp::drop_invalid_items(&mut request);
+    intake::template::transform(&mut request, &sender(), template).expect("transforms");
+    let ExportRequest::Traces(traces) = request else {
+        unreachable!("traces in, traces out")
+    };
+    layout.split_traces(traces, headers())
+}

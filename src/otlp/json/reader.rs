@@ -155,6 +155,47 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Leaves the object or array `close` ends, which must come next.
+    fn leave(&mut self, close: u8, what: &str) -> Result<()> {
+        if self.peek() != Some(close) {
+            return Err(self.error(what));
+        }
+        self.pos += 1;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// After an entry or element of the object or array `close` ends: a comma (true,
+    /// another follows) or `close` (false, and the container is left).
+    fn another(&mut self, close: u8, what: &str) -> Result<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => self.leave(close, what).map(|()| false),
+            _ => Err(self.error(what)),
+        }
+    }
+
+    /// Whether another entry or element of the object or array `close` ends follows (the
+    /// comma before it read, unless it is the `first`); `close` itself is left for the
+    /// caller that entered the container.
+    #[inline(always)]
+    fn next_item(&mut self, first: &mut bool, close: u8, what: &str) -> Result<bool> {
+        match self.peek() {
+            Some(b) if b == close => return Ok(false),
+            Some(b',') if !*first => {
+                self.pos += 1;
+                self.peek();
+            }
+            _ if *first => {}
+            _ => return Err(self.error(what)),
+        }
+        *first = false;
+        Ok(true)
+    }
+
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -169,7 +210,7 @@ impl<'de> Reader<'de> {
     #[inline(always)]
     fn string(&mut self) -> Result<Cow<'de, str>> {
         let start = self.pos;
-        let stop = self.scan(start);
+        let stop = first_special_byte(self.bytes, start);
         match self.bytes.get(stop) {
             Some(b'"') => {
                 self.pos = stop + 1;
@@ -191,11 +232,6 @@ impl<'de> Reader<'de> {
                 Err(self.error("unterminated string"))
             }
         }
-    }
-
-    #[inline(always)]
-    fn scan(&self, from: usize) -> usize {
-        first_special_byte(self.bytes, from)
     }
 
     #[inline(always)]
@@ -223,7 +259,7 @@ impl<'de> Reader<'de> {
     /// not kept, so not checked as UTF-8.
     fn skip_string(&mut self) -> Result<()> {
         loop {
-            let stop = self.scan(self.pos);
+            let stop = first_special_byte(self.bytes, self.pos);
             match self.bytes.get(stop) {
                 Some(b'"') => {
                     self.pos = stop + 1;
@@ -282,7 +318,7 @@ impl<'de> Reader<'de> {
                 }
                 Some(_) => {
                     let start = self.pos;
-                    let stop = self.scan(start);
+                    let stop = first_special_byte(self.bytes, start);
                     match self.bytes.get(stop) {
                         Some(b'"' | b'\\') => {
                             out.push_str(self.slice(start, stop)?);
@@ -427,47 +463,30 @@ impl<'de> Reader<'de> {
                 self.pos += 1;
                 self.enter()?;
                 if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.expect(b'"', "expected a string key")?;
-                        self.skip_string()?;
-                        self.expect(b':', "expected `:`")?;
-                        self.skip_value()?;
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b'}') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(self.error("expected `,` or `}`")),
-                        }
-                        self.peek();
+                    return self.leave(b'}', "expected `}`");
+                }
+                loop {
+                    self.expect(b'"', "expected a string key")?;
+                    self.skip_string()?;
+                    self.expect(b':', "expected `:`")?;
+                    self.skip_value()?;
+                    if !self.another(b'}', "expected `,` or `}`")? {
+                        return Ok(());
                     }
                 }
-                self.depth -= 1;
-                Ok(())
             }
             Some(b'[') => {
                 self.pos += 1;
                 self.enter()?;
                 if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_value()?;
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b']') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(self.error("expected `,` or `]`")),
-                        }
+                    return self.leave(b']', "expected `]`");
+                }
+                loop {
+                    self.skip_value()?;
+                    if !self.another(b']', "expected `,` or `]`")? {
+                        return Ok(());
                     }
                 }
-                self.depth -= 1;
-                Ok(())
             }
             Some(b'"') => {
                 self.pos += 1;
@@ -502,11 +521,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
                     first: true,
                 })?;
                 // A visitor that stopped early leaves entries unread: refuse them.
-                if self.peek() != Some(b'}') {
-                    return Err(self.error("expected `}`"));
-                }
-                self.pos += 1;
-                self.depth -= 1;
+                self.leave(b'}', "expected `}`")?;
                 Ok(value)
             }
             Some(b'[') => {
@@ -516,11 +531,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
                     reader: &mut *self,
                     first: true,
                 })?;
-                if self.peek() != Some(b']') {
-                    return Err(self.error("expected `]`"));
-                }
-                self.pos += 1;
-                self.depth -= 1;
+                self.leave(b']', "expected `]`")?;
                 Ok(value)
             }
             Some(b'-' | b'0'..=b'9') => match self.number()? {
@@ -575,16 +586,9 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de> {
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         let reader = &mut *self.reader;
-        match reader.peek() {
-            Some(b'}') => return Ok(None),
-            Some(b',') if !self.first => {
-                reader.pos += 1;
-                reader.peek();
-            }
-            _ if self.first => {}
-            _ => return Err(reader.error("expected `,` or `}`")),
+        if !reader.next_item(&mut self.first, b'}', "expected `,` or `}`")? {
+            return Ok(None);
         }
-        self.first = false;
         if reader.bytes.get(reader.pos) != Some(&b'"') {
             return Err(reader.error("expected a string key"));
         }
@@ -608,13 +612,9 @@ impl<'de> de::SeqAccess<'de> for Elements<'_, 'de> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         let reader = &mut *self.reader;
-        match reader.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => reader.pos += 1,
-            _ if self.first => {}
-            _ => return Err(reader.error("expected `,` or `]`")),
+        if !reader.next_item(&mut self.first, b']', "expected `,` or `]`")? {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *reader).map(Some)
     }
 }
@@ -747,12 +747,10 @@ mod tests {
                 let mut bytes = vec![b'a'; 24];
                 bytes.extend_from_slice("é€😀".as_bytes());
                 bytes[at] = special;
-                let text = String::from_utf8(bytes).unwrap();
-                let reader = Reader::new(text.as_bytes());
-                assert_eq!(reader.scan(0), at, "{special:#x} at {at}");
+                assert_eq!(first_special_byte(&bytes, 0), at, "{special:#x} at {at}");
             }
         }
-        // Every length, so the padded last word is tested at every offset.
+        // Every length, so the byte-by-byte tail is tested at every offset.
         for len in 0..20 {
             for special in [b'"', b'\\', 0x00, 0x1f] {
                 for at in 0..len {
@@ -765,7 +763,6 @@ mod tests {
             assert_eq!(first_special_byte(&vec![0xffu8; len], 0), len);
         }
         let plain = "aé€😀 ~\u{7f}".repeat(3);
-        let reader = Reader::new(plain.as_bytes());
-        assert_eq!(reader.scan(0), plain.len());
+        assert_eq!(first_special_byte(plain.as_bytes(), 0), plain.len());
     }
 }

@@ -20,8 +20,7 @@ use crate::otlp::{
 
 /// Decodes a whole request (`M` is its top-level message).
 pub(super) fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
-    // An empty body is an empty request, as it is in protobuf.
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if is_blank(body) {
         return Ok(M::default());
     }
     // The reader stops at 255 levels and AnyValues at 128 (`Nesting`), so deep input
@@ -34,10 +33,15 @@ pub(super) fn decode_root<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
     read().map_err(|e| DecodeError::Json(e.to_string()))
 }
 
+/// An empty body is an empty request, as it is in protobuf.
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
 /// Decodes a whole request with serde_json instead of the reader: the reference the
 /// reader is checked against (tests and the `otlp_json` fuzz target).
 pub(super) fn decode_root_with_serde_json<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if is_blank(body) {
         return Ok(M::default());
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);

@@ -122,14 +122,8 @@ impl<'t> Parser<'t> {
                     value: Some(value),
                     ..Default::default()
                 });
-                self.skip_whitespace();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.another(b'}')? {
+                    break;
                 }
             }
         }
@@ -137,6 +131,18 @@ impl<'t> Parser<'t> {
         Some(filled(any_value::Value::KvlistValue(KeyValueList {
             values: sorted_last_wins(values),
         })))
+    }
+
+    /// After an entry or element of the object or array `close` ends: a comma (true,
+    /// another follows) or `close` (false); None for anything else.
+    fn another(&mut self, close: u8) -> Option<bool> {
+        self.skip_whitespace();
+        let next = self.peek()?;
+        if next != b',' && next != close {
+            return None;
+        }
+        self.at += 1;
+        Some(next == b',')
     }
 
     fn array(&mut self) -> Option<AnyValue> {
@@ -148,14 +154,8 @@ impl<'t> Parser<'t> {
         } else {
             loop {
                 values.push(self.value()?);
-                self.skip_whitespace();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b']' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.another(b']')? {
+                    break;
                 }
             }
         }
