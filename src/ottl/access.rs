@@ -41,7 +41,10 @@ impl CompiledPath {
             }
             _ => return None,
         };
-        Some(find(map, key).map_or(Value::Nil, |kv| Value::from_optional_any(kv.value.as_ref())))
+        Some(match find(map, key) {
+            Some(kv) => Value::from_optional_any(kv.value.as_ref()),
+            None => Value::Nil,
+        })
     }
 
     pub fn get<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {

@@ -3,6 +3,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use super::ast::{self, ArgValue, BoolExpr, Invocation, Key, Statement};
 use super::context::{enum_value, field_names, resolve_field, ContextKind, Target};
@@ -165,6 +168,8 @@ pub struct Compiler<'r> {
     pub registry: &'r Registry,
     /// The formals of the lambdas being compiled, innermost last.
     locals: RefCell<Vec<LocalFrame>>,
+    /// The memoized values' uses so far (`ArgCompiler::memo_use`).
+    memo_uses: RefCell<HashMap<String, Arc<AtomicBool>>>,
 }
 
 /// One lambda's formals and the first slot they take.
@@ -193,6 +198,17 @@ impl ArgCompiler for Compiler<'_> {
     fn exec_context(&self) -> ContextKind {
         self.exec_context
     }
+
+    fn memo_use(&self, key: String) -> Arc<AtomicBool> {
+        let in_lambda = !self.locals.borrow().is_empty();
+        let mut uses = self.memo_uses.borrow_mut();
+        let shared = uses.contains_key(&key) || in_lambda;
+        let flag = uses.entry(key).or_default();
+        if shared {
+            flag.store(true, Ordering::Relaxed);
+        }
+        Arc::clone(flag)
+    }
 }
 
 impl<'r> Compiler<'r> {
@@ -202,6 +218,7 @@ impl<'r> Compiler<'r> {
             exec_context,
             registry,
             locals: RefCell::new(Vec::new()),
+            memo_uses: RefCell::new(HashMap::new()),
         }
     }
 

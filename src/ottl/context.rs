@@ -128,6 +128,8 @@ pub struct MemoEntry {
     /// Which converter and arguments made it (e.g. the scheme).
     pub tag: Arc<str>,
     pub views: Vec<Value<'static>>,
+    /// Bit `i` set: view `i` was handed out by move and is no longer here.
+    pub taken: u32,
 }
 
 impl Target<'_> {

@@ -322,8 +322,20 @@ impl Cond {
                 Ok(true)
             }
             Cond::Not(inner) => Ok(!inner.eval(target)?),
-            Cond::Compare { op, lhs, rhs } => Ok(compare(&lhs.eval(target)?, &rhs.eval(target)?, *op)),
-            Cond::IsNil { expr, negate } => Ok(expr.eval(target)?.is_nil() != *negate),
+            Cond::Compare { op, lhs, rhs } => {
+                let lhs = lhs.eval(target)?;
+                let rhs = rhs.eval(target)?;
+                let verdict = compare(&lhs, &rhs, *op);
+                lhs.discard();
+                rhs.discard();
+                Ok(verdict)
+            }
+            Cond::IsNil { expr, negate } => {
+                let value = expr.eval(target)?;
+                let nil = value.is_nil();
+                value.discard();
+                Ok(nil != *negate)
+            }
             Cond::Const(b) => Ok(*b),
             Cond::Converter(expr) => match expr.eval(target)? {
                 Value::Bool(b) => Ok(b),
@@ -501,7 +513,10 @@ pub fn get_in_map<'a>(map: &'a [KeyValue], keys: &[ResolvedKey<'_>]) -> EvalResu
             "unable to resolve a string index in map: invalid key type",
         ));
     };
-    let value = find(map, name).map_or(Value::Nil, |kv| Value::from_optional_any(kv.value.as_ref()));
+    let value = match find(map, name) {
+        Some(kv) => Value::from_optional_any(kv.value.as_ref()),
+        None => Value::Nil,
+    };
     if rest.is_empty() {
         return Ok(value);
     }

@@ -2,6 +2,9 @@
 //! it and read by type at compile time. Both the compiler and the function library
 //! import this; it knows the compiler only through `ArgCompiler`.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
 use regex::Regex;
 
 use super::ast::{self, ArgValue, Invocation};
@@ -17,6 +20,11 @@ pub trait ArgCompiler {
     fn path(&self, path: &ast::Path) -> Result<CompiledPath, ParseError>;
     fn lambda(&self, lambda: &ast::Lambda) -> Result<CompiledLambda, ParseError>;
     fn exec_context(&self) -> ContextKind;
+    /// One flag per memoized value `key` (see `MemoEntry`) shared by its every use in the
+    /// group being compiled, set when a use may not be the item's only one (a second use,
+    /// or a use inside a lambda): then each use copies the value out of the memo; the
+    /// only use moves it.
+    fn memo_use(&self, key: String) -> Arc<AtomicBool>;
 }
 
 fn err(offset: usize, message: impl Into<String>) -> ParseError {
@@ -356,6 +364,11 @@ impl<'c> Args<'c> {
 
     pub fn exec_context(&self) -> ContextKind {
         self.compiler.exec_context()
+    }
+
+    /// See `ArgCompiler::memo_use`.
+    pub fn memo_use(&self, key: String) -> Arc<AtomicBool> {
+        self.compiler.memo_use(key)
     }
 }
 

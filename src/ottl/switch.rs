@@ -29,9 +29,11 @@ impl Editor for LiteralSwitch {
         loop {
             let hit = {
                 let current = self.subject.get(target)?;
-                self.arms[from..]
+                let hit = self.arms[from..]
                     .iter()
-                    .position(|arm| arm.accepts.iter().any(|l| compare(&current, l, CompareOp::Eq)))
+                    .position(|arm| arm.accepts.iter().any(|l| compare(&current, l, CompareOp::Eq)));
+                current.discard();
+                hit
             };
             let Some(hit) = hit else { return Ok(()) };
             self.arms[from + hit].editor.apply(target)?;

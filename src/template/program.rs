@@ -245,6 +245,51 @@ trace_statements:
         );
     }
 
+    /// A view the group reads once is moved out of the memo, one read twice is copied: on
+    /// every span, each read sees the same text.
+    #[test]
+    fn message_views_read_once_or_twice_read_the_same() {
+        let template = CompiledTemplate::compile(
+            r#"
+trace_statements:
+  - set(span.attributes["system"], GenAIMessages(span.attributes, "m", "openinference", "system"))
+  - set(span.attributes["first"], GenAIMessages(span.attributes, "m", "openinference")) where IsString(GenAIMessages(span.attributes, "m", "openinference"))
+  - set(span.attributes["second"], GenAIMessages(span.attributes, "m", "openinference"))
+"#,
+            "t.yaml",
+            &Registry::standard(),
+        )
+        .unwrap();
+        let span = |n: usize| Span {
+            attributes: vec![
+                kv("m.0.message.role", "system"),
+                kv("m.0.message.content", "be brief"),
+                kv("m.1.message.role", "user"),
+                kv("m.1.message.content", &format!("hi {n}")),
+            ],
+            ..Default::default()
+        };
+        let mut request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: (0..3).map(span).collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        template.apply_traces(&mut request).unwrap();
+        for (n, span) in request.resource_spans[0].scope_spans[0].spans.iter().enumerate() {
+            let messages = format!(r#"[{{"role":"user","parts":[{{"type":"text","content":"hi {n}"}}]}}]"#);
+            assert_eq!(
+                attribute(span, "system"),
+                Some(r#"[{"type":"text","content":"be brief"}]"#)
+            );
+            assert_eq!(attribute(span, "first"), Some(messages.as_str()), "span {n}");
+            assert_eq!(attribute(span, "second"), Some(messages.as_str()), "span {n}");
+        }
+    }
+
     const WRITES_THEN_READS: &str = r#"
 trace_statements:
   - set(span.attributes["x"], span.attributes["missing"])

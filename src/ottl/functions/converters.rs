@@ -151,6 +151,7 @@ impl Converter for Coalesce {
             if !value.is_nil() {
                 return Ok(value);
             }
+            value.discard();
         }
         Ok(Value::Nil)
     }

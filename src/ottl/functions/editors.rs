@@ -223,13 +223,15 @@ impl Editor for Set {
                     if argument.is_nil() {
                         return Ok(());
                     }
-                    let value = f(std::slice::from_ref(&argument))?;
-                    return self.target.set(target, value);
+                    let value = f(std::slice::from_ref(&argument));
+                    argument.discard();
+                    return self.target.set(target, value?);
                 }
             }
         }
         let value = self.value.eval(target)?;
         if self.guard == Some(NilGuard::Value) && value.is_nil() {
+            value.discard();
             return Ok(());
         }
         let value = value.into_owned();

@@ -38,6 +38,7 @@ mod convention;
 mod vercel;
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -208,25 +209,40 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
 /// Flattened keys under a prefix: (index, rest of key, value), ordered by index and, within
 /// one index, as the attributes have them: one list for all messages.
 fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, &'m str, &'m KeyValue)> {
+    let p = prefix.as_bytes();
     let mut out: Vec<(usize, &str, &KeyValue)> = Vec::new();
+    let mut sorted = true;
     for kv in map {
-        if !has_prefix(kv.key.as_bytes(), prefix.as_bytes()) {
+        let key = kv.key.as_bytes();
+        // The byte after the prefix first: it rules out most keys without comparing the
+        // prefix.
+        if key.get(p.len()) != Some(&b'.') || !has_prefix(key, p) {
             continue;
         }
-        let Some(rest) = kv.key[prefix.len()..].strip_prefix('.') else {
+        let rest = &kv.key[p.len() + 1..];
+        let Some(dot) = rest.bytes().position(|b| b == b'.') else {
             continue;
         };
-        let Some((index, field)) = rest.split_once('.') else {
+        let Some(index) = parse_index(&rest[..dot]) else {
             continue;
         };
-        let Ok(index) = index.parse::<usize>() else {
-            continue;
-        };
-        out.push((index, field, kv));
+        sorted &= out.last().is_none_or(|(last, _, _)| *last <= index);
+        out.push((index, &rest[dot + 1..], kv));
     }
-    // Stable: a message's fields keep the attributes' order.
-    out.sort_by_key(|(index, _, _)| *index);
+    if !sorted {
+        // Stable: a message's fields keep the attributes' order.
+        out.sort_by_key(|(index, _, _)| *index);
+    }
     out
+}
+
+/// A message index as `str::parse::<usize>` reads it; short runs of digits (all of them,
+/// in practice) without its general path.
+fn parse_index(digits: &str) -> Option<usize> {
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(digits.bytes().fold(0, |n, b| n * 10 + usize::from(b - b'0')));
+    }
+    digits.parse().ok()
 }
 
 /// An attribute's value as text, borrowed when it is a string.
@@ -295,11 +311,11 @@ fn sub_items<'a>(fields: &[(&'a str, &'a KeyValue)], prefix: &str) -> Vec<(usize
         let Some(rest) = f.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
             continue;
         };
-        let Some((index, sub)) = rest.split_once('.') else {
+        let Some(dot) = rest.bytes().position(|b| b == b'.') else {
             continue;
         };
-        if let Ok(index) = index.parse::<usize>() {
-            push_grouped(&mut out, index, (sub, *kv));
+        if let Some(index) = parse_index(&rest[..dot]) {
+            push_grouped(&mut out, index, (&rest[dot + 1..], *kv));
         }
     }
     out
@@ -316,9 +332,23 @@ fn push_grouped<T>(groups: &mut Vec<(usize, Vec<T>)>, index: usize, item: T) {
 }
 
 fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
-    let role = field(fields, "message.role").map(text).unwrap_or_default();
+    // One pass over the message's fields; the first of each name counts.
+    let (mut role, mut tool_call_id, mut content) = (None, None, None);
+    let (mut has_contents, mut has_tool_calls) = (false, false);
+    for &(name, kv) in fields {
+        match name {
+            "message.role" => _ = role.get_or_insert(kv),
+            "message.tool_call_id" => _ = tool_call_id.get_or_insert(kv),
+            "message.content" => _ = content.get_or_insert(kv),
+            _ => {
+                has_contents |= name.starts_with("message.contents.");
+                has_tool_calls |= name.starts_with("message.tool_calls.");
+            }
+        }
+    }
+    let role = role.map(text).unwrap_or_default();
     let mut parts = Vec::new();
-    let tool_call_id = field(fields, "message.tool_call_id").map(text);
+    let tool_call_id = tool_call_id.map(text);
     let text_or_response = |t: Cow<'a, str>| {
         if role == "tool" {
             response_part(tool_call_id.clone(), Out::Str(t))
@@ -326,8 +356,12 @@ fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
             text_part(t)
         }
     };
-    let content = field(fields, "message.content").map(text);
-    let contents = sub_items(fields, "message.contents");
+    let content = content.map(text);
+    let contents = if has_contents {
+        sub_items(fields, "message.contents")
+    } else {
+        Vec::new()
+    };
     // Without a content list (the usual message) the content is the only text part.
     let mut texts: Vec<Cow<'a, str>> = Vec::new();
     if contents.is_empty() {
@@ -352,7 +386,12 @@ fn openinference<'a>(fields: &[(&'a str, &'a KeyValue)]) -> Message<'a> {
         }
     }
     parts.extend(texts.into_iter().map(text_or_response));
-    for (_, call) in sub_items(fields, "message.tool_calls") {
+    let calls = if has_tool_calls {
+        sub_items(fields, "message.tool_calls")
+    } else {
+        Vec::new()
+    };
+    for (_, call) in calls {
         parts.push(call_part(
             field(&call, "tool_call.id").map(text),
             field(&call, "tool_call.function.name").map(text).unwrap_or_default(),
@@ -404,6 +443,9 @@ struct MemoizedMessages {
     prefix: Arc<str>,
     scheme: Arc<str>,
     view: usize,
+    /// Set at compile time when the group may read this view more than once per item
+    /// (`Args::memo_use`): then it is copied out of the memo; otherwise moved.
+    copied: Arc<AtomicBool>,
 }
 
 fn memoized(a: &Args<'_>) -> Result<Option<Box<dyn Converter>>, ParseError> {
@@ -429,30 +471,50 @@ fn memoized(a: &Args<'_>) -> Result<Option<Box<dyn Converter>>, ParseError> {
         map,
         prefix: prefix.into(),
         scheme: scheme.into(),
+        copied: a.memo_use(format!(
+            "GenAIMessages\u{1f}{context:?}\u{1f}{prefix}\u{1f}{scheme}\u{1f}{view}"
+        )),
         view,
     })))
 }
 
 impl Converter for MemoizedMessages {
     fn call<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
-        let found = target
+        let bit = 1u32 << self.view;
+        let copy = self.copied.load(Ordering::Relaxed);
+        let mut moved_out = false;
+        if let Some(entry) = target
             .memo
-            .borrow()
-            .iter()
+            .borrow_mut()
+            .iter_mut()
             .find(|e| e.context == self.context && e.prefix == self.prefix && e.tag == self.scheme)
-            .map(|e| e.views[self.view].clone());
-        if let Some(value) = found {
-            return Ok(value);
+        {
+            if entry.taken & bit == 0 {
+                if copy {
+                    return Ok(entry.views[self.view].clone());
+                }
+                entry.taken |= bit;
+                return Ok(std::mem::replace(&mut entry.views[self.view], Value::Nil));
+            }
+            moved_out = true;
         }
         let map = self.map.eval(target)?;
-        let views = all_views(&map, &self.prefix, &self.scheme)?;
-        let value = views[self.view].clone();
-        target.memo.borrow_mut().push(MemoEntry {
-            context: self.context,
-            prefix: Arc::clone(&self.prefix),
-            tag: Arc::clone(&self.scheme),
-            views,
-        });
+        let mut views = all_views(&map, &self.prefix, &self.scheme)?;
+        // Moved out already (the one use evaluated again for this item): rebuilt, not kept.
+        let value = if copy || moved_out {
+            views[self.view].clone()
+        } else {
+            std::mem::replace(&mut views[self.view], Value::Nil)
+        };
+        if !moved_out {
+            target.memo.borrow_mut().push(MemoEntry {
+                context: self.context,
+                prefix: Arc::clone(&self.prefix),
+                tag: Arc::clone(&self.scheme),
+                views,
+                taken: if copy { 0 } else { bit },
+            });
+        }
         Ok(value)
     }
 }
@@ -916,6 +978,36 @@ mod tests {
             push_json_str(&mut mine, text);
             assert_eq!(mine, serde_json::to_string(text).unwrap(), "{text:?}");
         }
+    }
+
+    /// A view moved out of the memo to its only use, then asked for again (which a
+    /// compiled group never does): rebuilt from the attributes, the same text.
+    #[test]
+    fn a_view_moved_out_is_rebuilt_when_asked_again() {
+        use crate::ottl::{parse_value, Compiler, Registry};
+        let registry = Registry::standard();
+        let compiler = Compiler::new(Some(ContextKind::Span), ContextKind::Span, &registry);
+        let text = r#"GenAIMessages(attributes, "m", "openinference")"#;
+        let expr = compiler.expr(&parse_value(text).unwrap()).unwrap();
+        let kv = |k: &str, v: &str| KeyValue {
+            key: k.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(v.into())),
+            }),
+            ..Default::default()
+        };
+        let mut span = crate::otlp::Span {
+            attributes: vec![kv("m.0.message.role", "user"), kv("m.0.message.content", "hi")],
+            ..Default::default()
+        };
+        let (mut resource, mut schema) = (Default::default(), String::new());
+        let mut target = Target::new(&mut resource, &mut schema);
+        target.span = Some(&mut span);
+        let expected = r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#;
+        for _ in 0..3 {
+            assert_eq!(expr.eval(&target).unwrap(), Value::str(expected));
+        }
+        assert_eq!(target.memo.borrow().len(), 1, "rebuilt views are not kept twice");
     }
 
     fn convert(text: &str, role: Option<&str>) -> Option<serde_json::Value> {

@@ -123,7 +123,9 @@ impl Converter for Call {
         // One getter (Int, Double, IsString, ParseJSON…): no array of values to fill and drop.
         if let [Some(arg)] = self.args.as_slice() {
             let value = arg.eval(target)?;
-            return (self.f)(std::slice::from_ref(&value));
+            let result = (self.f)(std::slice::from_ref(&value));
+            value.discard();
+            return result;
         }
         let mut values: [Value<'a>; MAX_CALL_ARGS] = std::array::from_fn(|_| Value::Nil);
         for (slot, arg) in values.iter_mut().zip(&self.args) {
