@@ -7,6 +7,7 @@ use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
 use super::eval::{
     find, get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey,
 };
+use super::key_summary::KeySummary;
 use super::log_access::{body_map, get_log, set_log};
 use super::metric_access::{get_metric, get_point, point_attributes, point_attributes_mut, set_metric, set_point};
 use super::value::{fixed, Value};
@@ -134,8 +135,17 @@ impl CompiledPath {
                         Some(ResolvedKey::Str(k)) => Some(k.as_ref()),
                         _ => None,
                     };
-                    absent = written.is_some_and(|k| !target.may_hold(context, k));
-                    target.attributes_written(context, written);
+                    // The path's own literal keys: the first one's bit was computed at
+                    // compile time.
+                    let literal =
+                        self.first_key.is_some() && self.static_keys.as_deref().is_some_and(|s| std::ptr::eq(s, keys));
+                    let bit = match written {
+                        Some(_) if literal => Some(self.first_key_bit),
+                        Some(k) => Some(KeySummary::bit_of(k)),
+                        None => None,
+                    };
+                    absent = bit.is_some_and(|bit| target.rules_out(context, bit));
+                    target.attributes_written_with(context, written, bit);
                 }
                 let map = self.map_mut_unannounced(target)?;
                 if keys.is_empty() {

@@ -141,10 +141,16 @@ impl Target<'_> {
     /// Drops memo entries a write to `context`'s attributes makes stale: those under the
     /// written key's prefix, or all of the context's when the key is unknown.
     pub fn attributes_written(&mut self, context: ContextKind, key: Option<&str>) {
+        self.attributes_written_with(context, key, key.map(KeySummary::bit_of));
+    }
+
+    /// As `attributes_written`, with the key's summary bit when the caller has it
+    /// computed already (a literal key's, at compile time).
+    pub fn attributes_written_with(&mut self, context: ContextKind, key: Option<&str>, bit: Option<u128>) {
         if context == self.own_context() {
             let summary = self.own_keys.get_mut();
-            match (summary.as_mut(), key) {
-                (Some(summary), Some(key)) => summary.add(key),
+            match (summary.as_mut(), bit) {
+                (Some(summary), Some(bit)) => summary.add_bit(bit),
                 _ => *summary = None,
             }
         }

@@ -490,9 +490,13 @@ pub fn has_prefix(text: &[u8], prefix: &[u8]) -> bool {
         return false;
     }
     if n >= 8 {
-        let head = |s: &[u8]| u64::from_ne_bytes(s[..8].try_into().unwrap_or([0; 8]));
-        if head(text) != head(prefix) {
+        let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+        if word(text, 0) != word(prefix, 0) {
             return false;
+        }
+        // Up to sixteen bytes: the last eight (overlapping the first) settle it.
+        if n <= 16 {
+            return word(text, n - 8) == word(prefix, n - 8);
         }
         return text[8..n] == prefix[8..];
     }
@@ -674,6 +678,13 @@ mod tests {
             "xlm.input_messages.0",
             "llm.input_messageX",
             "élan.input_messages",
+            "llm.token_count.",
+            "llm.token_count.prompt",
+            "llm.token_count",
+            "llm.token_countX.p",
+            "llm.token_cou",
+            "llm.tokeX_count.prompt",
+            "xlm.token_count.",
         ];
         for text in texts {
             for prefix in texts {

@@ -36,6 +36,12 @@ impl KeySummary {
     pub fn add(&mut self, key: &str) {
         self.0 |= bit(key);
     }
+
+    /// `add` of the key whose `bit_of` this is.
+    #[inline]
+    pub fn add_bit(&mut self, bit: u128) {
+        self.0 |= bit;
+    }
 }
 
 #[inline]

@@ -141,6 +141,22 @@ fn may_hold(path: &CompiledPath, target: &Target<'_>, key: &str) -> bool {
 }
 
 /// As `edit_map`, for edits that add no key (deletes, keeps, limits, truncations).
+/// Removes the entries `doomed` picks, keeping the others in order. Nothing moves before
+/// the first doomed entry; the doomed are dropped together at the end.
+fn remove_where(map: &mut Vec<KeyValue>, mut doomed: impl FnMut(&KeyValue) -> bool) {
+    let Some(first) = map.iter().position(&mut doomed) else {
+        return;
+    };
+    let mut kept = first;
+    for i in first + 1..map.len() {
+        if !doomed(&map[i]) {
+            map.swap(kept, i);
+            kept += 1;
+        }
+    }
+    map.truncate(kept);
+}
+
 fn shrink_map(
     path: &CompiledPath,
     target: &mut Target<'_>,
@@ -318,10 +334,7 @@ impl Editor for DeleteKeys {
             return Ok(());
         }
         shrink_map(&self.target, target, |map| {
-            let doomed = |kv: &KeyValue| self.keys.iter().any(|k| key_eq(&kv.key, k));
-            if map.iter().any(doomed) {
-                map.retain(|kv| !doomed(kv));
-            }
+            remove_where(map, |kv| self.keys.iter().any(|k| key_eq(&kv.key, k)));
             Ok(())
         })
     }
@@ -346,7 +359,7 @@ impl Editor for MatchingKeys {
         // Borrowed from `self`, not the target: a literal pattern is never copied per item.
         let pattern = self.pattern.resolve(target)?;
         shrink_map(&self.target, target, |map| {
-            map.retain(|kv| pattern.is_match(&kv.key) == self.keep);
+            remove_where(map, |kv| pattern.is_match(&kv.key) != self.keep);
             Ok(())
         })
     }

@@ -25,6 +25,7 @@ impl MatchPattern {
         Ok(anchored_literals(pattern).map_or(MatchPattern::Regex(regex), MatchPattern::Prefixes))
     }
 
+    #[inline]
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             MatchPattern::Prefixes(prefixes) => prefixes.iter().any(|p| has_prefix(text.as_bytes(), p)),
