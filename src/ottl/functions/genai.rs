@@ -537,7 +537,7 @@ fn with_messages<R>(
             map.type_name()
         )));
     };
-    let parse: for<'a> fn(&[(&'a str, &'a KeyValue)]) -> Message<'a> = match scheme {
+    let parse: ParseFn = match scheme {
         "openinference" => openinference,
         "indexed" => indexed,
         "vercel" => return vercel::with_messages(map, prefix, f),
@@ -551,6 +551,18 @@ fn with_messages<R>(
     if items.is_empty() {
         return f(None);
     }
+    parsed(&items, parse, f)
+}
+
+/// How a flattening scheme reads one message's fields.
+type ParseFn = for<'a> fn(&[(&'a str, &'a KeyValue)]) -> Message<'a>;
+
+/// Runs `f` on the collected keys (not empty) parsed into one message per index.
+fn parsed<R>(
+    items: &[(usize, &str, &KeyValue)],
+    parse: ParseFn,
+    f: impl FnOnce(Option<&[Message<'_>]>) -> EvalResult<R>,
+) -> EvalResult<R> {
     let fields: Vec<(&str, &KeyValue)> = items.iter().map(|(_, name, kv)| (*name, *kv)).collect();
     let mut messages: Vec<Message<'_>> = Vec::with_capacity(items.last().map_or(0, |(i, _, _)| i + 1).min(items.len()));
     let mut start = 0;
@@ -563,13 +575,130 @@ fn with_messages<R>(
 
 /// Every view, in `SELECTS` order.
 fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
-    with_messages(map, prefix, scheme, |messages| match messages {
+    let plain = match scheme {
+        "openinference" => Some(PlainFields {
+            role: "message.role",
+            content: "message.content",
+            parse: openinference,
+        }),
+        "indexed" => Some(PlainFields {
+            role: "role",
+            content: "content",
+            parse: indexed,
+        }),
+        _ => None,
+    };
+    if let (Value::Map(map), Some(plain)) = (map, plain) {
+        let items = collect(map, prefix);
+        if items.is_empty() {
+            return Ok(vec![Value::Nil; SELECTS.len()]);
+        }
+        if let Some(views) = plain_views(&items, &plain) {
+            return Ok(views);
+        }
+        return parsed(&items, plain.parse, |messages| render_views(messages, scheme));
+    }
+    with_messages(map, prefix, scheme, |messages| render_views(messages, scheme))
+}
+
+fn render_views(messages: Option<&[Message<'_>]>, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
+    match messages {
         None => Ok(vec![Value::Nil; SELECTS.len()]),
         Some(messages) => SELECTS
             .iter()
             .map(|select| render(messages, select, scheme == "vercel", "GenAIMessages"))
             .collect(),
-    })
+    }
+}
+
+/// A scheme's names for a message's role and content, and its general parser.
+struct PlainFields {
+    role: &'static str,
+    content: &'static str,
+    parse: ParseFn,
+}
+
+/// The views of messages that are each a string role (not `tool`) and an optional string
+/// content and nothing else, the usual chat turn, written straight from the attributes:
+/// the text `render` writes for the parsed messages, without parsing them. None when a
+/// message is anything more; the general path takes those.
+fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Option<Vec<Value<'static>>> {
+    fn string(kv: &KeyValue) -> Option<&str> {
+        match &kv.value {
+            Some(AnyValue {
+                value: Some(any_value::Value::StringValue(s)),
+            }) => Some(s),
+            _ => None,
+        }
+    }
+    let mut messages: Vec<(&str, Option<&str>)> = Vec::with_capacity(items.len());
+    for chunk in items.chunk_by(|a, b| a.0 == b.0) {
+        let (mut role, mut content) = (None, None);
+        for &(_, name, kv) in chunk {
+            // The first of a name counts, as `field` finds it.
+            if name == fields.role {
+                if role.is_none() {
+                    role = Some(string(kv)?);
+                }
+            } else if name == fields.content {
+                if content.is_none() {
+                    content = Some(string(kv)?);
+                }
+            } else {
+                return None;
+            }
+        }
+        let role = role.unwrap_or_default();
+        if role == "tool" {
+            return None;
+        }
+        messages.push((role, content));
+    }
+    let text_part = |buf: &mut String, content: &str| {
+        buf.push_str("{\"type\":\"text\",\"content\":");
+        push_json_str(buf, content);
+        buf.push('}');
+    };
+    let length: usize = messages.iter().map(|(_, c)| c.map_or(0, str::len) + 64).sum();
+    let mut views = vec![Value::Nil; SELECTS.len()];
+    if messages.iter().any(|(role, _)| !is_instruction(role)) {
+        let mut buf = String::with_capacity(length);
+        buf.push('[');
+        for (role, content) in messages.iter().filter(|(role, _)| !is_instruction(role)) {
+            if buf.len() > 1 {
+                buf.push(',');
+            }
+            buf.push_str("{\"role\":");
+            push_json_str(&mut buf, canonical_role(role));
+            buf.push_str(",\"parts\":[");
+            if let Some(content) = content {
+                text_part(&mut buf, content);
+            }
+            buf.push_str("]}");
+        }
+        buf.push(']');
+        views[0] = Value::string(buf);
+    }
+    if messages
+        .iter()
+        .any(|(role, content)| is_instruction(role) && content.is_some())
+    {
+        let mut buf = String::with_capacity(length);
+        buf.push('[');
+        for content in messages
+            .iter()
+            .filter(|(role, _)| is_instruction(role))
+            .filter_map(|(_, content)| *content)
+        {
+            if buf.len() > 1 {
+                buf.push(',');
+            }
+            text_part(&mut buf, content);
+        }
+        buf.push(']');
+        views[1] = Value::string(buf);
+    }
+    Some(views)
 }
 
 fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -981,6 +1110,64 @@ mod tests {
             let mut mine = String::new();
             push_json_str(&mut mine, text);
             assert_eq!(mine, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
+    }
+
+    /// One flattened message attribute for the plain-path property: (index, field, value),
+    /// the field in the scheme's spelling or another, the value a string or not.
+    fn flattened() -> impl proptest::strategy::Strategy<Value = Vec<(usize, u8, Option<String>)>> {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            4 => prop_oneof![
+                Just("system"), Just("developer"), Just("user"), Just("assistant"),
+                Just("model"), Just("tool"), Just(""),
+            ].prop_map(|s| Some(s.to_owned())),
+            4 => r#"[a-z "\\é\n\u{1}]{0,12}"#.prop_map(Some),
+            1 => Just(None),
+        ];
+        // Field 0 the role, 1 the content, 2 some other field of the scheme.
+        prop::collection::vec((0usize..4, prop_oneof![6 => 0u8..2, 1 => Just(2u8)], value), 0..10)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The views written straight from plain messages are the views rendered from the
+        /// parsed messages, byte for byte; and plain messages do take that path.
+        #[test]
+        fn plain_messages_are_written_as_the_parsed_ones_render(entries in flattened(), indexed_scheme: bool) {
+            let (scheme, fields, other) = if indexed_scheme {
+                ("indexed", ["role", "content"], "tool_call_id")
+            } else {
+                ("openinference", ["message.role", "message.content"], "message.name")
+            };
+            let attributes: Vec<KeyValue> = entries
+                .iter()
+                .map(|(index, field, value)| KeyValue {
+                    key: format!("p.{index}.{}", fields.get(usize::from(*field)).copied().unwrap_or(other)),
+                    value: Some(AnyValue {
+                        value: Some(match value {
+                            Some(text) => any_value::Value::StringValue(text.clone()),
+                            None => any_value::Value::IntValue(7),
+                        }),
+                    }),
+                    ..Default::default()
+                })
+                .collect();
+            let items = collect(&attributes, "p");
+            let parse: ParseFn = if indexed_scheme { indexed } else { openinference };
+            let general = if items.is_empty() {
+                vec![Value::Nil; SELECTS.len()]
+            } else {
+                parsed(&items, parse, |messages| render_views(messages, scheme)).unwrap()
+            };
+            let views = all_views(&Value::Map(Cow::Borrowed(&attributes)), "p", scheme).unwrap();
+            proptest::prop_assert_eq!(&views, &general);
+            let plain = entries.iter().all(|(_, field, value)| *field < 2 && value.is_some())
+                && !entries.iter().any(|(_, field, value)| *field == 0 && value.as_deref() == Some("tool"));
+            let fields = PlainFields { role: fields[0], content: fields[1], parse };
+            if plain && !items.is_empty() {
+                proptest::prop_assert!(plain_views(&items, &fields).is_some(), "plain messages took the general path");
+            }
         }
     }
 
