@@ -7,7 +7,7 @@
 use super::ast::CompareOp;
 use super::compile::CompiledStatement;
 use super::context::Target;
-use super::eval::{compare, CompiledPath, Cond, Editor, EvalResult, Expr};
+use super::eval::{compare, key_eq, CompiledPath, Cond, Editor, EvalResult, Expr};
 use super::value::Value;
 
 /// One statement of the run: the literals its condition accepts, and its editor.
@@ -28,10 +28,17 @@ impl Editor for LiteralSwitch {
         let mut from = 0;
         loop {
             let hit = {
-                let current = self.subject.get(target)?;
-                let hit = self.arms[from..]
-                    .iter()
-                    .position(|arm| arm.accepts.iter().any(|l| compare(&current, l, CompareOp::Eq)));
+                // The subject is one literal key: read in place where it can be.
+                let current = match self.subject.read_first_key(target) {
+                    Some(value) => value,
+                    None => self.subject.get(target)?,
+                };
+                let hit = self.arms[from..].iter().position(|arm| {
+                    arm.accepts.iter().any(|literal| match (&current, literal) {
+                        (Value::Str(current), Value::Str(literal)) => key_eq(current, literal),
+                        (current, literal) => compare(current, literal, CompareOp::Eq),
+                    })
+                });
                 current.discard();
                 hit
             };

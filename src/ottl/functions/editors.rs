@@ -142,12 +142,26 @@ fn may_hold(path: &CompiledPath, target: &Target<'_>, key: &str) -> bool {
 
 /// As `edit_map`, for edits that add no key (deletes, keeps, limits, truncations).
 /// Removes the entries `doomed` picks, keeping the others in order. Nothing moves before
-/// the first doomed entry; the doomed are dropped together at the end.
+/// the first doomed entry. The doomed are usually one run (a prefix's keys sit together):
+/// then the rest moves down in one copy; otherwise each kept entry moves on its own.
 fn remove_where(map: &mut Vec<KeyValue>, mut doomed: impl FnMut(&KeyValue) -> bool) {
     let Some(first) = map.iter().position(&mut doomed) else {
         return;
     };
+    let mut end = first + 1;
+    while map.get(end).is_some_and(&mut doomed) {
+        end += 1;
+    }
+    let Some(next) = map[end..].iter().position(&mut doomed) else {
+        map.drain(first..end);
+        return;
+    };
     let mut kept = first;
+    for i in end..end + next {
+        map.swap(kept, i);
+        kept += 1;
+    }
+    let first = end + next;
     for i in first + 1..map.len() {
         if !doomed(&map[i]) {
             map.swap(kept, i);
@@ -992,4 +1006,29 @@ fn build_delete_index(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError
         start: args.expr(param::START_INDEX)?,
         end: args.opt_expr(param::END_INDEX)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pattern of doomed entries in maps of up to ten: what `retain` keeps, in order.
+    #[test]
+    fn remove_where_keeps_what_retain_keeps() {
+        for len in 0..=10usize {
+            for doomed_bits in 0u32..(1 << len) {
+                let map: Vec<KeyValue> = (0..len)
+                    .map(|i| KeyValue {
+                        key: format!("{}{i}", if doomed_bits & (1 << i) != 0 { "x" } else { "k" }),
+                        ..Default::default()
+                    })
+                    .collect();
+                let mut expected = map.clone();
+                expected.retain(|kv| !kv.key.starts_with('x'));
+                let mut got = map;
+                remove_where(&mut got, |kv| kv.key.starts_with('x'));
+                assert_eq!(got, expected, "{len} entries, doomed {doomed_bits:b}");
+            }
+        }
+    }
 }
