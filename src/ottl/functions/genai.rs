@@ -227,10 +227,6 @@ fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, &'m str, &'m Ke
             continue;
         };
         sorted &= out.last().is_none_or(|(last, _, _)| *last <= index);
-        if out.is_empty() {
-            // A message is a few keys: room for a few messages at once, not 4, 8, 16….
-            out.reserve(16);
-        }
         out.push((index, &rest[dot + 1..], kv));
     }
     if !sorted {
