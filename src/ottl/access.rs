@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::context::{Field, Target, SPAN_KIND_DEPRECATED, SPAN_KIND_NAMES};
 use super::eval::{
-    find, get_in_map, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey,
+    find, get_in_map, key_eq, owned_keys, resolve_keys, set_in_map, CompiledPath, EvalError, EvalResult, ResolvedKey,
 };
 use super::key_summary::KeySummary;
 use super::log_access::{body_map, get_log, set_log};
@@ -116,11 +116,40 @@ impl CompiledPath {
 
     /// Strict setter: a value of the wrong type is an error, never converted.
     pub fn set(&self, target: &mut Target<'_>, value: Value<'static>) -> EvalResult<()> {
+        if let (Some(key), Some([_])) = (self.first_key.as_deref(), self.static_keys.as_deref()) {
+            return self.set_one_key(target, key, value);
+        }
         if let Some(keys) = &self.static_keys {
             return self.set_with(target, keys, value);
         }
         let keys = owned_keys(resolve_keys(&self.keys, target)?);
         self.set_with(target, &keys, value)
+    }
+
+    /// `set` of one literal key of attributes or the cache, the commonest write: what
+    /// `set_with` does for it, without walking a key list.
+    fn set_one_key(&self, target: &mut Target<'_>, key: &str, value: Value<'static>) -> EvalResult<()> {
+        let mut absent = false;
+        if let Field::Attributes(context) = self.field {
+            absent = target.rules_out(context, self.first_key_bit);
+            target.attributes_written_with(context, Some(key), Some(self.first_key_bit));
+        }
+        let map = self.map_mut_unannounced(target)?;
+        let value = Some(value.into_any());
+        let existing = if absent {
+            None
+        } else {
+            map.iter_mut().find(|kv| key_eq(&kv.key, key))
+        };
+        match existing {
+            Some(kv) => kv.value = value,
+            None => map.push(KeyValue {
+                key: key.to_owned(),
+                value,
+                ..Default::default()
+            }),
+        }
+        Ok(())
     }
 
     pub fn set_with(&self, target: &mut Target<'_>, keys: &[ResolvedKey<'_>], value: Value<'static>) -> EvalResult<()> {
