@@ -93,10 +93,7 @@ pub fn fuse_deletions(statements: Vec<CompiledStatement>) -> Vec<CompiledStateme
             .map(|(p, _)| p.text.clone())
             .unwrap_or_default();
         out.push(CompiledStatement::fused(
-            Box::new(DeleteKeys {
-                target: CompiledPath::new(field, Vec::new(), path_text),
-                keys,
-            }),
+            Box::new(DeleteKeys::new(CompiledPath::new(field, Vec::new(), path_text), keys)),
             text,
         ));
         run.clear();

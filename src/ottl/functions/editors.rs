@@ -8,6 +8,7 @@ use regex::Regex;
 use super::super::context::{Field, Target};
 use super::super::error::ParseError;
 use super::super::eval::{key_eq, CompiledPath, Editor, EvalError, EvalResult, Expr};
+use super::super::key_summary::KeySummary;
 use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
 use super::regex_arg::{MatchArg, RegexArg, Syntax};
@@ -140,7 +141,6 @@ fn may_hold(path: &CompiledPath, target: &Target<'_>, key: &str) -> bool {
     }
 }
 
-/// As `edit_map`, for edits that add no key (deletes, keeps, limits, truncations).
 /// Removes the entries `doomed` picks, keeping the others in order. Nothing moves before
 /// the first doomed entry. The doomed are usually one run (a prefix's keys sit together):
 /// then the rest moves down in one copy; otherwise each kept entry moves on its own.
@@ -171,6 +171,7 @@ fn remove_where(map: &mut Vec<KeyValue>, mut doomed: impl FnMut(&KeyValue) -> bo
     map.truncate(kept);
 }
 
+/// As `edit_map`, for edits that add no key (deletes, keeps, limits, truncations).
 fn shrink_map(
     path: &CompiledPath,
     target: &mut Target<'_>,
@@ -298,6 +299,8 @@ pub fn build_guarded_set(args: &mut Args<'_>, guard: NilGuard) -> Result<Option<
 struct DeleteKey {
     target: CompiledPath,
     key: Expr,
+    /// A literal key's key-summary bit, computed once here.
+    literal_bit: Option<u128>,
 }
 
 impl Editor for DeleteKey {
@@ -318,7 +321,11 @@ impl Editor for DeleteKey {
                 other => return Err(EvalError::new(format!("expected string but got {}", other.type_name()))),
             },
         };
-        if !may_hold(&self.target, target, &key) {
+        let absent = match (self.literal_bit, self.target.field) {
+            (Some(bit), Field::Attributes(context)) if self.target.keys.is_empty() => target.rules_out(context, bit),
+            _ => !may_hold(&self.target, target, &key),
+        };
+        if absent {
             return Ok(());
         }
         shrink_map(&self.target, target, |map| {
@@ -339,25 +346,51 @@ impl Editor for DeleteKey {
 #[derive(Debug)]
 pub struct DeleteKeys {
     pub target: CompiledPath,
-    pub keys: Vec<String>,
+    /// Each key with its key-summary bit (`KeySummary::bit_of`), computed once here.
+    pub keys: Vec<(String, u128)>,
+}
+
+impl DeleteKeys {
+    pub fn new(target: CompiledPath, keys: Vec<String>) -> DeleteKeys {
+        let keys = keys
+            .into_iter()
+            .map(|k| {
+                let bit = KeySummary::bit_of(&k);
+                (k, bit)
+            })
+            .collect();
+        DeleteKeys { target, keys }
+    }
 }
 
 impl Editor for DeleteKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        if !self.keys.iter().any(|k| may_hold(&self.target, target, k)) {
-            return Ok(());
+        let own = match self.target.field {
+            Field::Attributes(context) if self.target.keys.is_empty() => Some(context),
+            _ => None,
+        };
+        if let Some(context) = own {
+            if self.keys.iter().all(|(_, bit)| target.rules_out(context, *bit)) {
+                return Ok(());
+            }
         }
         shrink_map(&self.target, target, |map| {
-            remove_where(map, |kv| self.keys.iter().any(|k| key_eq(&kv.key, k)));
+            remove_where(map, |kv| self.keys.iter().any(|(k, _)| key_eq(&kv.key, k)));
             Ok(())
         })
     }
 }
 
 fn build_delete_key(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
+    let key = args.expr(param::KEY)?;
+    let literal_bit = match &key {
+        Expr::Literal(Value::Str(key)) => Some(KeySummary::bit_of(key)),
+        _ => None,
+    };
     boxed(DeleteKey {
         target: map_arg(args)?,
-        key: args.expr(param::KEY)?,
+        key,
+        literal_bit,
     })
 }
 
