@@ -126,6 +126,15 @@ mod tests {
             "ac",
             "ÀBC",
             "(?i)",
+            "llm.inpu",
+            "llm.input_messages.",
+            "llm.outpuX_messages.0",
+            "llm.token_count.",
+            "llm.token_counX.prompt",
+            "gen_ai.input.messages",
+            "abcdefgh",
+            "abcdefghij",
+            "abcdefgX",
         ];
         for pattern in [
             r"^llm\.token_count\.",
@@ -137,6 +146,9 @@ mod tests {
             "^(|x)",
             "^abc$",
             r"^ab\b",
+            r"^llm\.token_(count|countX)\.",
+            r"^(llm\.input_messages|llm\.output_messages)",
+            r"^(abcdefghij|abcdefgh)",
         ] {
             let fast = MatchPattern::new(pattern).unwrap();
             let slow = Regex::new(pattern).unwrap();
