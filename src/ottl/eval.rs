@@ -697,6 +697,29 @@ mod tests {
         }
     }
 
+    /// Keys and prefixes of every length up to 80, differing in one byte at every offset:
+    /// the word-at-a-time comparisons find each difference.
+    #[test]
+    fn word_comparisons_find_every_differing_byte() {
+        let base: String = (0..80u8).map(|i| char::from(b'a' + i % 26)).collect();
+        for n in 0..=80 {
+            let a = &base[..n];
+            assert!(key_eq(a, a));
+            for at in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                b[at] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!key_eq(a, &b), "{n} bytes, differing at {at}");
+                assert!(
+                    !has_prefix(base.as_bytes(), b.as_bytes()),
+                    "prefix of {n}, differing at {at}"
+                );
+            }
+            assert!(has_prefix(base.as_bytes(), a.as_bytes()), "prefix of {n}");
+            assert!(!has_prefix(a.as_bytes(), base.as_bytes()) || n == 80);
+        }
+    }
+
     #[test]
     fn key_equality_is_string_equality() {
         let keys = [
