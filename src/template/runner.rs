@@ -61,8 +61,7 @@ pub fn run_trace_group(
             verdicts.clear();
             let scope = ss.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
-                let mut target = Target::new(&mut *resource, &mut rs.schema_url);
-                target.scope = Some((scope, &mut ss.schema_url));
+                let mut target = scope_target(resource, &mut rs.schema_url, scope, &mut ss.schema_url);
                 group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
@@ -120,8 +119,7 @@ pub fn run_log_group(
             verdicts.clear();
             let scope = sl.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
-                let mut target = Target::new(&mut *resource, &mut rl.schema_url);
-                target.scope = Some((scope, &mut sl.schema_url));
+                let mut target = scope_target(resource, &mut rl.schema_url, scope, &mut sl.schema_url);
                 group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
@@ -168,8 +166,7 @@ pub fn run_metric_group(
             verdicts.clear();
             let scope = sm.scope.get_or_insert_with(Default::default);
             if group.context == ContextKind::Scope {
-                let mut target = Target::new(&mut *resource, &mut rm.schema_url);
-                target.scope = Some((scope, &mut sm.schema_url));
+                let mut target = scope_target(resource, &mut rm.schema_url, scope, &mut sm.schema_url);
                 group.run(&mut target, &mut verdicts, failures)?;
                 continue;
             }
