@@ -2,7 +2,7 @@
 //! against each function's parameters. Nothing is parsed or looked up per span.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -167,6 +167,8 @@ pub struct Compiler<'r> {
     locals: RefCell<Vec<LocalFrame>>,
     /// The memoized values' uses so far (`ArgCompiler::memo_use`).
     memo_uses: RefCell<HashMap<String, Arc<AtomicBool>>>,
+    /// False while compiling what will not run: a condition a guarded `set` may absorb.
+    counting_memo_uses: Cell<bool>,
 }
 
 /// One lambda's formals and the first slot they take.
@@ -197,6 +199,9 @@ impl ArgCompiler for Compiler<'_> {
     }
 
     fn memo_use(&self, key: String) -> Arc<AtomicBool> {
+        if !self.counting_memo_uses.get() {
+            return Arc::default();
+        }
         let in_lambda = !self.locals.borrow().is_empty();
         let mut uses = self.memo_uses.borrow_mut();
         let shared = uses.contains_key(&key) || in_lambda;
@@ -216,6 +221,7 @@ impl<'r> Compiler<'r> {
             registry,
             locals: RefCell::new(Vec::new()),
             memo_uses: RefCell::new(HashMap::new()),
+            counting_memo_uses: Cell::new(true),
         }
     }
 
@@ -301,15 +307,23 @@ impl<'r> Compiler<'r> {
     pub fn statement(&self, ast: &Statement, text: &str) -> Result<CompiledStatement, ParseError> {
         // The condition is (an argument of) the value, so compiling the value checks it too.
         let guard = set_guard(ast).zip(self.registry.get("set"));
-        let condition = ast.condition.as_ref().map(|c| self.condition(c)).transpose()?;
+        // A condition the set absorbs never runs: its memoized converters are not uses of
+        // their values (the set's value counts them once), or a view read once would be
+        // copied out of the memo as if read twice.
+        let condition = match &ast.condition {
+            Some(c) if guard.is_some() => Some(self.without_memo_uses(|| self.condition(c))?),
+            Some(c) => Some(self.condition(c)?),
+            None => None,
+        };
         let requires = condition.as_ref().and_then(KeyRequirement::of);
         let fused = match guard {
             Some((guard, spec)) => build_guarded_set(&mut Args::bind(self, &ast.editor, spec.params)?, guard)?,
             None => None,
         };
-        let (editor, condition) = match fused {
-            Some(editor) => (editor, None),
-            None => (self.editor(&ast.editor)?, condition),
+        let (editor, condition) = match (fused, &ast.condition) {
+            (Some(editor), _) => (editor, None),
+            (None, Some(c)) if guard.is_some() => (self.editor(&ast.editor)?, Some(self.condition(c)?)),
+            (None, _) => (self.editor(&ast.editor)?, condition),
         };
         Ok(CompiledStatement {
             editor,
@@ -317,6 +331,13 @@ impl<'r> Compiler<'r> {
             text: text.to_owned(),
             requires,
         })
+    }
+
+    fn without_memo_uses<T>(&self, compile: impl FnOnce() -> T) -> T {
+        let counting = self.counting_memo_uses.replace(false);
+        let compiled = compile();
+        self.counting_memo_uses.set(counting);
+        compiled
     }
 
     pub fn condition(&self, ast: &BoolExpr) -> Result<Cond, ParseError> {

@@ -655,9 +655,19 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
         push_json_str(buf, content);
         buf.push('}');
     };
-    let length: usize = messages.iter().map(|(_, c)| c.map_or(0, str::len) + 64).sum();
+    // Exact when nothing needs escaping (the usual text): a view moved out of the memo
+    // stays in the attributes as allocated, so no slack is carried along.
+    const TEXT_PART: usize = r#"{"type":"text","content":""}"#.len();
+    const MESSAGE: usize = r#"{"role":"","parts":[]}"#.len();
+    let text_part_len = |content: Option<&str>| content.map_or(0, |c| TEXT_PART + c.len());
     let mut views = vec![Value::Nil; SELECTS.len()];
     if messages.iter().any(|(role, _)| !is_instruction(role)) {
+        let length = messages
+            .iter()
+            .filter(|(role, _)| !is_instruction(role))
+            .map(|(role, content)| MESSAGE + canonical_role(role).len() + text_part_len(*content) + 1)
+            .sum::<usize>()
+            + 1;
         let mut buf = String::with_capacity(length);
         buf.push('[');
         for (role, content) in messages.iter().filter(|(role, _)| !is_instruction(role)) {
@@ -679,6 +689,12 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
         .iter()
         .any(|(role, content)| is_instruction(role) && content.is_some())
     {
+        let length = messages
+            .iter()
+            .filter(|(role, _)| is_instruction(role))
+            .map(|(_, content)| content.map_or(0, |c| text_part_len(Some(c)) + 1))
+            .sum::<usize>()
+            + 1;
         let mut buf = String::with_capacity(length);
         buf.push('[');
         for content in messages
@@ -1195,6 +1211,71 @@ mod tests {
             assert_eq!(expr.eval(&target).unwrap(), Value::str(expected));
         }
         assert_eq!(target.memo.borrow().len(), 1, "rebuilt views are not kept twice");
+    }
+
+    /// A `set` guarded by its own value runs it once: the view is moved out of the memo
+    /// (not copied as for two readers) and written exactly sized. The same view read by
+    /// two statements is copied, so the second still finds it.
+    #[test]
+    fn a_set_guarded_by_its_own_view_moves_it_out_exactly_sized() {
+        use crate::ottl::{parse_statement, Compiler, Registry};
+        let registry = Registry::standard();
+        let run = |statements: &[&str]| {
+            let compiler = Compiler::new(Some(ContextKind::Span), ContextKind::Span, &registry);
+            let compiled: Vec<_> = statements
+                .iter()
+                .map(|t| compiler.statement(&parse_statement(t).unwrap(), t).unwrap())
+                .collect();
+            let kv = |k: &str, v: &str| KeyValue {
+                key: k.into(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(v.into())),
+                }),
+                ..Default::default()
+            };
+            let mut span = crate::otlp::Span {
+                attributes: vec![
+                    kv("m.0.message.role", "system"),
+                    kv("m.0.message.content", "be brief"),
+                    kv("m.1.message.role", "user"),
+                    kv("m.1.message.content", "hi"),
+                ],
+                ..Default::default()
+            };
+            let (mut resource, mut schema) = (Default::default(), String::new());
+            let mut target = Target::new(&mut resource, &mut schema);
+            target.span = Some(&mut span);
+            for statement in &compiled {
+                statement.execute(&mut target).unwrap();
+            }
+            let taken = target.memo.borrow()[0].taken;
+            drop(target);
+            (span.attributes, taken)
+        };
+        let set = |to: &str, select: &str| {
+            let call = format!(r#"GenAIMessages(attributes, "m", "openinference", "{select}")"#);
+            format!(r#"set(attributes["{to}"], {call}) where {call} != nil"#)
+        };
+        let (attributes, taken) = run(&[&set("out", "messages"), &set("sys", "system")]);
+        assert_eq!(taken, 0b11, "each view moved out, not copied");
+        for (key, expected) in [
+            ("out", r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#),
+            ("sys", r#"[{"type":"text","content":"be brief"}]"#),
+        ] {
+            let kv = attributes.iter().find(|kv| kv.key == key).unwrap();
+            let Some(any_value::Value::StringValue(s)) = kv.value.as_ref().and_then(|v| v.value.as_ref()) else {
+                panic!("{key} not a string")
+            };
+            assert_eq!(s, expected);
+            assert_eq!(s.capacity(), s.len(), "{key} sized exactly");
+        }
+        let (attributes, taken) = run(&[&set("a", "messages"), &set("b", "messages")]);
+        assert_eq!(taken, 0, "a view two statements read is copied");
+        assert_eq!(
+            attributes.iter().filter(|kv| kv.key == "a" || kv.key == "b").count(),
+            2,
+            "both readers found it"
+        );
     }
 
     fn convert(text: &str, role: Option<&str>) -> Option<serde_json::Value> {
