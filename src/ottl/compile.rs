@@ -26,6 +26,9 @@ pub struct CompiledStatement {
     pub text: String,
     /// Own attribute keys without which the statement does nothing (see `requirement`).
     pub requires: Option<KeyRequirement>,
+    /// How many statements after this one start their conditions with the same test (see
+    /// `shared_guard`).
+    pub guard_run: usize,
 }
 
 impl CompiledStatement {
@@ -36,6 +39,7 @@ impl CompiledStatement {
             condition: None,
             text,
             requires: None,
+            guard_run: 0,
         }
     }
 
@@ -330,6 +334,7 @@ impl<'r> Compiler<'r> {
             condition,
             text: text.to_owned(),
             requires,
+            guard_run: 0,
         })
     }
 

@@ -14,6 +14,7 @@ mod log_access;
 mod metric_access;
 pub mod parser;
 mod requirement;
+pub mod shared_guard;
 pub mod signature;
 pub mod switch;
 pub mod value;

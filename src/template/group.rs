@@ -2,6 +2,7 @@
 
 use crate::ottl::compile::CompiledStatement;
 use crate::ottl::eval::Cond;
+use crate::ottl::shared_guard;
 use crate::ottl::{ContextKind, EvalError, KeyRequirement, KeySummary, Target};
 
 use super::file::ErrorMode;
@@ -115,7 +116,17 @@ impl StatementGroup {
         if self.statements.len() >= SUMMARIZE_FROM {
             target.ensure_own_key_summary();
         }
+        let mut skip = 0;
         for statement in &self.statements {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            skip = shared_guard::skippable(statement, target);
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
             if let Err(error) = statement.execute(target) {
                 let failure = StatementFailure {
                     statement: statement.text.clone(),

@@ -149,6 +149,9 @@ pub fn compile_group(
         && !parsed
             .iter()
             .any(|(_, _, statement)| super::infer::mentions_resource_or_scope(statement));
+    let source_statements = statements.len();
+    let mut statements = crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements));
+    crate::ottl::shared_guard::mark_shared_guards(&mut statements);
     Ok(StatementGroup {
         context: exec_context,
         condition_per_scope: conditions
@@ -157,8 +160,8 @@ pub fn compile_group(
             .collect(),
         condition_requires: compiled_conditions.iter().map(KeyRequirement::of).collect(),
         conditions: compiled_conditions,
-        source_statements: statements.len(),
-        statements: crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements)),
+        source_statements,
+        statements,
         error_mode: group.error_mode.unwrap_or(default_mode),
     })
 }

@@ -376,6 +376,72 @@ trace_statements:
         assert_eq!(keys, ["d", "g", "kept"]);
     }
 
+    /// Statements whose conditions start with one test share it: evaluated once at the head
+    /// of their run, the run skipped when it is false. The result is the same as running
+    /// every statement, whatever the input, including statements that change the tested key
+    /// inside the run and a test on a value of another type.
+    #[test]
+    fn runs_sharing_a_leading_test_skip_only_what_would_do_nothing() {
+        let text = r#"
+trace_statements:
+  - set(span.attributes["seen"], "tool") where span.attributes["kind"] == "TOOL" and span.attributes["x"] != nil
+  - set(span.attributes["kind"], "LLM") where span.attributes["kind"] == "TOOL" and span.attributes["flip"] == "yes"
+  - set(span.attributes["after_flip"], "yes") where span.attributes["kind"] == "TOOL"
+  - delete_key(span.attributes, "x") where span.attributes["kind"] == "TOOL" and span.attributes["seen"] != nil
+  - set(span.attributes["kind"], "TOOL") where span.attributes["kind"] == "LLM" and span.attributes["back"] == "yes"
+  - set(span.attributes["llm"], "yes") where span.attributes["kind"] == "LLM"
+  - set(span.attributes["gone"], "yes") where span.attributes["kind"] == nil
+"#;
+        let shared = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+        let runs: Vec<usize> = shared.groups[0].statements.iter().map(|s| s.guard_run).collect();
+        assert_eq!(runs, [3, 0, 0, 0, 1, 0, 0]);
+        let mut plain = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+        for statement in &mut Arc::get_mut(&mut plain.groups[0]).unwrap().statements {
+            statement.guard_run = 0;
+        }
+        let kinds: [Option<any_value::Value>; 4] = [
+            Some(any_value::Value::StringValue("TOOL".into())),
+            Some(any_value::Value::StringValue("LLM".into())),
+            Some(any_value::Value::IntValue(5)),
+            None,
+        ];
+        for kind in &kinds {
+            for flags in 0..8u8 {
+                let mut attributes: Vec<KeyValue> = [("x", 1u8), ("flip", 2), ("back", 4)]
+                    .iter()
+                    .filter(|(_, bit)| flags & bit != 0)
+                    .map(|(k, _)| kv(k, "yes"))
+                    .collect();
+                if let Some(kind) = kind {
+                    attributes.push(KeyValue {
+                        key: "kind".into(),
+                        value: Some(AnyValue {
+                            value: Some(kind.clone()),
+                        }),
+                        ..Default::default()
+                    });
+                }
+                let (mut a, mut b) = (one_span(attributes.clone()), one_span(attributes));
+                let report_a = shared.apply_traces(&mut a).unwrap();
+                let report_b = plain.apply_traces(&mut b).unwrap();
+                assert_eq!(a, b, "kind {kind:?}, flags {flags:b}");
+                assert_eq!(report_a.failures.len(), report_b.failures.len());
+            }
+        }
+        // The head decides its whole run: skipped for another kind, run for its own.
+        for (kind, skipped) in [("LLM", 4), ("TOOL", 0)] {
+            let mut span = Span {
+                attributes: vec![kv("kind", kind)],
+                ..Default::default()
+            };
+            let (mut resource, mut schema) = (Default::default(), String::new());
+            let mut target = crate::ottl::Target::new(&mut resource, &mut schema);
+            target.span = Some(&mut span);
+            let head = &shared.groups[0].statements[0];
+            assert_eq!(crate::ottl::shared_guard::skippable(head, &target), skipped, "{kind}");
+        }
+    }
+
     /// Upstream takes any expression where intake once wanted a literal: a computed regex,
     /// glob or delimiter, and a converter in `keep_keys`' list.
     #[test]

@@ -587,7 +587,7 @@ fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Valu
     if let (Value::Map(map), Some(plain)) = (map, plain) {
         let items = collect(map, prefix);
         if items.is_empty() {
-            return Ok(vec![Value::Nil; SELECTS.len()]);
+            return Ok(no_views());
         }
         if let Some(views) = plain_views(&items, &plain) {
             return Ok(views);
@@ -597,9 +597,17 @@ fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Valu
     with_messages(map, prefix, scheme, |messages| render_views(messages, scheme))
 }
 
+/// Every view nil. Built in place: `vec![Value::Nil; n]` clones the element n - 1 times
+/// through `Value::clone`, several times the cost of writing the tags.
+fn no_views() -> Vec<Value<'static>> {
+    let mut views = Vec::with_capacity(SELECTS.len());
+    views.resize_with(SELECTS.len(), || Value::Nil);
+    views
+}
+
 fn render_views(messages: Option<&[Message<'_>]>, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
     match messages {
-        None => Ok(vec![Value::Nil; SELECTS.len()]),
+        None => Ok(no_views()),
         Some(messages) => SELECTS
             .iter()
             .map(|select| render(messages, select, scheme == "vercel", "GenAIMessages"))
@@ -660,7 +668,7 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
     const TEXT_PART: usize = r#"{"type":"text","content":""}"#.len();
     const MESSAGE: usize = r#"{"role":"","parts":[]}"#.len();
     let text_part_len = |content: Option<&str>| content.map_or(0, |c| TEXT_PART + c.len());
-    let mut views = vec![Value::Nil; SELECTS.len()];
+    let mut views = no_views();
     if messages.iter().any(|(role, _)| !is_instruction(role)) {
         let length = messages
             .iter()
