@@ -136,6 +136,14 @@ fn set_guard(ast: &Statement) -> Option<NilGuard> {
     let ArgValue::Value(value) = &value.value else {
         return None;
     };
+    // `where IsString(v)`, a string value's guard: v read once, set only when a string.
+    if let Some(BoolExpr::Converter(test)) = &ast.condition {
+        let tests_value = test.name == "IsString"
+            && test.keys.is_empty()
+            && matches!(test.args.as_slice(), [only] if matches!(only.name.as_deref(), None | Some("value"))
+                && only.value == ArgValue::Value(value.clone()));
+        return tests_value.then_some(NilGuard::StringValue);
+    }
     let guarded = match &ast.condition {
         Some(BoolExpr::Compare {
             op: ast::CompareOp::Ne,
@@ -618,6 +626,46 @@ mod tests {
                     assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
                 }
             }
+        }
+    }
+
+    /// `set(x, v) where IsString(v)` reads `v` once; it must behave exactly like the same
+    /// statement with the condition spelled so that it is not fused, errors included.
+    #[test]
+    fn a_set_guarded_by_is_string_of_its_value_behaves_as_written() {
+        let values = [
+            r#"attributes["b"]"#,
+            r#"ParseJSON(attributes["b"])["k"]"#,
+            r#"Int(attributes["b"])"#,
+            r#"Coalesce([attributes["missing"], attributes["b"]])"#,
+        ];
+        let inputs = [
+            request(&[("a", Some("old")), ("b", Some("new"))]),
+            request(&[("a", Some("old"))]),
+            request(&[("b", None)]),
+            request(&[("b", Some(r#"{"k":"v"}"#))]),
+            request(&[("b", Some(r#"{"k":1}"#))]),
+            request(&[("b", Some("42"))]),
+        ];
+        for value in values {
+            for fused in [
+                format!(r#"set(attributes["a"], {value}) where IsString({value})"#),
+                format!(r#"set(attributes["a"], {value}) where IsString(value={value})"#),
+            ] {
+                let plain = format!(r#"set(attributes["a"], {value}) where IsString({value}) == true"#);
+                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
+                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
+                for input in &inputs {
+                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
+                }
+            }
+        }
+        // A test of another value, or another test: not fused.
+        for other in [
+            r#"set(attributes["a"], attributes["b"]) where IsString(attributes["c"])"#,
+            r#"set(attributes["a"], attributes["b"]) where IsInt(attributes["b"])"#,
+        ] {
+            assert!(compiled(other).condition.is_some(), "{other} is not fused");
         }
     }
 

@@ -229,6 +229,9 @@ pub enum NilGuard {
     Value,
     /// `set(x, F(v)) where v != nil`, `F` a one-getter function of `v`'s value alone.
     Argument,
+    /// `set(x, v) where IsString(v)`, `v` written the same both times: skipped unless a
+    /// string.
+    StringValue,
 }
 
 #[derive(Debug)]
@@ -261,7 +264,12 @@ impl Editor for Set {
             }
         }
         let value = self.value.eval(target)?;
-        if self.guard == Some(NilGuard::Value) && value.is_nil() {
+        let skipped = match self.guard {
+            Some(NilGuard::Value) => value.is_nil(),
+            Some(NilGuard::StringValue) => !matches!(value, Value::Str(_)),
+            _ => false,
+        };
+        if skipped {
             value.discard();
             return Ok(());
         }
