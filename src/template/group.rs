@@ -10,6 +10,10 @@ use super::file::ErrorMode;
 /// Statements in a group from which the item's attribute keys are summarized first.
 const SUMMARIZE_FROM: usize = 4;
 
+/// Items a group's statements run on together (`run_admitted`): enough for a statement's
+/// code to be reused from cache, few enough that the items' own data stays there too.
+pub const BLOCK: usize = 8;
+
 #[derive(Debug)]
 pub struct StatementGroup {
     pub context: ContextKind,
@@ -27,6 +31,10 @@ pub struct StatementGroup {
     /// Statements as written (some compile into one).
     pub source_statements: usize,
     pub error_mode: ErrorMode,
+    /// Whether the statements may run statement by statement over several items
+    /// (`run_admitted`): they run on spans or log records and name no resource or scope
+    /// path, so an item's statements read and write only that item.
+    pub interleaves: bool,
 }
 
 /// The results of a group's scope-level conditions for the scope the runner is in; the
@@ -76,41 +84,8 @@ impl StatementGroup {
         verdicts: &mut ScopeVerdicts,
         failures: &mut Vec<StatementFailure>,
     ) -> Result<(), StatementFailure> {
-        if !self.conditions.is_empty() {
-            if self.condition_requires.iter().any(Option::is_some) {
-                target.ensure_own_key_summary();
-            }
-            let mut any = false;
-            for (index, (condition, requires)) in self.conditions.iter().zip(&self.condition_requires).enumerate() {
-                if requires.is_some_and(|r| r.ruled_out(target)) {
-                    continue;
-                }
-                let verdict = if self.condition_per_scope[index] {
-                    verdicts.get_or_eval(index, || condition.eval(target))
-                } else {
-                    condition.eval(target)
-                };
-                match verdict {
-                    Ok(true) => {
-                        any = true;
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(error) => {
-                        let failure = StatementFailure {
-                            statement: "conditions".to_owned(),
-                            error,
-                        };
-                        if self.error_mode == ErrorMode::Propagate {
-                            return Err(failure);
-                        }
-                        self.record(failure, failures);
-                    }
-                }
-            }
-            if !any {
-                return Ok(());
-            }
+        if !self.admits(target, verdicts, failures)? {
+            return Ok(());
         }
         // A few statements read too few keys to repay the summary's pass over the item.
         if self.statements.len() >= SUMMARIZE_FROM {
@@ -128,16 +103,111 @@ impl StatementGroup {
                 continue;
             }
             if let Err(error) = statement.execute(target) {
-                let failure = StatementFailure {
-                    statement: statement.text.clone(),
-                    error,
-                };
-                if self.error_mode == ErrorMode::Propagate {
-                    return Err(failure);
-                }
-                self.record(failure, failures);
+                self.fail(statement, error, failures)?;
             }
         }
+        Ok(())
+    }
+
+    /// Runs the statements on items whose conditions already admitted them, statement by
+    /// statement: each statement runs on every item before the next one does, so the
+    /// statement's code and data stay in cache and its branches are predicted from the
+    /// item before. Only for groups whose statements touch nothing the items share
+    /// (`interleaves`): then each item ends as the item-by-item run leaves it. Failures
+    /// come in statement order rather than item order.
+    pub fn run_admitted(
+        &self,
+        targets: &mut [Target<'_>],
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<(), StatementFailure> {
+        if self.statements.len() >= SUMMARIZE_FROM {
+            targets.iter_mut().for_each(Target::ensure_own_key_summary);
+        }
+        for block in targets.chunks_mut(BLOCK) {
+            self.run_block(block, failures)?;
+        }
+        Ok(())
+    }
+
+    fn run_block(
+        &self,
+        targets: &mut [Target<'_>],
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<(), StatementFailure> {
+        let mut skips = [0usize; BLOCK];
+        for statement in &self.statements {
+            for (target, skip) in targets.iter_mut().zip(skips.iter_mut()) {
+                if *skip > 0 {
+                    *skip -= 1;
+                    continue;
+                }
+                *skip = shared_guard::skippable(statement, target);
+                if *skip > 0 {
+                    *skip -= 1;
+                    continue;
+                }
+                if let Err(error) = statement.execute(target) {
+                    self.fail(statement, error, failures)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the item passes the group's conditions (true when it has none).
+    pub fn admits(
+        &self,
+        target: &mut Target<'_>,
+        verdicts: &mut ScopeVerdicts,
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<bool, StatementFailure> {
+        if self.conditions.is_empty() {
+            return Ok(true);
+        }
+        if self.condition_requires.iter().any(Option::is_some) {
+            target.ensure_own_key_summary();
+        }
+        for (index, (condition, requires)) in self.conditions.iter().zip(&self.condition_requires).enumerate() {
+            if requires.is_some_and(|r| r.ruled_out(target)) {
+                continue;
+            }
+            let verdict = if self.condition_per_scope[index] {
+                verdicts.get_or_eval(index, || condition.eval(target))
+            } else {
+                condition.eval(target)
+            };
+            match verdict {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(error) => {
+                    let failure = StatementFailure {
+                        statement: "conditions".to_owned(),
+                        error,
+                    };
+                    if self.error_mode == ErrorMode::Propagate {
+                        return Err(failure);
+                    }
+                    self.record(failure, failures);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn fail(
+        &self,
+        statement: &CompiledStatement,
+        error: EvalError,
+        failures: &mut Vec<StatementFailure>,
+    ) -> Result<(), StatementFailure> {
+        let failure = StatementFailure {
+            statement: statement.text.clone(),
+            error,
+        };
+        if self.error_mode == ErrorMode::Propagate {
+            return Err(failure);
+        }
+        self.record(failure, failures);
         Ok(())
     }
 

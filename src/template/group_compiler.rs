@@ -143,16 +143,17 @@ pub fn compile_group(
     if !errors.is_empty() {
         return Err(errors);
     }
+    let mentions_shared = parsed
+        .iter()
+        .any(|(_, _, statement)| super::infer::mentions_resource_or_scope(statement));
     // Per-scope verdicts hold only while the group's own statements leave resource and
     // scope alone, and only mean something for items more specific than a scope.
-    let per_scope = exec_context > ContextKind::Scope
-        && !parsed
-            .iter()
-            .any(|(_, _, statement)| super::infer::mentions_resource_or_scope(statement));
+    let per_scope = exec_context > ContextKind::Scope && !mentions_shared;
     let source_statements = statements.len();
     let mut statements = crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements));
     crate::ottl::shared_guard::mark_shared_guards(&mut statements);
     Ok(StatementGroup {
+        interleaves: matches!(exec_context, ContextKind::Span | ContextKind::Log) && !mentions_shared,
         context: exec_context,
         condition_per_scope: conditions
             .iter()

@@ -9,9 +9,11 @@ mod group;
 mod group_compiler;
 pub mod guard;
 mod infer;
+mod interleave;
 mod program;
 pub mod provenance;
 mod runner;
+mod summaries;
 mod transform;
 
 pub use catalog::{CatalogEntry, TemplateCatalog, TemplatesConfig};

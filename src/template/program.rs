@@ -7,7 +7,8 @@ use thiserror::Error;
 use super::file::{version_text, StatementEntry, TemplateFile};
 use super::group::{StatementFailure, StatementGroup};
 use super::group_compiler::{compile_group, group_sources, SourceText};
-use super::runner::{run_log_group, run_metric_group, run_trace_group, CarriedSummaries};
+use super::runner::{run_log_group, run_metric_group, run_trace_group};
+use super::summaries::CarriedSummaries;
 use crate::otlp::{ExportRequest, ExportTraceServiceRequest, Signal};
 use crate::ottl::Registry;
 
@@ -440,6 +441,98 @@ trace_statements:
             let head = &shared.groups[0].statements[0];
             assert_eq!(crate::ottl::shared_guard::skippable(head, &target), skipped, "{kind}");
         }
+    }
+
+    /// A group whose statements touch only their own item runs them statement by statement
+    /// over blocks of spans; every span ends exactly as the span-by-span run leaves it, the
+    /// same failures are counted, whatever mix of spans (some the conditions admit, some
+    /// not, some failing) and however many (several blocks, a partial last one).
+    #[test]
+    fn statement_by_statement_runs_leave_every_span_as_span_by_span_runs() {
+        let text = r#"
+trace_statements:
+  - context: span
+    conditions:
+      - attributes["kind"] != nil
+    statements:
+      - set(cache["n"], Int(attributes["n"])) where attributes["n"] != nil
+      - set(attributes["double"], cache["n"] * 2) where cache["n"] != nil
+      - set(name, 5) where attributes["kind"] == "broken"
+      - set(attributes["out"], GenAIMessages(attributes, "m", "openinference")) where GenAIMessages(attributes, "m", "openinference") != nil
+      - delete_matching_keys(attributes, "^m\\.")
+      - set(attributes["tool"], "yes") where attributes["kind"] == "TOOL" and attributes["n"] != nil
+      - delete_key(attributes, "n") where attributes["kind"] == "TOOL" and attributes["tool"] != nil
+      - set(attributes["kind"], "done")
+"#;
+        let interleaved = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+        assert!(interleaved.groups[0].interleaves);
+        let mut sequential = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+        Arc::get_mut(&mut sequential.groups[0]).unwrap().interleaves = false;
+        for count in [1, 7, 8, 9, 21] {
+            let spans: Vec<Span> = (0..count)
+                .map(|i| {
+                    let mut attributes = vec![kv("n", &i.to_string())];
+                    // Kinds in an order where a span the shared guard skips comes right
+                    // before one it runs.
+                    match (i * 3) % 5 {
+                        0 => attributes.push(kv("kind", "TOOL")),
+                        1 => attributes.push(kv("kind", "broken")),
+                        2 => attributes.extend([
+                            kv("kind", "LLM"),
+                            kv("m.0.message.role", "user"),
+                            kv("m.0.message.content", &format!("hi {i}")),
+                        ]),
+                        3 => {}
+                        _ => attributes.push(kv("kind", "OTHER")),
+                    }
+                    Span {
+                        attributes,
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let mut request = one_span(Vec::new());
+            request.resource_spans[0].scope_spans[0].spans = spans;
+            let (mut a, mut b) = (request.clone(), request);
+            let report_a = interleaved.apply_traces(&mut a).unwrap();
+            let report_b = sequential.apply_traces(&mut b).unwrap();
+            assert_eq!(a, b, "{count} spans");
+            assert_eq!(report_a.failures.len(), report_b.failures.len(), "{count} spans");
+            let broken = (0..count).filter(|i| (i * 3) % 5 == 1).count();
+            assert_eq!(report_a.failures.len(), broken, "the broken spans fail");
+        }
+    }
+
+    /// Statements that name the resource or scope read what earlier spans wrote there: they
+    /// run span by span.
+    #[test]
+    fn statements_naming_the_resource_run_span_by_span() {
+        let template = CompiledTemplate::compile(
+            r#"
+trace_statements:
+  - set(resource.attributes["seen"], Concat([resource.attributes["seen"], span.attributes["n"]], "")) where resource.attributes["seen"] != nil
+  - set(resource.attributes["seen"], span.attributes["n"]) where resource.attributes["seen"] == nil
+  - set(span.attributes["so_far"], resource.attributes["seen"])
+"#,
+            "t.yaml",
+            &Registry::standard(),
+        )
+        .unwrap();
+        assert!(!template.groups[0].interleaves);
+        let mut request = one_span(Vec::new());
+        request.resource_spans[0].scope_spans[0].spans = (0..3)
+            .map(|i| Span {
+                attributes: vec![kv("n", &i.to_string())],
+                ..Default::default()
+            })
+            .collect();
+        template.apply_traces(&mut request).unwrap();
+        let so_far: Vec<&str> = request.resource_spans[0].scope_spans[0]
+            .spans
+            .iter()
+            .map(|span| attribute(span, "so_far").unwrap())
+            .collect();
+        assert_eq!(so_far, ["0", "01", "012"]);
     }
 
     /// Upstream takes any expression where intake once wanted a literal: a computed regex,

@@ -2,34 +2,13 @@
 //! (resources, scopes, spans, span events, log records, metrics, data points) in order.
 
 use super::group::{ScopeVerdicts, StatementFailure, StatementGroup};
+use super::interleave::{run_interleaved, Blocks, Shared};
+use super::summaries::CarriedSummaries;
 use crate::otlp::{
     metric_point_count, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest,
 };
 use crate::ottl::context::Scratch;
-use crate::ottl::{ContextKind, KeySummary, Target};
-
-/// Each span's or log record's key summary as the last group left it, by the item's place
-/// in the request, so the next group starts from it instead of summarizing again (the
-/// writes of every group keep it sound).
-#[derive(Default)]
-pub struct CarriedSummaries(Vec<Option<KeySummary>>);
-
-impl CarriedSummaries {
-    fn lend(&self, item: usize, target: &mut Target<'_>) {
-        target.carry_own_key_summary(self.get(item));
-    }
-
-    fn get(&self, item: usize) -> Option<KeySummary> {
-        self.0.get(item).copied().flatten()
-    }
-
-    fn keep(&mut self, item: usize, target: &Target<'_>) {
-        if self.0.len() <= item {
-            self.0.resize(item + 1, None);
-        }
-        self.0[item] = target.own_key_summary();
-    }
-}
+use crate::ottl::{ContextKind, Target};
 
 /// A target in scope context, for the conditions decided once per scope.
 fn scope_target<'t>(
@@ -51,6 +30,7 @@ pub fn run_trace_group(
 ) -> Result<(), StatementFailure> {
     let mut item = 0;
     let mut verdicts = ScopeVerdicts::default();
+    let mut blocks: Option<Blocks> = None;
     for rs in &mut request.resource_spans {
         let resource = rs.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
@@ -70,6 +50,26 @@ pub fn run_trace_group(
                 &mut verdicts,
             ) {
                 item += ss.spans.len();
+                continue;
+            }
+            if group.interleaves && group.context == ContextKind::Span {
+                let mut shared = Shared {
+                    resource: &mut *resource,
+                    resource_schema_url: &mut rs.schema_url,
+                    scope: &mut *scope,
+                    scope_schema_url: &mut ss.schema_url,
+                };
+                let blocks = blocks.get_or_insert_with(Blocks::default);
+                item = run_interleaved(
+                    group,
+                    &mut shared,
+                    &mut ss.spans,
+                    item,
+                    blocks,
+                    &mut verdicts,
+                    summaries,
+                    failures,
+                )?;
                 continue;
             }
             let mut scratch = Scratch::default();
@@ -109,6 +109,7 @@ pub fn run_log_group(
 ) -> Result<(), StatementFailure> {
     let mut item = 0;
     let mut verdicts = ScopeVerdicts::default();
+    let mut blocks: Option<Blocks> = None;
     for rl in &mut request.resource_logs {
         let resource = rl.resource.get_or_insert_with(Default::default);
         if group.context == ContextKind::Resource {
@@ -128,6 +129,26 @@ pub fn run_log_group(
                 &mut verdicts,
             ) {
                 item += sl.log_records.len();
+                continue;
+            }
+            if group.interleaves && group.context == ContextKind::Log {
+                let mut shared = Shared {
+                    resource: &mut *resource,
+                    resource_schema_url: &mut rl.schema_url,
+                    scope: &mut *scope,
+                    scope_schema_url: &mut sl.schema_url,
+                };
+                let blocks = blocks.get_or_insert_with(Blocks::default);
+                item = run_interleaved(
+                    group,
+                    &mut shared,
+                    &mut sl.log_records,
+                    item,
+                    blocks,
+                    &mut verdicts,
+                    summaries,
+                    failures,
+                )?;
                 continue;
             }
             let mut scratch = Scratch::default();
