@@ -535,6 +535,47 @@ trace_statements:
         assert_eq!(so_far, ["0", "01", "012"]);
     }
 
+    /// A fused run of deletions removes what the deletions one by one would: on the span's
+    /// attributes with more keys present than are compared directly, and on the cache,
+    /// which has no key summary.
+    #[test]
+    fn fused_deletions_remove_every_key_they_name() {
+        let deletions: String = (0..10)
+            .map(|i| format!("  - delete_key(span.attributes, \"k{i}\")\n"))
+            .collect();
+        let text = format!(
+            r#"
+trace_statements:
+  - set(span.cache["a"], "1")
+  - set(span.cache["b"], "2")
+  - set(span.cache["c"], "3")
+  - delete_key(span.cache, "a")
+  - delete_key(span.cache, "c")
+  - set(span.attributes["cache_left"], span.cache)
+{deletions}"#
+        );
+        let template = CompiledTemplate::compile(&text, "t.yaml", &Registry::standard()).unwrap();
+        assert_eq!(
+            template.groups[0].statements.len(),
+            6,
+            "each run of deletions is one statement"
+        );
+        let mut attributes: Vec<KeyValue> = (0..10).map(|i| kv(&format!("k{i}"), "v")).collect();
+        attributes.insert(5, kv("kept", "v"));
+        let mut request = one_span(attributes);
+        template.apply_traces(&mut request).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["kept", "cache_left"]);
+        let Some(any_value::Value::KvlistValue(left)) =
+            span.attributes[1].value.as_ref().and_then(|v| v.value.as_ref())
+        else {
+            panic!("cache_left is not a map")
+        };
+        let left: Vec<&str> = left.values.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(left, ["b"]);
+    }
+
     /// Upstream takes any expression where intake once wanted a literal: a computed regex,
     /// glob or delimiter, and a converter in `keep_keys`' list.
     #[test]

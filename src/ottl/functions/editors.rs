@@ -371,19 +371,41 @@ impl DeleteKeys {
     }
 }
 
+/// Keys of a fused run compared directly; with more possibly held, all are.
+const MAX_CANDIDATES: usize = 8;
+
 impl Editor for DeleteKeys {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         let own = match self.target.field {
             Field::Attributes(context) if self.target.keys.is_empty() => Some(context),
             _ => None,
         };
+        // Only the keys the item may hold are compared with its attributes: usually a few
+        // of the run, and each comparison is a branch the predictor cannot learn.
+        let mut candidates: [&str; MAX_CANDIDATES] = [""; MAX_CANDIDATES];
+        // Another map (the cache, a resource's attributes) has no summary: all keys.
+        let mut count = if own.is_some() { 0 } else { usize::MAX };
         if let Some(context) = own {
-            if self.keys.iter().all(|(_, bit)| target.rules_out(context, *bit)) {
+            for (key, bit) in &self.keys {
+                if target.rules_out(context, *bit) {
+                    continue;
+                }
+                if count == MAX_CANDIDATES {
+                    count = usize::MAX;
+                    break;
+                }
+                candidates[count] = key;
+                count += 1;
+            }
+            if count == 0 {
                 return Ok(());
             }
         }
         shrink_map(&self.target, target, |map| {
-            remove_where(map, |kv| self.keys.iter().any(|(k, _)| key_eq(&kv.key, k)));
+            match candidates.get(..count) {
+                Some(candidates) => remove_where(map, |kv| candidates.iter().any(|k| key_eq(&kv.key, k))),
+                None => remove_where(map, |kv| self.keys.iter().any(|(k, _)| key_eq(&kv.key, k))),
+            }
             Ok(())
         })
     }
