@@ -449,11 +449,23 @@ trace_statements:
     /// not, some failing) and however many (several blocks, a partial last one).
     #[test]
     fn statement_by_statement_runs_leave_every_span_as_span_by_span_runs() {
-        let text = r#"
+        // Conditions on the span alone, and conditions that read the resource too (decided
+        // on a target that sees the real one).
+        for condition in [
+            r#"attributes["kind"] != nil"#,
+            r#"resource.attributes["service.name"] == "svc" and attributes["kind"] != nil"#,
+        ] {
+            statement_by_statement_runs_match(condition);
+        }
+    }
+
+    fn statement_by_statement_runs_match(condition: &str) {
+        let text = format!(
+            r#"
 trace_statements:
   - context: span
     conditions:
-      - attributes["kind"] != nil
+      - '{condition}'
     statements:
       - set(cache["n"], Int(attributes["n"])) where attributes["n"] != nil
       - set(attributes["double"], cache["n"] * 2) where cache["n"] != nil
@@ -463,10 +475,11 @@ trace_statements:
       - set(attributes["tool"], "yes") where attributes["kind"] == "TOOL" and attributes["n"] != nil
       - delete_key(attributes, "n") where attributes["kind"] == "TOOL" and attributes["tool"] != nil
       - set(attributes["kind"], "done")
-"#;
-        let interleaved = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+"#
+        );
+        let interleaved = CompiledTemplate::compile(&text, "t.yaml", &Registry::standard()).unwrap();
         assert!(interleaved.groups[0].interleaves);
-        let mut sequential = CompiledTemplate::compile(text, "t.yaml", &Registry::standard()).unwrap();
+        let mut sequential = CompiledTemplate::compile(&text, "t.yaml", &Registry::standard()).unwrap();
         Arc::get_mut(&mut sequential.groups[0]).unwrap().interleaves = false;
         for count in [1, 7, 8, 9, 21] {
             let spans: Vec<Span> = (0..count)
@@ -493,6 +506,10 @@ trace_statements:
                 .collect();
             let mut request = one_span(Vec::new());
             request.resource_spans[0].scope_spans[0].spans = spans;
+            request.resource_spans[0].resource = Some(crate::otlp::Resource {
+                attributes: vec![kv("service.name", "svc")],
+                ..Default::default()
+            });
             let (mut a, mut b) = (request.clone(), request);
             let report_a = interleaved.apply_traces(&mut a).unwrap();
             let report_b = sequential.apply_traces(&mut b).unwrap();
@@ -500,6 +517,16 @@ trace_statements:
             assert_eq!(report_a.failures.len(), report_b.failures.len(), "{count} spans");
             let broken = (0..count).filter(|i| (i * 3) % 5 == 1).count();
             assert_eq!(report_a.failures.len(), broken, "the broken spans fail");
+            let done = a.resource_spans[0].scope_spans[0]
+                .spans
+                .iter()
+                .filter(|span| attribute(span, "kind") == Some("done"))
+                .count();
+            assert_eq!(
+                done,
+                (0..count).filter(|i| (i * 3) % 5 != 3).count(),
+                "every span with a kind ran"
+            );
         }
     }
 
