@@ -530,6 +530,104 @@ trace_statements:
         }
     }
 
+    /// Every catalog template on every golden input, with each input's scope holding the spans
+    /// and log records of all the inputs (so blocks mix sources, kinds and admitted items):
+    /// the statement-by-statement run leaves every item as the item-by-item run does.
+    #[test]
+    fn catalog_templates_run_statement_by_statement_as_item_by_item() {
+        use crate::otlp::LogRecord;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut inputs = Vec::new();
+        for dir in std::fs::read_dir(root.join("tests")).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.to_string_lossy().ends_with(".input.json") {
+                    inputs.push(ExportRequest::decode_json_any(&std::fs::read(&path).unwrap()).unwrap());
+                }
+            }
+        }
+        inputs.sort_by_key(|r| format!("{r:?}"));
+        let spans: Vec<Span> = inputs
+            .iter()
+            .filter_map(|r| match r {
+                ExportRequest::Traces(t) => Some(t),
+                _ => None,
+            })
+            .flat_map(|t| {
+                t.resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .flat_map(|ss| ss.spans.clone())
+            })
+            .collect();
+        let records: Vec<LogRecord> = inputs
+            .iter()
+            .filter_map(|r| match r {
+                ExportRequest::Logs(l) => Some(l),
+                _ => None,
+            })
+            .flat_map(|l| {
+                l.resource_logs
+                    .iter()
+                    .flat_map(|rl| &rl.scope_logs)
+                    .flat_map(|sl| sl.log_records.clone())
+            })
+            .collect();
+        assert!(
+            spans.len() > 50 && records.len() > 20,
+            "{} spans, {} records",
+            spans.len(),
+            records.len()
+        );
+        let mixed: Vec<ExportRequest> = inputs
+            .iter()
+            .map(|input| match input.clone() {
+                ExportRequest::Traces(mut t) => {
+                    for ss in t.resource_spans.iter_mut().flat_map(|rs| &mut rs.scope_spans) {
+                        let own = std::mem::take(&mut ss.spans);
+                        ss.spans = own.into_iter().chain(spans.iter().cloned()).collect();
+                    }
+                    ExportRequest::Traces(t)
+                }
+                ExportRequest::Logs(mut l) => {
+                    for sl in l.resource_logs.iter_mut().flat_map(|rl| &mut rl.scope_logs) {
+                        let own = std::mem::take(&mut sl.log_records);
+                        sl.log_records = own.into_iter().chain(records.iter().cloned()).collect();
+                    }
+                    ExportRequest::Logs(l)
+                }
+                other => other,
+            })
+            .collect();
+        let mut interleaving = 0;
+        for file in std::fs::read_dir(&root).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".yaml") || name == "auto.yaml" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let interleaved = CompiledTemplate::compile(&text, &name, &Registry::standard()).unwrap();
+            let mut sequential = CompiledTemplate::compile(&text, &name, &Registry::standard()).unwrap();
+            for group in sequential.groups.iter_mut().chain(&mut sequential.log_groups) {
+                let group = Arc::get_mut(group).unwrap();
+                interleaving += usize::from(group.interleaves);
+                group.interleaves = false;
+            }
+            for request in &mixed {
+                let (mut a, mut b) = (request.clone(), request.clone());
+                let report_a = interleaved.apply(&mut a).unwrap();
+                let report_b = sequential.apply(&mut b).unwrap();
+                assert!(a == b, "{name}: the runs differ");
+                assert_eq!(report_a.failures.len(), report_b.failures.len(), "{name}");
+            }
+        }
+        assert!(
+            interleaving > 10,
+            "{interleaving} catalog groups run statement by statement"
+        );
+    }
+
     /// Statements that name the resource or scope read what earlier spans wrote there: they
     /// run span by span.
     #[test]
