@@ -13,6 +13,44 @@ use super::json_value::sorted_last_wins;
 /// Deeper than this is left to serde_json (whose own limit is 128).
 const MAX_DEPTH: usize = 64;
 
+/// An object's first entries are put in key order as they are read; after this many, the
+/// rest are appended and the whole sorted once.
+const SORTED_AS_READ: usize = 16;
+
+/// Powers of ten a double holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// `-?digits.digits` with at most 15 digits in all, read as one correctly rounded division:
+/// the digits as an integer below 2^53 and the power of ten are both exact doubles, so the
+/// quotient is the nearest double to the decimal, as `str::parse` finds it (Clinger's fast
+/// path). None for anything else (exponents, more digits), which `str::parse` reads.
+fn short_decimal(token: &[u8]) -> Option<f64> {
+    let (negative, digits) = match token.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, token),
+    };
+    let (mut mantissa, mut count, mut fraction, mut seen_point) = (0u64, 0usize, 0usize, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if count < 15 => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+                fraction += usize::from(seen_point);
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return None,
+        }
+    }
+    if !seen_point {
+        return None;
+    }
+    let value = mantissa as f64 / EXACT_POWERS_OF_TEN.get(fraction)?;
+    Some(if negative { -value } else { value })
+}
+
 pub fn parse(text: &str) -> Option<AnyValue> {
     let mut parser = Parser { text, at: 0, depth: 0 };
     let value = parser.value()?;
@@ -101,6 +139,7 @@ impl<'t> Parser<'t> {
     fn object(&mut self) -> Option<AnyValue> {
         self.nest()?;
         let mut values: Vec<KeyValue> = Vec::new();
+        let mut unsorted = false;
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -117,20 +156,37 @@ impl<'t> Parser<'t> {
                 }
                 self.at += 1;
                 let value = self.value()?;
-                values.push(KeyValue {
-                    key: key.to_owned(),
-                    value: Some(value),
-                    ..Default::default()
-                });
+                // The first entries are kept in order as they come (a repeated key's last
+                // value winning), what `sorted_last_wins` makes of the whole list; a long
+                // object is sorted once at the end instead.
+                let place = match values.len() {
+                    0..SORTED_AS_READ if !unsorted => values.binary_search_by(|kv| kv.key.as_str().cmp(key)),
+                    n => {
+                        unsorted = true;
+                        Err(n)
+                    }
+                };
+                match place {
+                    Ok(at) => values[at].value = Some(value),
+                    Err(at) => values.insert(
+                        at,
+                        KeyValue {
+                            key: key.to_owned(),
+                            value: Some(value),
+                            ..Default::default()
+                        },
+                    ),
+                }
                 if !self.another(b'}')? {
                     break;
                 }
             }
         }
         self.depth -= 1;
-        Some(filled(any_value::Value::KvlistValue(KeyValueList {
-            values: sorted_last_wins(values),
-        })))
+        if unsorted {
+            values = sorted_last_wins(values);
+        }
+        Some(filled(any_value::Value::KvlistValue(KeyValueList { values })))
     }
 
     /// After an entry or element of the object or array `close` ends: a comma (true,
@@ -217,7 +273,10 @@ impl<'t> Parser<'t> {
         } else if integer {
             token.parse::<u64>().ok()? as f64
         } else {
-            let value = token.parse::<f64>().ok()?;
+            let value = match short_decimal(token.as_bytes()) {
+                Some(value) => value,
+                None => token.parse::<f64>().ok()?,
+            };
             if !value.is_normal() {
                 return None;
             }
@@ -287,6 +346,21 @@ mod tests {
         fn numbers_read_as_serde_reads_them(text in r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?") {
             same(&text)?;
             same(&format!(r#"[{text}, {{"k": {text}}}]"#))?;
+        }
+    }
+
+    /// Objects longer than the part kept in order as read, with keys repeated on both sides
+    /// of that boundary, read as serde reads them.
+    #[test]
+    fn long_objects_with_repeated_keys_read_as_serde_reads_them() {
+        for len in [15, 16, 17, 40] {
+            let entries: Vec<String> = (0..len)
+                .map(|i| format!(r#""k{}":{i}"#, (len - i) % 11))
+                .chain([r#""k3":"last""#.to_owned(), r#""a":0.25"#.to_owned()])
+                .collect();
+            let text = format!("{{{}}}", entries.join(","));
+            assert!(parse(&text).is_some(), "{text}");
+            same(&text).unwrap();
         }
     }
 
