@@ -42,6 +42,22 @@ pub struct Shared<'s> {
     pub scope_schema_url: &'s mut String,
 }
 
+impl<'s> Shared<'s> {
+    pub fn new(
+        resource: &'s mut Resource,
+        resource_schema_url: &'s mut String,
+        scope: &'s mut InstrumentationScope,
+        scope_schema_url: &'s mut String,
+    ) -> Self {
+        Shared {
+            resource,
+            resource_schema_url,
+            scope,
+            scope_schema_url,
+        }
+    }
+}
+
 /// What an interleaved item's target holds in place of the shared resource and scope.
 #[derive(Default)]
 struct StandIn {
@@ -67,18 +83,20 @@ impl Default for Blocks {
 }
 
 /// Runs `group` over `items`, numbered on from `item` as the runner numbers them; returns
-/// the number after the last.
+/// the number after the last. `blocks` is made on first use and kept for the next scope.
 #[allow(clippy::too_many_arguments)]
 pub fn run_interleaved<T: OwnItem>(
     group: &StatementGroup,
-    shared: &mut Shared<'_>,
+    mut shared: Shared<'_>,
     items: &mut [T],
     mut item: usize,
-    blocks: &mut Blocks,
+    blocks: &mut Option<Blocks>,
     verdicts: &mut ScopeVerdicts,
     summaries: &mut CarriedSummaries,
     failures: &mut Vec<StatementFailure>,
 ) -> Result<usize, StatementFailure> {
+    let shared = &mut shared;
+    let blocks = blocks.get_or_insert_with(Blocks::default);
     for chunk in items.chunks_mut(BLOCK) {
         let mut targets: Vec<Target<'_>> = Vec::with_capacity(BLOCK);
         let mut numbers = [0usize; BLOCK];

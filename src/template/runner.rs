@@ -53,19 +53,14 @@ pub fn run_trace_group(
                 continue;
             }
             if group.interleaves && group.context == ContextKind::Span {
-                let mut shared = Shared {
-                    resource: &mut *resource,
-                    resource_schema_url: &mut rs.schema_url,
-                    scope: &mut *scope,
-                    scope_schema_url: &mut ss.schema_url,
-                };
-                let blocks = blocks.get_or_insert_with(Blocks::default);
+                let shared = Shared::new(resource, &mut rs.schema_url, scope, &mut ss.schema_url);
+                let spans = &mut ss.spans;
                 item = run_interleaved(
                     group,
-                    &mut shared,
-                    &mut ss.spans,
+                    shared,
+                    spans,
                     item,
-                    blocks,
+                    &mut blocks,
                     &mut verdicts,
                     summaries,
                     failures,
@@ -132,19 +127,14 @@ pub fn run_log_group(
                 continue;
             }
             if group.interleaves && group.context == ContextKind::Log {
-                let mut shared = Shared {
-                    resource: &mut *resource,
-                    resource_schema_url: &mut rl.schema_url,
-                    scope: &mut *scope,
-                    scope_schema_url: &mut sl.schema_url,
-                };
-                let blocks = blocks.get_or_insert_with(Blocks::default);
+                let shared = Shared::new(resource, &mut rl.schema_url, scope, &mut sl.schema_url);
+                let records = &mut sl.log_records;
                 item = run_interleaved(
                     group,
-                    &mut shared,
-                    &mut sl.log_records,
+                    shared,
+                    records,
                     item,
-                    blocks,
+                    &mut blocks,
                     &mut verdicts,
                     summaries,
                     failures,
