@@ -93,31 +93,20 @@ impl StatementGroup {
         }
         let mut skip = 0;
         for statement in &self.statements {
-            self.step(statement, target, &mut skip, failures)?;
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            skip = shared_guard::skippable(statement, target);
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if let Err(error) = statement.execute(target) {
+                self.fail(statement, error, failures)?;
+            }
         }
         Ok(())
-    }
-
-    /// Runs `statement` on `target` unless a shared guard skips it; `skip` counts the
-    /// statements still to skip on this target.
-    fn step(
-        &self,
-        statement: &CompiledStatement,
-        target: &mut Target<'_>,
-        skip: &mut usize,
-        failures: &mut Vec<StatementFailure>,
-    ) -> Result<(), StatementFailure> {
-        if *skip == 0 {
-            *skip = shared_guard::skippable(statement, target);
-        }
-        if *skip > 0 {
-            *skip -= 1;
-            return Ok(());
-        }
-        match statement.execute(target) {
-            Ok(()) => Ok(()),
-            Err(error) => self.fail(statement, error, failures),
-        }
     }
 
     /// Runs the statements on items whose conditions already admitted them, statement by
@@ -148,7 +137,18 @@ impl StatementGroup {
         let mut skips = [0usize; BLOCK];
         for statement in &self.statements {
             for (target, skip) in targets.iter_mut().zip(skips.iter_mut()) {
-                self.step(statement, target, skip, failures)?;
+                if *skip > 0 {
+                    *skip -= 1;
+                    continue;
+                }
+                *skip = shared_guard::skippable(statement, target);
+                if *skip > 0 {
+                    *skip -= 1;
+                    continue;
+                }
+                if let Err(error) = statement.execute(target) {
+                    self.fail(statement, error, failures)?;
+                }
             }
         }
         Ok(())
