@@ -1111,6 +1111,16 @@ fn langchain_content(item: &Json) -> Option<Out<'_>> {
 mod tests {
     use super::*;
 
+    fn text_kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.into())),
+            }),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
         let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
@@ -1200,15 +1210,11 @@ mod tests {
         let compiler = Compiler::new(Some(ContextKind::Span), ContextKind::Span, &registry);
         let text = r#"GenAIMessages(attributes, "m", "openinference")"#;
         let expr = compiler.expr(&parse_value(text).unwrap()).unwrap();
-        let kv = |k: &str, v: &str| KeyValue {
-            key: k.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(v.into())),
-            }),
-            ..Default::default()
-        };
         let mut span = crate::otlp::Span {
-            attributes: vec![kv("m.0.message.role", "user"), kv("m.0.message.content", "hi")],
+            attributes: vec![
+                text_kv("m.0.message.role", "user"),
+                text_kv("m.0.message.content", "hi"),
+            ],
             ..Default::default()
         };
         let (mut resource, mut schema) = (Default::default(), String::new());
@@ -1234,19 +1240,12 @@ mod tests {
                 .iter()
                 .map(|t| compiler.statement(&parse_statement(t).unwrap(), t).unwrap())
                 .collect();
-            let kv = |k: &str, v: &str| KeyValue {
-                key: k.into(),
-                value: Some(AnyValue {
-                    value: Some(any_value::Value::StringValue(v.into())),
-                }),
-                ..Default::default()
-            };
             let mut span = crate::otlp::Span {
                 attributes: vec![
-                    kv("m.0.message.role", "system"),
-                    kv("m.0.message.content", "be brief"),
-                    kv("m.1.message.role", "user"),
-                    kv("m.1.message.content", "hi"),
+                    text_kv("m.0.message.role", "system"),
+                    text_kv("m.0.message.content", "be brief"),
+                    text_kv("m.1.message.role", "user"),
+                    text_kv("m.1.message.content", "hi"),
                 ],
                 ..Default::default()
             };
