@@ -118,6 +118,11 @@ impl Scratch {
     }
 }
 
+/// How many views a memo entry holds (`GenAIMessages`' selects).
+pub const MEMO_VIEWS: usize = 3;
+
+pub type MemoViews = [Value<'static>; MEMO_VIEWS];
+
 /// What a converter derived from the attributes of `context` under `prefix` (all of its
 /// views at once), so a template asking for several views pays once. Any write to those
 /// attributes under the prefix, or to the whole map, drops it.
@@ -127,7 +132,8 @@ pub struct MemoEntry {
     pub prefix: Arc<str>,
     /// Which converter and arguments made it (e.g. the scheme).
     pub tag: Arc<str>,
-    pub views: Vec<Value<'static>>,
+    /// Held in place, not on the heap: an entry is made for most items a template runs on.
+    pub views: MemoViews,
     /// Bit `i` set: view `i` was handed out by move and is no longer here.
     pub taken: u32,
 }

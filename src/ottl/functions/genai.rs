@@ -42,8 +42,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
+use smallvec::SmallVec;
 
-use super::super::context::{ContextKind, Field, MemoEntry, Target};
+use super::super::context::{ContextKind, Field, MemoEntry, MemoViews, Target, MEMO_VIEWS};
 use super::super::error::ParseError;
 use super::super::eval::{has_prefix, Converter, EvalError, EvalResult, Expr};
 use super::super::signature::{opt, req, Args};
@@ -54,7 +55,7 @@ use crate::otlp::json::first_special_byte;
 use crate::otlp::{any_value, AnyValue, KeyValue};
 
 /// The views a message extension can return.
-const SELECTS: &[&str] = &["messages", "system", "finish_reasons"];
+const SELECTS: [&str; MEMO_VIEWS] = ["messages", "system", "finish_reasons"];
 
 pub const SPECS: &[FunctionSpec] = &[
     converter(
@@ -67,7 +68,7 @@ pub const SPECS: &[FunctionSpec] = &[
         ],
         |a| {
             a.check_literal_choice(param::SCHEME, &["openinference", "indexed", "vercel"])?;
-            a.check_literal_choice(param::SELECT, SELECTS)?;
+            a.check_literal_choice(param::SELECT, &SELECTS)?;
             match memoized(a)? {
                 Some(converter) => Ok(converter),
                 None => call(a, genai_messages),
@@ -84,7 +85,7 @@ pub const SPECS: &[FunctionSpec] = &[
         ],
         |a| {
             a.check_literal_choice(param::SCHEME, &["gemini", "langchain", "convention"])?;
-            a.check_literal_choice(param::SELECT, SELECTS)?;
+            a.check_literal_choice(param::SELECT, &SELECTS)?;
             call(a, genai_messages_from_json)
         },
     ),
@@ -206,11 +207,14 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
     buf.push(']');
 }
 
+/// What `collect` finds; on the stack for the usual handful of flattened keys.
+type Collected<'m> = SmallVec<[(usize, &'m str, &'m KeyValue); 16]>;
+
 /// Flattened keys under a prefix: (index, rest of key, value), ordered by index and, within
 /// one index, as the attributes have them: one list for all messages.
-fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Vec<(usize, &'m str, &'m KeyValue)> {
+fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Collected<'m> {
     let p = prefix.as_bytes();
-    let mut out: Vec<(usize, &str, &KeyValue)> = Vec::new();
+    let mut out = Collected::new();
     let mut sorted = true;
     for kv in map {
         let key = kv.key.as_bytes();
@@ -570,7 +574,7 @@ fn parsed<R>(
 }
 
 /// Every view, in `SELECTS` order.
-fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
+fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<MemoViews> {
     let plain = match scheme {
         "openinference" => Some(PlainFields {
             role: "message.role",
@@ -597,22 +601,19 @@ fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<Vec<Valu
     with_messages(map, prefix, scheme, |messages| render_views(messages, scheme))
 }
 
-/// Every view nil. Built in place: `vec![Value::Nil; n]` clones the element n - 1 times
-/// through `Value::clone`, several times the cost of writing the tags.
-fn no_views() -> Vec<Value<'static>> {
-    let mut views = Vec::with_capacity(SELECTS.len());
-    views.resize_with(SELECTS.len(), || Value::Nil);
-    views
+/// Every view nil.
+fn no_views() -> MemoViews {
+    [Value::Nil, Value::Nil, Value::Nil]
 }
 
-fn render_views(messages: Option<&[Message<'_>]>, scheme: &str) -> EvalResult<Vec<Value<'static>>> {
-    match messages {
-        None => Ok(no_views()),
-        Some(messages) => SELECTS
-            .iter()
-            .map(|select| render(messages, select, scheme == "vercel", "GenAIMessages"))
-            .collect(),
+fn render_views(messages: Option<&[Message<'_>]>, scheme: &str) -> EvalResult<MemoViews> {
+    let mut views = no_views();
+    if let Some(messages) = messages {
+        for (view, select) in views.iter_mut().zip(SELECTS) {
+            *view = render(messages, select, scheme == "vercel", "GenAIMessages")?;
+        }
     }
+    Ok(views)
 }
 
 /// A scheme's names for a message's role and content, and its general parser.
@@ -626,7 +627,7 @@ struct PlainFields {
 /// content and nothing else, the usual chat turn, written straight from the attributes:
 /// the text `render` writes for the parsed messages, without parsing them. None when a
 /// message is anything more; the general path takes those.
-fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Option<Vec<Value<'static>>> {
+fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Option<MemoViews> {
     fn string(kv: &KeyValue) -> Option<&str> {
         match &kv.value {
             Some(AnyValue {
@@ -635,7 +636,7 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
             _ => None,
         }
     }
-    let mut messages: Vec<(&str, Option<&str>)> = Vec::with_capacity(items.len());
+    let mut messages: SmallVec<[(&str, Option<&str>); 8]> = SmallVec::new();
     for chunk in items.chunk_by(|a, b| a.0 == b.0) {
         let (mut role, mut content) = (None, None);
         for &(_, name, kv) in chunk {
