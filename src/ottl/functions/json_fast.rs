@@ -9,6 +9,7 @@
 use crate::otlp::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 
 use super::json_value::sorted_last_wins;
+use crate::otlp::json::first_special_byte;
 
 /// Deeper than this is left to serde_json (whose own limit is 128).
 const MAX_DEPTH: usize = 64;
@@ -49,6 +50,28 @@ fn short_decimal(token: &[u8]) -> Option<f64> {
     }
     let value = mantissa as f64 / EXACT_POWERS_OF_TEN.get(fraction)?;
     Some(if negative { -value } else { value })
+}
+
+/// An integer token (`-?digits`, no leading zero) as serde_json makes it a double: through
+/// u64 or, negative, i64; None for `-0` and for what neither holds. Up to 18 digits fit
+/// either without overflow and are folded here; longer ones go through `str::parse`.
+fn integer_value(token: &[u8], negative: bool) -> Option<f64> {
+    let digits = &token[usize::from(negative)..];
+    if digits.len() <= 18 {
+        let n = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return match (negative, n) {
+            (true, 0) => None,
+            (true, n) => Some(-(n as i64) as f64),
+            (false, n) => Some(n as f64),
+        };
+    }
+    // Valid UTF-8: the token is ASCII digits and a sign.
+    let text = std::str::from_utf8(token).ok()?;
+    if negative {
+        text.parse::<i64>().ok().map(|n| n as f64)
+    } else {
+        text.parse::<u64>().ok().map(|n| n as f64)
+    }
 }
 
 pub fn parse(text: &str) -> Option<AnyValue> {
@@ -120,14 +143,13 @@ impl<'t> Parser<'t> {
     /// A string without escapes or control characters, borrowed; the cursor is on its `"`.
     fn string(&mut self) -> Option<&'t str> {
         let start = self.at + 1;
-        let rest = self.bytes().get(start..)?;
-        let end = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        if rest[end] != b'"' {
+        let end = first_special_byte(self.bytes(), start);
+        if self.bytes().get(end) != Some(&b'"') {
             return None;
         }
-        self.at = start + end + 1;
+        self.at = end + 1;
         // Both ends are ASCII quotes, so the slice is on character boundaries.
-        self.text.get(start..start + end)
+        self.text.get(start..end)
     }
 
     fn nest(&mut self) -> Option<()> {
@@ -265,13 +287,8 @@ impl<'t> Parser<'t> {
         }
         let token = self.text.get(start..at)?;
         self.at = at;
-        let value = if integer && negative {
-            match token.parse::<i64>().ok()? {
-                0 => return None,
-                n => n as f64,
-            }
-        } else if integer {
-            token.parse::<u64>().ok()? as f64
+        let value = if integer {
+            integer_value(token.as_bytes(), negative)?
         } else {
             let value = match short_decimal(token.as_bytes()) {
                 Some(value) => value,
