@@ -1187,7 +1187,7 @@ mod tests {
             let items = collect(&attributes, "p");
             let parse: ParseFn = if indexed_scheme { indexed } else { openinference };
             let general = if items.is_empty() {
-                vec![Value::Nil; SELECTS.len()]
+                no_views()
             } else {
                 parsed(&items, parse, |messages| render_views(messages, scheme)).unwrap()
             };
