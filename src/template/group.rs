@@ -35,6 +35,10 @@ pub struct StatementGroup {
     /// (`run_admitted`): they run on spans or log records and name no resource or scope
     /// path, so an item's statements read and write only that item.
     pub interleaves: bool,
+    /// Whether every attribute key its statements can add is written in them as a literal
+    /// (`guard::adds_only_named_keys`): the load-time check then already keeps receiver-owned
+    /// keys out of the items, and the guard need not look at them after the run.
+    pub adds_only_named_keys: bool,
 }
 
 /// The results of a group's scope-level conditions for the scope the runner is in; the

@@ -153,6 +153,9 @@ pub fn compile_group(
     let mut statements = crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements));
     crate::ottl::shared_guard::mark_shared_guards(&mut statements);
     Ok(StatementGroup {
+        adds_only_named_keys: parsed
+            .iter()
+            .all(|(_, _, statement)| super::guard::adds_only_named_keys(statement)),
         interleaves: matches!(exec_context, ContextKind::Span | ContextKind::Log) && !mentions_shared,
         context: exec_context,
         condition_per_scope: conditions

@@ -39,9 +39,36 @@ pub fn static_violation(statement: &Statement) -> Option<String> {
     None
 }
 
-/// Counts protected attributes a template changed, then restores the stamp.
-pub fn restore(request: &mut ExportRequest, provenance: &Provenance) -> usize {
-    let violations = count_violations(request, provenance);
+/// Whether `statement` adds no attribute key but those it names literally: a `set` whose
+/// path indexes every `attributes` it goes through by a literal key first (or none), or an
+/// editor that only removes keys. A literal key is checked at load (`static_violation`);
+/// anything else (`set(attributes, …)`, `set(attributes[Concat(…)], …)`, `merge_maps`, a
+/// key-renaming `replace_all_patterns`, …) may add a key nobody checked.
+pub fn adds_only_named_keys(statement: &Statement) -> bool {
+    let editor = &statement.editor;
+    match editor.name.as_str() {
+        "delete_key" | "delete_matching_keys" | "keep_keys" | "keep_matching_keys" => true,
+        "set" => {
+            let target = match editor.args.iter().find(|a| a.name.as_deref() == Some("target")) {
+                Some(named) => Some(named),
+                None => editor.args.first().filter(|a| a.name.is_none()),
+            };
+            match target.map(|a| &a.value) {
+                Some(ArgValue::Value(Value::Path(path))) => path.segments.iter().all(|segment| {
+                    segment.name != "attributes" || matches!(segment.keys.first(), Some(Key::String(_)))
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Counts protected attributes a template changed, then restores the stamp. Items are
+/// looked at only when `items_may_hold_protected` (the template may add a key it does not
+/// name; `adds_only_named_keys`): stamping stripped them, and a named key is never one.
+pub fn restore(request: &mut ExportRequest, provenance: &Provenance, items_may_hold_protected: bool) -> usize {
+    let violations = count_violations(request, provenance, items_may_hold_protected);
     if violations > 0 {
         provenance.stamp(request);
     }
@@ -58,13 +85,13 @@ fn resource_changed(resource: &Option<Resource>, provenance: &Provenance) -> boo
 }
 
 /// Resources whose stamp differs, plus items that hold a receiver-owned key.
-fn count_violations(request: &mut ExportRequest, provenance: &Provenance) -> usize {
+fn count_violations(request: &mut ExportRequest, provenance: &Provenance, items: bool) -> usize {
     let mut violations = 0;
     match request {
         ExportRequest::Traces(request) => {
             for rs in &request.resource_spans {
                 violations += usize::from(resource_changed(&rs.resource, provenance));
-                for ss in &rs.scope_spans {
+                for ss in rs.scope_spans.iter().filter(|_| items) {
                     violations += ss.spans.iter().filter(|s| holds_protected(&s.attributes)).count();
                 }
             }
@@ -72,7 +99,7 @@ fn count_violations(request: &mut ExportRequest, provenance: &Provenance) -> usi
         ExportRequest::Logs(request) => {
             for rl in &request.resource_logs {
                 violations += usize::from(resource_changed(&rl.resource, provenance));
-                for sl in &rl.scope_logs {
+                for sl in rl.scope_logs.iter().filter(|_| items) {
                     violations += sl.log_records.iter().filter(|r| holds_protected(&r.attributes)).count();
                 }
             }
@@ -80,7 +107,7 @@ fn count_violations(request: &mut ExportRequest, provenance: &Provenance) -> usi
         ExportRequest::Metrics(request) => {
             for rm in &mut request.resource_metrics {
                 violations += usize::from(resource_changed(&rm.resource, provenance));
-                for sm in &mut rm.scope_metrics {
+                for sm in rm.scope_metrics.iter_mut().filter(|_| items) {
                     for metric in &mut sm.metrics {
                         for_each_point_attributes(metric, |a| violations += usize::from(holds_protected(a)));
                     }

@@ -144,6 +144,17 @@ impl CompiledTemplate {
         })
     }
 
+    /// Whether every group this template runs on `signal` adds only keys its statements
+    /// name (`StatementGroup::adds_only_named_keys`).
+    pub fn adds_only_named_keys(&self, signal: Signal) -> bool {
+        let groups = match signal {
+            Signal::Traces => &self.groups,
+            Signal::Logs => &self.log_groups,
+            Signal::Metrics => &self.metric_groups,
+        };
+        groups.iter().all(|g| g.adds_only_named_keys)
+    }
+
     pub fn apply_traces(&self, request: &mut ExportTraceServiceRequest) -> Result<ApplyReport, ApplyError> {
         let mut wrapped = ExportRequest::Traces(std::mem::take(request));
         let report = self.apply(&mut wrapped);
