@@ -211,9 +211,7 @@ fn write_list(items: &[Out<'_>], buf: &mut String) {
 type Collected<'m> = SmallVec<[(usize, &'m str, &'m KeyValue); 16]>;
 
 /// Flattened keys under a prefix: (index, rest of key, value), ordered by index and, within
-/// one index, as the attributes have them: one list for all messages. Inlined, so the
-/// list is built where the caller keeps it rather than copied out.
-#[inline(always)]
+/// one index, as the attributes have them: one list for all messages.
 fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Collected<'m> {
     let p = prefix.as_bytes();
     let mut out = Collected::new();
