@@ -117,7 +117,7 @@ impl CompiledPath {
     /// Strict setter: a value of the wrong type is an error, never converted.
     pub fn set(&self, target: &mut Target<'_>, value: Value<'static>) -> EvalResult<()> {
         if let (Some(key), Some([_])) = (self.first_key.as_deref(), self.static_keys.as_deref()) {
-            return self.set_one_key(target, key, value);
+            return self.set_one_key(target, key, value.into_any());
         }
         if let Some(keys) = &self.static_keys {
             return self.set_with(target, keys, value);
@@ -128,14 +128,23 @@ impl CompiledPath {
 
     /// `set` of one literal key of attributes or the cache, the commonest write: what
     /// `set_with` does for it, without walking a key list.
-    fn set_one_key(&self, target: &mut Target<'_>, key: &str, value: Value<'static>) -> EvalResult<()> {
+    /// Writes a stored value to this path, which must be one literal key of attributes or
+    /// the cache (`is_one_literal_key`): for a value moved from another attribute.
+    pub fn set_stored(&self, target: &mut Target<'_>, value: AnyValue) -> EvalResult<()> {
+        match (self.first_key.as_deref(), self.static_keys.as_deref()) {
+            (Some(key), Some([_])) => self.set_one_key(target, key, value),
+            _ => Err(EvalError::new(format!("path {} is not one literal key", self.text))),
+        }
+    }
+
+    fn set_one_key(&self, target: &mut Target<'_>, key: &str, value: AnyValue) -> EvalResult<()> {
         let mut absent = false;
         if let Field::Attributes(context) = self.field {
             absent = target.rules_out(context, self.first_key_bit);
             target.attributes_written_with(context, Some(key), Some(self.first_key_bit));
         }
         let map = self.map_mut_unannounced(target)?;
-        let value = Some(value.into_any());
+        let value = Some(value);
         let existing = if absent {
             None
         } else {

@@ -60,6 +60,13 @@ pub trait Editor: Send + Sync + fmt::Debug {
     fn literal_set(&self) -> Option<(&CompiledPath, &Value<'static>)> {
         None
     }
+
+    /// For `set(path, other_path)`, bare or guarded by `other_path != nil` or
+    /// `IsString(other_path)`: the two paths, and whether only a string is written (see
+    /// `ottl::rename`).
+    fn path_copy(&self) -> Option<(&CompiledPath, &CompiledPath, bool)> {
+        None
+    }
 }
 
 #[derive(Debug)]

@@ -13,6 +13,7 @@ pub mod lambda;
 mod log_access;
 mod metric_access;
 pub mod parser;
+pub mod rename;
 mod requirement;
 pub mod shared_guard;
 pub mod signature;

@@ -150,7 +150,9 @@ pub fn compile_group(
     // scope alone, and only mean something for items more specific than a scope.
     let per_scope = exec_context > ContextKind::Scope && !mentions_shared;
     let source_statements = statements.len();
-    let mut statements = crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(statements));
+    let mut statements = crate::ottl::switch::fuse_switches(crate::ottl::compile::fuse_deletions(
+        crate::ottl::rename::fuse_renames(statements),
+    ));
     crate::ottl::shared_guard::mark_shared_guards(&mut statements);
     Ok(StatementGroup {
         adds_only_named_keys: parsed

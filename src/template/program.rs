@@ -377,7 +377,11 @@ trace_statements:
         .unwrap();
         let group = &template.groups[0];
         assert_eq!(template.statement_count(), 8);
-        assert_eq!(group.statements.len(), 7, "only a, b fuse");
+        assert_eq!(
+            group.statements.len(),
+            6,
+            "a and b fuse, and the rename of c (see ottl::rename)"
+        );
         let mut request = one_span(["a", "b", "c", "d", "e", "f", "g"].iter().map(|k| kv(k, k)).collect());
         template.apply_traces(&mut request).unwrap();
         let keys: Vec<&str> = request.resource_spans[0].scope_spans[0].spans[0]

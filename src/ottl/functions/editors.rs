@@ -242,6 +242,14 @@ struct Set {
 }
 
 impl Editor for Set {
+    fn path_copy(&self) -> Option<(&CompiledPath, &CompiledPath, bool)> {
+        match (&self.value, self.guard) {
+            (Expr::Path(from), None | Some(NilGuard::Value)) => Some((&self.target, from, false)),
+            (Expr::Path(from), Some(NilGuard::StringValue)) => Some((&self.target, from, true)),
+            _ => None,
+        }
+    }
+
     fn literal_set(&self) -> Option<(&CompiledPath, &Value<'static>)> {
         match &self.value {
             Expr::Literal(v) if !v.is_nil() => Some((&self.target, v)),
