@@ -91,25 +91,31 @@ fn count_violations(request: &mut ExportRequest, provenance: &Provenance, items:
         ExportRequest::Traces(request) => {
             for rs in &request.resource_spans {
                 violations += usize::from(resource_changed(&rs.resource, provenance));
-                for ss in rs.scope_spans.iter().filter(|_| items) {
-                    violations += ss.spans.iter().filter(|s| holds_protected(&s.attributes)).count();
+                if items {
+                    for ss in &rs.scope_spans {
+                        violations += ss.spans.iter().filter(|s| holds_protected(&s.attributes)).count();
+                    }
                 }
             }
         }
         ExportRequest::Logs(request) => {
             for rl in &request.resource_logs {
                 violations += usize::from(resource_changed(&rl.resource, provenance));
-                for sl in rl.scope_logs.iter().filter(|_| items) {
-                    violations += sl.log_records.iter().filter(|r| holds_protected(&r.attributes)).count();
+                if items {
+                    for sl in &rl.scope_logs {
+                        violations += sl.log_records.iter().filter(|r| holds_protected(&r.attributes)).count();
+                    }
                 }
             }
         }
         ExportRequest::Metrics(request) => {
             for rm in &mut request.resource_metrics {
                 violations += usize::from(resource_changed(&rm.resource, provenance));
-                for sm in rm.scope_metrics.iter_mut().filter(|_| items) {
-                    for metric in &mut sm.metrics {
-                        for_each_point_attributes(metric, |a| violations += usize::from(holds_protected(a)));
+                if items {
+                    for sm in &mut rm.scope_metrics {
+                        for metric in &mut sm.metrics {
+                            for_each_point_attributes(metric, |a| violations += usize::from(holds_protected(a)));
+                        }
                     }
                 }
             }
