@@ -61,6 +61,17 @@ impl Encoding {
 }
 
 /// Number of spans in a request.
+/// An attribute holding a string: what stamps, converters and tests build most.
+pub fn string_kv(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..Default::default()
+    }
+}
+
 pub fn span_count(request: &ExportTraceServiceRequest) -> usize {
     request
         .resource_spans

@@ -16,8 +16,8 @@ use super::value::Value;
 #[derive(Debug)]
 struct Rename {
     to: CompiledPath,
+    /// One literal key, the renamed one (`first_key`).
     from: CompiledPath,
-    from_key: String,
     strings_only: bool,
     /// The two statements as compiled, for everything but the move.
     set: CompiledStatement,
@@ -39,17 +39,17 @@ impl Editor for Rename {
             Some(value) => !value.is_nil() && !self.strings_only,
             None => false,
         };
-        if !movable {
+        let (true, Some(old)) = (movable, self.from.first_key.as_deref()) else {
             return self.as_written(target);
-        }
+        };
         let map = self.from.map_mut_shrinking(target)?;
         // The set reads the first entry of the key; the delete removes them all.
-        let Some(first) = map.iter().position(|kv| key_eq(&kv.key, &self.from_key)) else {
+        let Some(first) = map.iter().position(|kv| key_eq(&kv.key, old)) else {
             return self.as_written(target);
         };
         let moved = map.remove(first).value;
-        if map[first..].iter().any(|kv| key_eq(&kv.key, &self.from_key)) {
-            map.retain(|kv| !key_eq(&kv.key, &self.from_key));
+        if map[first..].iter().any(|kv| key_eq(&kv.key, old)) {
+            map.retain(|kv| !key_eq(&kv.key, old));
         }
         match moved {
             Some(value) => self.to.set_stored(target, value),
@@ -102,7 +102,6 @@ pub fn fuse_renames(statements: Vec<CompiledStatement>) -> Vec<CompiledStatement
             Box::new(Rename {
                 to: path(&new),
                 from: path(&old),
-                from_key: old,
                 strings_only,
                 set,
                 delete,

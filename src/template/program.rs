@@ -179,13 +179,7 @@ mod tests {
     use crate::otlp::{any_value, AnyValue, KeyValue, ResourceSpans, ScopeSpans, Span};
 
     fn kv(key: &str, value: &str) -> KeyValue {
-        KeyValue {
-            key: key.to_owned(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value.to_owned())),
-            }),
-            ..Default::default()
-        }
+        crate::otlp::string_kv(key, value)
     }
 
     fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {

@@ -2,8 +2,8 @@
 //! The payload can never decide them; a client-sent value is overwritten or removed.
 
 use crate::otlp::{
-    any_value, for_each_point_attributes, AnyValue, ExportLogsServiceRequest, ExportMetricsServiceRequest,
-    ExportRequest, ExportTraceServiceRequest, KeyValue, Resource,
+    for_each_point_attributes, string_kv, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportRequest,
+    ExportTraceServiceRequest, KeyValue, Resource,
 };
 
 pub const PROJECT_ID: &str = "langwatch.project.id";
@@ -31,16 +31,6 @@ pub fn is_protected(key: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Provenance {
     attributes: Vec<KeyValue>,
-}
-
-fn string_kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..Default::default()
-    }
 }
 
 /// Who sent a request, as its key says.
@@ -145,6 +135,7 @@ pub fn holds_protected(attributes: &[KeyValue]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::otlp::any_value;
     use crate::otlp::{ResourceSpans, ScopeSpans, Span};
 
     fn record(principal: Option<&str>) -> Sender<'_> {

@@ -52,9 +52,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::otlp::{
-        any_value, AnyValue, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Signal, Span,
-    };
+    use crate::otlp::{ExportTraceServiceRequest, ResourceSpans, ScopeSpans, Signal, Span};
     use crate::ottl::{parse_statement, Registry};
     use crate::template::CompiledTemplate;
 
@@ -76,13 +74,7 @@ mod tests {
     }
 
     fn request() -> ExportRequest {
-        let kv = |key: &str, value: &str| KeyValue {
-            key: key.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value.into())),
-            }),
-            ..Default::default()
-        };
+        let kv = crate::otlp::string_kv;
         ExportRequest::Traces(ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 scope_spans: vec![ScopeSpans {

@@ -1111,16 +1111,7 @@ fn langchain_content(item: &Json) -> Option<Out<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn text_kv(key: &str, value: &str) -> KeyValue {
-        KeyValue {
-            key: key.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value.into())),
-            }),
-            ..Default::default()
-        }
-    }
+    use crate::otlp::string_kv;
 
     #[test]
     fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
@@ -1213,8 +1204,8 @@ mod tests {
         let expr = compiler.expr(&parse_value(text).unwrap()).unwrap();
         let mut span = crate::otlp::Span {
             attributes: vec![
-                text_kv("m.0.message.role", "user"),
-                text_kv("m.0.message.content", "hi"),
+                string_kv("m.0.message.role", "user"),
+                string_kv("m.0.message.content", "hi"),
             ],
             ..Default::default()
         };
@@ -1243,10 +1234,10 @@ mod tests {
                 .collect();
             let mut span = crate::otlp::Span {
                 attributes: vec![
-                    text_kv("m.0.message.role", "system"),
-                    text_kv("m.0.message.content", "be brief"),
-                    text_kv("m.1.message.role", "user"),
-                    text_kv("m.1.message.content", "hi"),
+                    string_kv("m.0.message.role", "system"),
+                    string_kv("m.0.message.content", "be brief"),
+                    string_kv("m.1.message.role", "user"),
+                    string_kv("m.1.message.content", "hi"),
                 ],
                 ..Default::default()
             };

@@ -55,8 +55,8 @@ fn short_decimal(token: &[u8]) -> Option<f64> {
 /// An integer token (`-?digits`, no leading zero) as serde_json makes it a double: through
 /// u64 or, negative, i64; None for `-0` and for what neither holds. Up to 18 digits fit
 /// either without overflow and are folded here; longer ones go through `str::parse`.
-fn integer_value(token: &[u8], negative: bool) -> Option<f64> {
-    let digits = &token[usize::from(negative)..];
+fn integer_value(token: &str, negative: bool) -> Option<f64> {
+    let digits = &token.as_bytes()[usize::from(negative)..];
     if digits.len() <= 18 {
         let n = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
         return match (negative, n) {
@@ -65,12 +65,10 @@ fn integer_value(token: &[u8], negative: bool) -> Option<f64> {
             (false, n) => Some(n as f64),
         };
     }
-    // Valid UTF-8: the token is ASCII digits and a sign.
-    let text = std::str::from_utf8(token).ok()?;
     if negative {
-        text.parse::<i64>().ok().map(|n| n as f64)
+        token.parse::<i64>().ok().map(|n| n as f64)
     } else {
-        text.parse::<u64>().ok().map(|n| n as f64)
+        token.parse::<u64>().ok().map(|n| n as f64)
     }
 }
 
@@ -288,7 +286,7 @@ impl<'t> Parser<'t> {
         let token = self.text.get(start..at)?;
         self.at = at;
         let value = if integer {
-            integer_value(token.as_bytes(), negative)?
+            integer_value(token, negative)?
         } else {
             let value = match short_decimal(token.as_bytes()) {
                 Some(value) => value,

@@ -16,7 +16,7 @@ use super::super::signature::{converter as boxed, req, Args};
 use super::super::value::Value;
 use super::strings::expect_str;
 use super::{converter, param, FunctionSpec};
-use crate::otlp::{any_value, AnyValue, KeyValue};
+use crate::otlp::string_kv;
 
 pub const SPECS: &[FunctionSpec] = &[converter("UserAgent", &[req(param::VALUE)], build)];
 
@@ -71,16 +71,6 @@ fn build(args: &mut Args<'_>) -> Result<Box<dyn Converter>, ParseError> {
     })
 }
 
-fn text(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..Default::default()
-    }
-}
-
 /// The parts that are there, joined with dots (`7.81.0`).
 fn version<'v>(parts: impl IntoIterator<Item = Option<&'v str>>) -> String {
     parts
@@ -95,19 +85,19 @@ impl Converter for UserAgent {
         let value = self.value.eval(target)?;
         let original = expect_str(&value, "UserAgent")?;
         let rules = rules().map_err(EvalError::new)?;
-        let mut out = vec![text("user_agent.original", original)];
+        let mut out = vec![string_kv("user_agent.original", original)];
         let agent = rules.agents.extract(original);
         let name = agent.as_ref().map_or(Cow::Borrowed("Other"), |a| a.family.clone());
-        out.push(text("user_agent.name", &name));
+        out.push(string_kv("user_agent.name", &name));
         if let Some(a) = &agent {
             let v = version([a.major, a.minor, a.patch]);
             if !v.is_empty() {
-                out.push(text("user_agent.version", &v));
+                out.push(string_kv("user_agent.version", &v));
             }
         }
         let system = rules.systems.extract(original);
         let os_name = system.as_ref().map_or(Cow::Borrowed("Other"), |s| s.os.clone());
-        out.push(text("os.name", &os_name));
+        out.push(string_kv("os.name", &os_name));
         if let Some(s) = &system {
             let v = version([
                 s.major.as_deref(),
@@ -116,7 +106,7 @@ impl Converter for UserAgent {
                 s.patch_minor.as_deref(),
             ]);
             if !v.is_empty() {
-                out.push(text("os.version", &v));
+                out.push(string_kv("os.version", &v));
             }
         }
         Ok(Value::Map(Cow::Owned(out)))
