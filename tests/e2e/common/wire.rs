@@ -168,13 +168,7 @@ fn free_hash(s: &str) -> u64 {
 }
 
 pub fn kv_str(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..Default::default()
-    }
+    intake::otlp::string_kv(key, value)
 }
 
 /// POSTs with `Transfer-Encoding: chunked` and no Content-Length, as Claude Code's and
