@@ -11,6 +11,7 @@ use super::super::eval::{key_eq, CompiledPath, Editor, EvalError, EvalResult, Ex
 use super::super::key_summary::KeySummary;
 use super::super::signature::{editor as boxed, opt, req, Args};
 use super::super::value::Value;
+use super::pattern::MatchPattern;
 use super::regex_arg::{MatchArg, RegexArg, Syntax};
 use super::strings::{hash_by_name, HashFn};
 use super::{editor, param, FunctionSpec};
@@ -444,7 +445,13 @@ impl Editor for MatchingKeys {
         // Borrowed from `self`, not the target: a literal pattern is never copied per item.
         let pattern = self.pattern.resolve(target)?;
         shrink_map(&self.target, target, |map| {
-            remove_where(map, |kv| pattern.is_match(&kv.key) != self.keep);
+            // The kind of pattern decided once, outside the loop over keys.
+            match &*pattern {
+                MatchPattern::Prefixes(prefixes) => {
+                    remove_where(map, |kv| prefixes.start(kv.key.as_bytes()) != self.keep)
+                }
+                MatchPattern::Regex(regex) => remove_where(map, |kv| regex.is_match(&kv.key) != self.keep),
+            }
             Ok(())
         })
     }

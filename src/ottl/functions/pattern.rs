@@ -15,22 +15,78 @@ const MAX_PREFIXES: usize = 16;
 #[derive(Debug, Clone)]
 pub enum MatchPattern {
     /// `^` followed by a finite set of literals: a match is a text starting with one.
-    Prefixes(Vec<Box<[u8]>>),
+    Prefixes(Prefixes),
     Regex(Regex),
 }
 
 impl MatchPattern {
     pub fn new(pattern: &str) -> Result<MatchPattern, regex::Error> {
         let regex = Regex::new(pattern)?;
-        Ok(anchored_literals(pattern).map_or(MatchPattern::Regex(regex), MatchPattern::Prefixes))
+        Ok(anchored_literals(pattern).map_or(MatchPattern::Regex(regex), |l| MatchPattern::Prefixes(Prefixes::new(l))))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn is_match(&self, text: &str) -> bool {
         match self {
-            MatchPattern::Prefixes(prefixes) => prefixes.iter().any(|p| has_prefix(text.as_bytes(), p)),
+            MatchPattern::Prefixes(prefixes) => prefixes.start(text.as_bytes()),
             MatchPattern::Regex(regex) => regex.is_match(text),
         }
+    }
+}
+
+/// The literals of an anchored pattern, with what rejects most texts before any literal
+/// is read: the shortest literal's length, and each literal's first eight bytes as a word
+/// (masked to the literal's length when shorter). `delete_matching_keys` asks this of
+/// every attribute key, and most keys differ from every literal in their first word.
+#[derive(Debug, Clone)]
+pub struct Prefixes {
+    literals: Vec<Box<[u8]>>,
+    /// Per literal, (first word, mask): a text of eight bytes or more whose first word,
+    /// masked, equals none of these starts with no literal.
+    heads: Vec<(u64, u64)>,
+    shortest: usize,
+}
+
+impl Prefixes {
+    fn new(literals: Vec<Box<[u8]>>) -> Prefixes {
+        let heads = literals
+            .iter()
+            .map(|literal| {
+                let n = literal.len().min(8);
+                let (mut word, mut mask) = ([0u8; 8], [0u8; 8]);
+                word[..n].copy_from_slice(&literal[..n]);
+                mask[..n].fill(0xff);
+                (u64::from_ne_bytes(word), u64::from_ne_bytes(mask))
+            })
+            .collect();
+        let shortest = literals.iter().map(|l| l.len()).min().unwrap_or(0);
+        Prefixes {
+            literals,
+            heads,
+            shortest,
+        }
+    }
+
+    /// Whether `text` starts with one of the literals. Inlined into the callers' loops
+    /// over keys: a call's register saves would cost more than the usual rejection.
+    #[inline(always)]
+    pub fn start(&self, text: &[u8]) -> bool {
+        if text.len() < self.shortest {
+            return false;
+        }
+        if let Some(first) = text.first_chunk::<8>() {
+            let head = u64::from_ne_bytes(*first);
+            if !self.heads.iter().any(|&(word, mask)| head & mask == word) {
+                return false;
+            }
+        }
+        self.any_literal_starts(text)
+    }
+
+    /// The full test, for the few texts the first word does not rule out.
+    #[inline(never)]
+    fn any_literal_starts(&self, text: &[u8]) -> bool {
+        self.literals.iter().any(|p| has_prefix(text, p))
     }
 }
 
@@ -135,6 +191,13 @@ mod tests {
             "abcdefgh",
             "abcdefghij",
             "abcdefgX",
+            // Eight bytes or more, deciding on the first word against short literals.
+            "abcXXXXXXX",
+            "bcXXXXXXXX",
+            "acXXXXXXXXX",
+            "xbcdefghij",
+            "àbcXXXXXXX",
+            "abXdefghij",
         ];
         for pattern in [
             r"^llm\.token_count\.",
