@@ -18,6 +18,9 @@ const MAX_DEPTH: usize = 64;
 /// rest are appended and the whole sorted once.
 const SORTED_AS_READ: usize = 16;
 
+/// Entries a non-empty object or array has room for before its first entry is read.
+const FIRST_CAPACITY: usize = 4;
+
 /// Powers of ten a double holds exactly.
 const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
@@ -164,6 +167,9 @@ impl<'t> Parser<'t> {
         if self.peek() == Some(b'}') {
             self.at += 1;
         } else {
+            // Room for a few entries at once: growing from empty goes through the slow
+            // path of `Vec`'s growth on the first insert.
+            values.reserve_exact(FIRST_CAPACITY);
             loop {
                 self.skip_whitespace();
                 if self.peek() != Some(b'"') {
@@ -228,6 +234,7 @@ impl<'t> Parser<'t> {
         if self.peek() == Some(b']') {
             self.at += 1;
         } else {
+            values.reserve_exact(FIRST_CAPACITY);
             loop {
                 values.push(self.value()?);
                 if !self.another(b']')? {
