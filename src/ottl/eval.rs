@@ -501,9 +501,13 @@ pub fn has_prefix(text: &[u8], prefix: &[u8]) -> bool {
         if word(text, 0) != word(prefix, 0) {
             return false;
         }
-        // Up to sixteen bytes: the last eight (overlapping the first) settle it.
+        // Up to sixteen bytes: the last eight (overlapping the first) settle it; up to
+        // twenty-four, the second and the last.
         if n <= 16 {
             return word(text, n - 8) == word(prefix, n - 8);
+        }
+        if n <= 24 {
+            return word(text, 8) == word(prefix, 8) && word(text, n - 8) == word(prefix, n - 8);
         }
         return text[8..n] == prefix[8..];
     }
