@@ -10,7 +10,9 @@
 //!
 //! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`;
 //! `LOAD_LATENCY_ONLY=1` measures only the no-template saturation and the latency at half and
-//! at a tenth of it; `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians.
+//! at a tenth of it; `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians, and
+//! each ratio also paired by round (the median of the n ratios of modes measured within
+//! seconds of each other), which the machine's drift between rounds does not move.
 
 mod support;
 
@@ -184,6 +186,31 @@ async fn fixed_rate(
     }
     latencies.sort();
     (latencies, failed)
+}
+
+/// Each ratio of items per CPU-second computed within every round (a mode against the
+/// no-template runs before and after it in the same round), and the median of those.
+fn report_paired_ratios(samples: &[Vec<(f64, f64)>]) {
+    let per_cpu = |mode: usize, round: usize| samples[mode][round].1;
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let paired = |f: &dyn Fn(usize) -> f64| {
+        let ratios: Vec<f64> = (0..samples[0].len()).map(f).collect();
+        let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        format!("{:.2} ({})", median(ratios), shown.join(" "))
+    };
+    let spans_baseline = |r: usize| (per_cpu(0, r) + per_cpu(3, r)) / 2.0;
+    let logs_baseline = |r: usize| (per_cpu(6, r) + per_cpu(8, r)) / 2.0;
+    println!(
+        "paired by round, items/CPU-s: openinference / no template {}; auto / openinference {}; \
+         JSON / protobuf, no template {}; logs auto / no template {}",
+        paired(&|r| per_cpu(1, r) / spans_baseline(r)),
+        paired(&|r| per_cpu(2, r) / per_cpu(1, r)),
+        paired(&|r| per_cpu(4, r) / spans_baseline(r)),
+        paired(&|r| per_cpu(7, r) / logs_baseline(r)),
+    );
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -429,6 +456,9 @@ fn main() {
         ratio(results[7], logs_baseline).0,
         ratio(results[7], logs_baseline).1
     );
+    if rounds > 1 {
+        report_paired_ratios(&samples);
+    }
     for (mode, token, saturation) in [
         ("spans, no template", &none_token, baseline.0),
         ("spans, openinference", &with_token, oi.0),
