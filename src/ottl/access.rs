@@ -22,15 +22,28 @@ impl CompiledPath {
     /// attributes or on the cache: the value at its first key, read in place (the caller
     /// indexes it with the others). None for any other path, or when the map is not there
     /// (the general read then says why).
-    #[inline]
+    ///
+    /// The value is made here, in the caller: what comes back from the search is a
+    /// reference, in registers. A `Value` returned from a call comes back through memory,
+    /// written a field at a time and read back whole, which stalls the load on the stores.
+    #[inline(always)]
     pub fn read_first_key<'a>(&'a self, target: &'a Target<'_>) -> Option<Value<'a>> {
+        Some(match self.first_key_entry(target)? {
+            Some(value) => Value::from_any(value),
+            None => Value::Nil,
+        })
+    }
+
+    /// `read_first_key`'s search: None when the path is not of that kind, Some(None) when
+    /// the key is absent (or holds nothing).
+    pub(super) fn first_key_entry<'a>(&'a self, target: &'a Target<'_>) -> Option<Option<&'a AnyValue>> {
         use super::context::ContextKind as C;
         let key = self.first_key.as_deref()?;
         let map: &[KeyValue] = match self.field {
             Field::Cache => &target.cache,
             Field::Attributes(ctx) => {
                 if target.rules_out(ctx, self.first_key_bit) {
-                    return Some(Value::Nil);
+                    return Some(None);
                 }
                 match ctx {
                     C::Span => &target.span.as_deref()?.attributes,
@@ -42,10 +55,7 @@ impl CompiledPath {
             }
             _ => return None,
         };
-        Some(match find(map, key) {
-            Some(kv) => Value::from_optional_any(kv.value.as_ref()),
-            None => Value::Nil,
-        })
+        Some(find(map, key).and_then(|kv| kv.value.as_ref()))
     }
 
     pub fn get<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {

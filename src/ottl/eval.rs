@@ -180,12 +180,19 @@ impl Expr {
     pub fn eval<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         match self {
             Expr::Literal(v) => Ok(borrow_value(v)),
-            Expr::Path(path) => match path.read_first_key(target) {
-                Some(value) => match path.static_keys.as_deref() {
-                    Some([_, rest @ ..]) if !rest.is_empty() => index_value(value, rest),
-                    _ => Ok(value),
+            Expr::Path(path) => match path.static_keys.as_deref() {
+                // `cache["params"]["model"]`: walked by reference, the value made at the end.
+                Some([_, rest @ ..]) if !rest.is_empty() => match path.first_key_entry(target) {
+                    Some(entry) => match walk_maps(entry, rest) {
+                        Some(found) => Ok(Value::from_optional_any(found)),
+                        None => index_value(Value::from_optional_any(entry), rest),
+                    },
+                    None => path.get(target),
                 },
-                None => path.get(target),
+                _ => match path.read_first_key(target) {
+                    Some(value) => Ok(value),
+                    None => path.get(target),
+                },
             },
             _ => self.eval_general(target),
         }
@@ -538,6 +545,27 @@ pub fn get_in_map<'a>(map: &'a [KeyValue], keys: &[ResolvedKey<'_>]) -> EvalResu
     index_value(value, rest)
 }
 
+/// `index_value` on a stored value, for the common walk: string keys through maps, or into
+/// nil. The value found (Some(None) for nil) as a reference, which comes back in
+/// registers; None for anything else (list indexes, type errors), which `index_value`
+/// then decides.
+fn walk_maps<'a>(entry: Option<&'a AnyValue>, keys: &[ResolvedKey<'_>]) -> Option<Option<&'a AnyValue>> {
+    let mut current = entry;
+    for key in keys {
+        let Some(value) = current else {
+            return Some(None);
+        };
+        current = match (&value.value, key) {
+            (None | Some(any_value::Value::StringValueStrindex(_)), _) => return Some(None),
+            (Some(any_value::Value::KvlistValue(map)), ResolvedKey::Str(k)) => {
+                find(&map.values, k).and_then(|kv| kv.value.as_ref())
+            }
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
 /// Indexes into a value already read (a converter result or a map entry).
 pub fn index_value<'a>(mut value: Value<'a>, keys: &[ResolvedKey<'_>]) -> EvalResult<Value<'a>> {
     for key in keys {
@@ -764,6 +792,73 @@ mod tests {
             }
         }
     }
+    /// The walk by reference says what `index_value` says wherever it answers, and leaves
+    /// only list indexes and errors to it.
+    #[test]
+    fn walking_maps_by_reference_agrees_with_index_value() {
+        let any = |v: any_value::Value| AnyValue { value: Some(v) };
+        let map = |entries: Vec<(&str, AnyValue)>| {
+            any(any_value::Value::KvlistValue(KeyValueList {
+                values: entries
+                    .into_iter()
+                    .map(|(k, v)| KeyValue {
+                        key: k.to_owned(),
+                        value: Some(v),
+                        ..Default::default()
+                    })
+                    .collect(),
+            }))
+        };
+        let list = any(any_value::Value::ArrayValue(ArrayValue {
+            values: vec![any(any_value::Value::IntValue(1))],
+        }));
+        let values = [
+            AnyValue::default(),
+            any(any_value::Value::StringValue("s".into())),
+            any(any_value::Value::IntValue(7)),
+            list.clone(),
+            map(vec![
+                (
+                    "a",
+                    map(vec![
+                        ("b", any(any_value::Value::IntValue(1))),
+                        ("e", AnyValue::default()),
+                    ]),
+                ),
+                ("l", list),
+                ("s", any(any_value::Value::StringValue("t".into()))),
+            ]),
+        ];
+        let s = |k: &str| ResolvedKey::Str(Cow::Owned(k.to_owned()));
+        let paths: Vec<Vec<ResolvedKey<'static>>> = vec![
+            vec![s("a")],
+            vec![s("a"), s("b")],
+            vec![s("a"), s("e"), s("x")],
+            vec![s("a"), s("b"), s("c")],
+            vec![s("l"), ResolvedKey::Int(0)],
+            vec![s("s"), s("x")],
+            vec![s("x"), s("y")],
+            vec![ResolvedKey::Int(0)],
+            vec![s("a"), ResolvedKey::Int(1)],
+        ];
+        for value in &values {
+            for entry in [None, Some(value)] {
+                for path in &paths {
+                    let general = index_value(Value::from_optional_any(entry), path);
+                    match walk_maps(entry, path) {
+                        Some(found) => {
+                            assert_eq!(Ok(Value::from_optional_any(found)), general, "{entry:?} {path:?}")
+                        }
+                        None => assert!(
+                            general.is_err() || path.iter().any(|k| matches!(k, ResolvedKey::Int(_))),
+                            "{entry:?} {path:?} left to index_value, which gives {general:?}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
     use crate::ottl::ast::CompareOp as Op;
 
     fn literal(v: Value<'static>) -> Expr {
