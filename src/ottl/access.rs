@@ -125,6 +125,9 @@ impl CompiledPath {
     }
 
     /// Strict setter: a value of the wrong type is an error, never converted.
+    /// Inlined into the editors: the value goes into the attributes without first being
+    /// copied through memory into a call (see `read_first_key`).
+    #[inline(always)]
     pub fn set(&self, target: &mut Target<'_>, value: Value<'static>) -> EvalResult<()> {
         if let (Some(key), Some([_])) = (self.first_key.as_deref(), self.static_keys.as_deref()) {
             return self.set_one_key(target, key, value.into_any());
@@ -147,6 +150,7 @@ impl CompiledPath {
         }
     }
 
+    #[inline(always)]
     fn set_one_key(&self, target: &mut Target<'_>, key: &str, value: AnyValue) -> EvalResult<()> {
         let mut absent = false;
         if let Field::Attributes(context) = self.field {
