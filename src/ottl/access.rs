@@ -125,6 +125,7 @@ impl CompiledPath {
     }
 
     /// Strict setter: a value of the wrong type is an error, never converted.
+    ///
     /// Inlined into the editors: the value goes into the attributes without first being
     /// copied through memory into a call (see `read_first_key`).
     #[inline(always)]
@@ -139,8 +140,6 @@ impl CompiledPath {
         self.set_with(target, &keys, value)
     }
 
-    /// `set` of one literal key of attributes or the cache, the commonest write: what
-    /// `set_with` does for it, without walking a key list.
     /// Writes a stored value to this path, which must be one literal key of attributes or
     /// the cache (`is_one_literal_key`): for a value moved from another attribute.
     pub fn set_stored(&self, target: &mut Target<'_>, value: AnyValue) -> EvalResult<()> {
@@ -150,6 +149,8 @@ impl CompiledPath {
         }
     }
 
+    /// `set` of one literal key of attributes or the cache, the commonest write: what
+    /// `set_with` does for it, without walking a key list.
     #[inline(always)]
     fn set_one_key(&self, target: &mut Target<'_>, key: &str, value: AnyValue) -> EvalResult<()> {
         let mut absent = false;

@@ -792,6 +792,7 @@ mod tests {
             }
         }
     }
+
     /// The walk by reference says what `index_value` says wherever it answers, and leaves
     /// only list indexes and errors to it.
     #[test]
