@@ -211,11 +211,11 @@ impl Expr {
                 let resolved = resolve_keys(keys, target)?;
                 index_value(value, &resolved)
             }
+            // Returned as the converter returns it: its result is written once, into this
+            // call's own result, not copied out of a temporary.
+            Expr::Call { converter, keys } if keys.is_empty() => converter.call(target),
             Expr::Call { converter, keys } => {
                 let value = converter.call(target)?;
-                if keys.is_empty() {
-                    return Ok(value);
-                }
                 let resolved = resolve_keys(keys, target)?;
                 index_value(value, &resolved)
             }
