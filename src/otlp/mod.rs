@@ -60,7 +60,6 @@ impl Encoding {
     }
 }
 
-/// Number of spans in a request.
 /// An attribute holding a string: what stamps, converters and tests build most.
 pub fn string_kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
@@ -72,6 +71,7 @@ pub fn string_kv(key: &str, value: &str) -> KeyValue {
     }
 }
 
+/// Number of spans in a request.
 pub fn span_count(request: &ExportTraceServiceRequest) -> usize {
     request
         .resource_spans

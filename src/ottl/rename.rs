@@ -10,16 +10,13 @@
 
 use super::compile::CompiledStatement;
 use super::context::{Field, Target};
-use super::eval::{key_eq, CompiledKey, CompiledPath, Editor, EvalResult};
+use super::eval::{key_eq, Editor, EvalResult};
 use super::value::Value;
 
 #[derive(Debug)]
 struct Rename {
-    to: CompiledPath,
-    /// One literal key, the renamed one (`first_key`).
-    from: CompiledPath,
-    strings_only: bool,
-    /// The two statements as compiled, for everything but the move.
+    /// The two statements as compiled: the move reads its paths from the set
+    /// (`Editor::path_copy`), and everything but the move runs them as written.
     set: CompiledStatement,
     delete: CompiledStatement,
 }
@@ -34,15 +31,18 @@ impl Rename {
 
 impl Editor for Rename {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        let movable = match self.from.read_first_key(target) {
-            Some(Value::Str(_)) => true,
-            Some(value) => !value.is_nil() && !self.strings_only,
-            None => false,
-        };
-        let (true, Some(old)) = (movable, self.from.first_key.as_deref()) else {
+        let Some((to, from, strings_only)) = self.set.editor.path_copy() else {
             return self.as_written(target);
         };
-        let map = self.from.map_mut_shrinking(target)?;
+        let movable = match from.read_first_key(target) {
+            Some(Value::Str(_)) => true,
+            Some(value) => !value.is_nil() && !strings_only,
+            None => false,
+        };
+        let (true, Some(old)) = (movable, from.first_key.as_deref()) else {
+            return self.as_written(target);
+        };
+        let map = from.map_mut_shrinking(target)?;
         // The set reads the first entry of the key; the delete removes them all.
         let Some(first) = map.iter().position(|kv| key_eq(&kv.key, old)) else {
             return self.as_written(target);
@@ -52,29 +52,34 @@ impl Editor for Rename {
             map.retain(|kv| !key_eq(&kv.key, old));
         }
         match moved {
-            Some(value) => self.to.set_stored(target, value),
+            Some(value) => to.set_stored(target, value),
             None => Ok(()),
         }
     }
 }
 
-/// The attributes field and the two keys when `set` then `delete` is a rename.
-fn rename_of(set: &CompiledStatement, delete: &CompiledStatement) -> Option<(Field, String, String, bool)> {
+/// Whether `set` then `delete` is a rename: a copy of one literal attribute key to another
+/// of the same attributes, then the deletion of the copied key.
+fn is_rename(set: &CompiledStatement, delete: &CompiledStatement) -> bool {
     if set.condition.is_some() || delete.condition.is_some() {
-        return None;
+        return false;
     }
-    let (to, from, strings_only) = set.editor.path_copy()?;
-    let (deleted_map, deleted_key) = delete.editor.literal_key_deletion()?;
-    let (new, old) = (to.first_key.as_deref()?, from.first_key.as_deref()?);
-    let fits = matches!(to.field, Field::Attributes(_))
+    let (Some((to, from, _)), Some((deleted_map, deleted_key))) =
+        (set.editor.path_copy(), delete.editor.literal_key_deletion())
+    else {
+        return false;
+    };
+    let (Some(new), Some(old)) = (to.first_key.as_deref(), from.first_key.as_deref()) else {
+        return false;
+    };
+    matches!(to.field, Field::Attributes(_))
         && to.is_one_literal_key()
         && from.is_one_literal_key()
         && from.field == to.field
         && deleted_map.field == to.field
         && deleted_map.keys.is_empty()
         && deleted_key == old
-        && new != old;
-    fits.then(|| (to.field, new.to_owned(), old.to_owned(), strings_only))
+        && new != old
 }
 
 /// Fuses every rename (a copying `set` followed at once by the `delete_key` of its source).
@@ -82,32 +87,12 @@ pub fn fuse_renames(statements: Vec<CompiledStatement>) -> Vec<CompiledStatement
     let mut out = Vec::with_capacity(statements.len());
     let mut statements = statements.into_iter().peekable();
     while let Some(set) = statements.next() {
-        let Some((field, new, old, strings_only)) = statements.peek().and_then(|delete| rename_of(&set, delete)) else {
+        let Some(delete) = statements.next_if(|delete| is_rename(&set, delete)) else {
             out.push(set);
             continue;
         };
-        let Some(delete) = statements.next() else {
-            out.push(set);
-            break;
-        };
         let text = format!("{}; {}", set.text, delete.text);
-        let path = |key: &str| {
-            CompiledPath::new(
-                field,
-                vec![CompiledKey::Str(key.to_owned())],
-                format!("attributes[\"{key}\"]"),
-            )
-        };
-        out.push(CompiledStatement::fused(
-            Box::new(Rename {
-                to: path(&new),
-                from: path(&old),
-                strings_only,
-                set,
-                delete,
-            }),
-            text,
-        ));
+        out.push(CompiledStatement::fused(Box::new(Rename { set, delete }), text));
     }
     out
 }

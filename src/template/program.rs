@@ -178,9 +178,7 @@ mod tests {
     use super::*;
     use crate::otlp::{any_value, AnyValue, KeyValue, ResourceSpans, ScopeSpans, Span};
 
-    fn kv(key: &str, value: &str) -> KeyValue {
-        crate::otlp::string_kv(key, value)
-    }
+    use crate::otlp::string_kv as kv;
 
     fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
         span.attributes

@@ -7,9 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use intake::otlp::{
-    any_value, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans, ScopeSpans, Span,
-};
+use intake::otlp::{any_value, AnyValue, ExportTraceServiceRequest, Resource, ResourceSpans, ScopeSpans, Span};
 
 pub struct Reply {
     pub status: u16,
@@ -167,9 +165,7 @@ fn free_hash(s: &str) -> u64 {
         .fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
-pub fn kv_str(key: &str, value: &str) -> KeyValue {
-    intake::otlp::string_kv(key, value)
-}
+pub use intake::otlp::string_kv as kv_str;
 
 /// POSTs with `Transfer-Encoding: chunked` and no Content-Length, as Claude Code's and
 /// Gemini CLI's exporters do; returns the status code.
