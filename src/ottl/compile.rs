@@ -138,11 +138,27 @@ fn set_guard(ast: &Statement) -> Option<NilGuard> {
     };
     // `where IsString(v)`, a string value's guard: v read once, set only when a string.
     if let Some(BoolExpr::Converter(test)) = &ast.condition {
-        let tests_value = test.name == "IsString"
-            && test.keys.is_empty()
-            && matches!(test.args.as_slice(), [only] if matches!(only.name.as_deref(), None | Some("value"))
-                && only.value == ArgValue::Value(value.clone()));
-        return tests_value.then_some(NilGuard::StringValue);
+        let tested = match test.args.as_slice() {
+            [only]
+                if test.name == "IsString"
+                    && test.keys.is_empty()
+                    && matches!(only.name.as_deref(), None | Some("value")) =>
+            {
+                &only.value
+            }
+            _ => return None,
+        };
+        if *tested == ArgValue::Value(value.clone()) {
+            return Some(NilGuard::StringValue);
+        }
+        // `set(x, F(v)) where IsString(v)`: v read once, F applied only to a string.
+        return match value {
+            ast::Value::Call(inner) if inner.keys.is_empty() => match inner.args.as_slice() {
+                [only] if only.name.is_none() && only.value == *tested => Some(NilGuard::StringArgument),
+                _ => None,
+            },
+            _ => None,
+        };
     }
     let guarded = match &ast.condition {
         Some(BoolExpr::Compare {
@@ -708,6 +724,52 @@ mod tests {
         for other in [
             r#"set(attributes["a"], Int(attributes["c"])) where attributes["b"] != nil"#,
             r#"set(attributes["a"], Concat([attributes["b"]], "-")) where attributes["b"] != nil"#,
+        ] {
+            assert!(compiled(other).condition.is_some(), "{other}");
+        }
+    }
+
+    /// `set(x, F(v)) where IsString(v)` reads `v` once; it must behave exactly like the same
+    /// statement with the condition spelled so that it is not fused, errors included.
+    #[test]
+    fn a_set_guarded_by_is_string_of_its_argument_behaves_as_written() {
+        let arguments = [
+            r#"attributes["b"]"#,
+            r#"Coalesce([attributes["missing"], attributes["b"]])"#,
+            r#"ParseJSON(attributes["b"])["k"]"#,
+            r#"Coalesce([attributes["missing"], 7])"#,
+        ];
+        let functions = ["Int", "Double", "ToLowerCase", "ParseJSON", "IsString", "String"];
+        let inputs = [
+            request(&[("a", Some("old")), ("b", Some("New"))]),
+            request(&[("a", Some("old"))]),
+            request(&[("b", None)]),
+            request(&[("b", Some(r#"{"k":"v"}"#))]),
+            request(&[("b", Some(r#"{"k":1}"#))]),
+            request(&[("b", Some(r#"{"k":"{\"j\":2}"}"#))]),
+            request(&[("b", Some("42"))]),
+        ];
+        for argument in arguments {
+            for function in functions {
+                for fused in [
+                    format!(r#"set(attributes["a"], {function}({argument})) where IsString({argument})"#),
+                    format!(r#"set(attributes["a"], {function}({argument})) where IsString(value={argument})"#),
+                ] {
+                    let plain =
+                        format!(r#"set(attributes["a"], {function}({argument})) where IsString({argument}) == true"#);
+                    assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
+                    assert!(compiled(&plain).condition.is_some(), "{plain} is not");
+                    for input in &inputs {
+                        assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
+                    }
+                }
+            }
+        }
+        // Another value tested, or a function of more than the tested value: not fused.
+        for other in [
+            r#"set(attributes["a"], Int(attributes["c"])) where IsString(attributes["b"])"#,
+            r#"set(attributes["a"], Concat([attributes["b"]], "-")) where IsString(attributes["b"])"#,
+            r#"set(attributes["a"], Int(attributes["b"])) where IsInt(attributes["b"])"#,
         ] {
             assert!(compiled(other).condition.is_some(), "{other}");
         }

@@ -2,7 +2,8 @@
 //! maps a source's names to the convention's) become one statement that reads `p` once and
 //! compares it with each arm's literals in turn. Exactly the sequential result: the arms
 //! still run in order, and after an arm runs `p` is read again for the arms after it (an
-//! arm may have written it).
+//! arm may have written it), unless no arm can write it: then the arms after a string hit
+//! are tried against the literal that hit, the same text.
 
 use super::ast::CompareOp;
 use super::compile::CompiledStatement;
@@ -21,30 +22,52 @@ struct Arm {
 pub struct LiteralSwitch {
     subject: CompiledPath,
     arms: Vec<Arm>,
+    /// Every arm writes another key of the subject's map: an arm leaves the subject as it was.
+    subject_kept: bool,
+}
+
+impl LiteralSwitch {
+    /// The first arm from `from` on accepting `current`, with the literal that accepted it.
+    fn accepting(&self, from: usize, current: &Value<'_>) -> Option<(usize, &Value<'static>)> {
+        self.arms[from..].iter().enumerate().find_map(|(i, arm)| {
+            arm.accepts
+                .iter()
+                .find(|literal| match (current, literal) {
+                    (Value::Str(current), Value::Str(literal)) => key_eq(current, literal),
+                    (current, literal) => compare(current, literal, CompareOp::Eq),
+                })
+                .map(|literal| (from + i, literal))
+        })
+    }
 }
 
 impl Editor for LiteralSwitch {
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
         let mut from = 0;
+        // The literal a string subject equalled (byte for byte), when the arms keep the
+        // subject: it stands for the subject from then on.
+        let mut known: Option<&Value<'static>> = None;
         loop {
-            let hit = {
-                // The subject is one literal key: read in place where it can be.
-                let current = match self.subject.read_first_key(target) {
-                    Some(value) => value,
-                    None => self.subject.get(target)?,
-                };
-                let hit = self.arms[from..].iter().position(|arm| {
-                    arm.accepts.iter().any(|literal| match (&current, literal) {
-                        (Value::Str(current), Value::Str(literal)) => key_eq(current, literal),
-                        (current, literal) => compare(current, literal, CompareOp::Eq),
-                    })
-                });
-                current.discard();
-                hit
+            let hit = match known {
+                Some(literal) => self.accepting(from, literal),
+                None => {
+                    let current = match self.subject.read_first_key(target) {
+                        Some(value) => value,
+                        None => self.subject.get(target)?,
+                    };
+                    let hit = self.accepting(from, &current);
+                    if let (true, Value::Str(_), Some((_, literal @ Value::Str(_)))) =
+                        (self.subject_kept, &current, hit)
+                    {
+                        known = Some(literal);
+                    }
+                    current.discard();
+                    hit
+                }
             };
-            let Some(hit) = hit else { return Ok(()) };
-            self.arms[from + hit].editor.apply(target)?;
-            from += hit + 1;
+            let Some((arm, _)) = hit else { return Ok(()) };
+            self.arms[arm].editor.apply(target)?;
+            from = arm + 1;
         }
     }
 }
@@ -144,8 +167,17 @@ fn flush(run: &mut Vec<CompiledStatement>, out: &mut Vec<CompiledStatement>) {
         });
     }
     let Some(Some(subject)) = subject else { return };
+    let subject_kept = arms.iter().all(|arm| {
+        arm.editor.literal_set().is_some_and(|(written, _)| {
+            written.field == subject.field && written.is_one_literal_key() && written.static_keys != subject.static_keys
+        })
+    });
     out.push(CompiledStatement::fused(
-        Box::new(LiteralSwitch { subject, arms }),
+        Box::new(LiteralSwitch {
+            subject,
+            arms,
+            subject_kept,
+        }),
         text,
     ));
 }

@@ -233,6 +233,9 @@ pub enum NilGuard {
     /// `set(x, v) where IsString(v)`, `v` written the same both times: skipped unless a
     /// string.
     StringValue,
+    /// `set(x, F(v)) where IsString(v)`, `F` a one-getter function of `v`'s value alone:
+    /// skipped unless `v` is a string.
+    StringArgument,
 }
 
 #[derive(Debug)]
@@ -259,11 +262,16 @@ impl Editor for Set {
     }
 
     fn apply(&self, target: &mut Target<'_>) -> EvalResult<()> {
-        if self.guard == Some(NilGuard::Argument) {
+        if let Some(guard @ (NilGuard::Argument | NilGuard::StringArgument)) = self.guard {
             if let Expr::Call { converter, keys } = &self.value {
                 if let (Some((argument, f)), true) = (converter.unary(), keys.is_empty()) {
                     let argument = argument.eval(target)?;
-                    if argument.is_nil() {
+                    let skipped = match guard {
+                        NilGuard::Argument => argument.is_nil(),
+                        _ => !matches!(argument, Value::Str(_)),
+                    };
+                    if skipped {
+                        argument.discard();
                         return Ok(());
                     }
                     let value = f(std::slice::from_ref(&argument));
@@ -296,11 +304,11 @@ fn build_set(args: &mut Args<'_>) -> Result<Box<dyn Editor>, ParseError> {
 }
 
 /// `set` with its `where` folded in (`NilGuard`); None when the value does not have the
-/// guard's shape (an `Argument` guard needs a one-getter function).
+/// guard's shape (an `Argument` or `StringArgument` guard needs a one-getter function).
 pub fn build_guarded_set(args: &mut Args<'_>, guard: NilGuard) -> Result<Option<Box<dyn Editor>>, ParseError> {
     let value = args.expr(param::VALUE)?;
     let unary = matches!(&value, Expr::Call { converter, keys } if keys.is_empty() && converter.unary().is_some());
-    if guard == NilGuard::Argument && !unary {
+    if matches!(guard, NilGuard::Argument | NilGuard::StringArgument) && !unary {
         return Ok(None);
     }
     Ok(Some(Box::new(Set {

@@ -213,8 +213,15 @@ type Collected<'m> = SmallVec<[(usize, &'m str, &'m KeyValue); 16]>;
 /// Flattened keys under a prefix: (index, rest of key, value), ordered by index and, within
 /// one index, as the attributes have them: one list for all messages.
 fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Collected<'m> {
-    let p = prefix.as_bytes();
     let mut out = Collected::new();
+    collect_into(map, prefix, &mut out);
+    out
+}
+
+/// `collect` into a list the caller holds (empty on entry): the list is not moved out on
+/// its way back.
+fn collect_into<'m>(map: &'m [KeyValue], prefix: &str, out: &mut Collected<'m>) {
+    let p = prefix.as_bytes();
     let mut sorted = true;
     for kv in map {
         let key = kv.key.as_bytes();
@@ -237,7 +244,6 @@ fn collect<'m>(map: &'m [KeyValue], prefix: &str) -> Collected<'m> {
         // Stable: a message's fields keep the attributes' order.
         out.sort_by_key(|(index, _, _)| *index);
     }
-    out
 }
 
 /// A message index as `str::parse::<usize>` reads it; short runs of digits (all of them,
@@ -503,23 +509,33 @@ impl Converter for MemoizedMessages {
             moved_out = true;
         }
         let map = self.map.eval(target)?;
-        let mut views = all_views(&map, &self.prefix, &self.scheme)?;
-        // Moved out already (the one use evaluated again for this item): rebuilt, not kept.
-        let value = if copy || moved_out {
-            views[self.view].clone()
-        } else {
-            std::mem::replace(&mut views[self.view], Value::Nil)
-        };
-        if !moved_out {
-            target.memo.borrow_mut().push(MemoEntry {
-                context: self.context,
-                prefix: Arc::clone(&self.prefix),
-                tag: Arc::clone(&self.scheme),
-                views,
-                taken: if copy { 0 } else { bit },
-            });
+        if moved_out {
+            // Moved out already (the one use evaluated again for this item): rebuilt, not kept.
+            let mut views = no_views();
+            all_views(&map, &self.prefix, &self.scheme, &mut views)?;
+            return Ok(std::mem::replace(&mut views[self.view], Value::Nil));
         }
-        Ok(value)
+        // Rendered into the entry where it is kept, not moved there from the stack.
+        let mut memo = target.memo.borrow_mut();
+        memo.push(MemoEntry {
+            context: self.context,
+            prefix: Arc::clone(&self.prefix),
+            tag: Arc::clone(&self.scheme),
+            views: no_views(),
+            taken: 0,
+        });
+        let Some(entry) = memo.last_mut() else {
+            return Ok(Value::Nil);
+        };
+        if let Err(error) = all_views(&map, &self.prefix, &self.scheme, &mut entry.views) {
+            memo.pop();
+            return Err(error);
+        }
+        if copy {
+            return Ok(entry.views[self.view].clone());
+        }
+        entry.taken = bit;
+        Ok(std::mem::replace(&mut entry.views[self.view], Value::Nil))
     }
 }
 
@@ -573,8 +589,8 @@ fn parsed<R>(
     f(Some(&messages))
 }
 
-/// Every view, in `SELECTS` order.
-fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<MemoViews> {
+/// Every view, in `SELECTS` order, written into `views` (all nil on entry).
+fn all_views(map: &Value<'_>, prefix: &str, scheme: &str, views: &mut MemoViews) -> EvalResult<()> {
     let plain = match scheme {
         "openinference" => Some(PlainFields {
             role: "message.role",
@@ -589,16 +605,14 @@ fn all_views(map: &Value<'_>, prefix: &str, scheme: &str) -> EvalResult<MemoView
         _ => None,
     };
     if let (Value::Map(map), Some(plain)) = (map, plain) {
-        let items = collect(map, prefix);
-        if items.is_empty() {
-            return Ok(no_views());
+        let mut items = Collected::new();
+        collect_into(map, prefix, &mut items);
+        if items.is_empty() || plain_views(&items, &plain, views) {
+            return Ok(());
         }
-        if let Some(views) = plain_views(&items, &plain) {
-            return Ok(views);
-        }
-        return parsed(&items, plain.parse, |messages| render_views(messages, scheme));
+        return parsed(&items, plain.parse, |messages| render_views(messages, scheme, views));
     }
-    with_messages(map, prefix, scheme, |messages| render_views(messages, scheme))
+    with_messages(map, prefix, scheme, |messages| render_views(messages, scheme, views))
 }
 
 /// Every view nil.
@@ -606,14 +620,13 @@ fn no_views() -> MemoViews {
     [Value::Nil, Value::Nil, Value::Nil]
 }
 
-fn render_views(messages: Option<&[Message<'_>]>, scheme: &str) -> EvalResult<MemoViews> {
-    let mut views = no_views();
+fn render_views(messages: Option<&[Message<'_>]>, scheme: &str, views: &mut MemoViews) -> EvalResult<()> {
     if let Some(messages) = messages {
         for (view, select) in views.iter_mut().zip(SELECTS) {
             *view = render(messages, select, scheme == "vercel", "GenAIMessages")?;
         }
     }
-    Ok(views)
+    Ok(())
 }
 
 /// A scheme's names for a message's role and content, and its general parser.
@@ -626,8 +639,9 @@ struct PlainFields {
 /// The views of messages that are each a string role (not `tool`) and an optional string
 /// content and nothing else, the usual chat turn, written straight from the attributes:
 /// the text `render` writes for the parsed messages, without parsing them. None when a
-/// message is anything more; the general path takes those.
-fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Option<MemoViews> {
+/// message is anything more (then `views` is left as it was); the general path takes
+/// those.
+fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields, views: &mut MemoViews) -> bool {
     fn string(kv: &KeyValue) -> Option<&str> {
         match &kv.value {
             Some(AnyValue {
@@ -643,19 +657,21 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
             // The first of a name counts, as `field` finds it.
             if name == fields.role {
                 if role.is_none() {
-                    role = Some(string(kv)?);
+                    let Some(text) = string(kv) else { return false };
+                    role = Some(text);
                 }
             } else if name == fields.content {
                 if content.is_none() {
-                    content = Some(string(kv)?);
+                    let Some(text) = string(kv) else { return false };
+                    content = Some(text);
                 }
             } else {
-                return None;
+                return false;
             }
         }
         let role = role.unwrap_or_default();
         if role == "tool" {
-            return None;
+            return false;
         }
         messages.push((role, content));
     }
@@ -669,7 +685,6 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
     const TEXT_PART: usize = r#"{"type":"text","content":""}"#.len();
     const MESSAGE: usize = r#"{"role":"","parts":[]}"#.len();
     let text_part_len = |content: Option<&str>| content.map_or(0, |c| TEXT_PART + c.len());
-    let mut views = no_views();
     if messages.iter().any(|(role, _)| !is_instruction(role)) {
         let length = messages
             .iter()
@@ -684,7 +699,7 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
                 buf.push(',');
             }
             buf.push_str("{\"role\":");
-            push_json_str(&mut buf, canonical_role(role));
+            push_role(&mut buf, canonical_role(role));
             buf.push_str(",\"parts\":[");
             if let Some(content) = content {
                 text_part(&mut buf, content);
@@ -719,7 +734,7 @@ fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields) -> Opti
         buf.push(']');
         views[1] = Value::string(buf);
     }
-    Some(views)
+    true
 }
 
 fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
@@ -738,6 +753,19 @@ fn genai_messages(v: &[Value<'_>]) -> EvalResult<Value<'static>> {
 /// `system` and `developer` messages are instructions (`gen_ai.system_instructions`).
 fn is_instruction(role: &str) -> bool {
     role == "system" || role == "developer"
+}
+
+/// A role as a JSON string: the usual roles written as they are, without an escape scan.
+fn push_role(buf: &mut String, role: &str) {
+    let quoted = match role {
+        "user" => "\"user\"",
+        "assistant" => "\"assistant\"",
+        "system" => "\"system\"",
+        "tool" => "\"tool\"",
+        "developer" => "\"developer\"",
+        other => return push_json_str(buf, other),
+    };
+    buf.push_str(quoted);
 }
 
 /// One name per role whatever the source called it: Gemini's `model` is the assistant.
@@ -1180,15 +1208,18 @@ mod tests {
             let general = if items.is_empty() {
                 no_views()
             } else {
-                parsed(&items, parse, |messages| render_views(messages, scheme)).unwrap()
+                let mut views = no_views();
+                parsed(&items, parse, |messages| render_views(messages, scheme, &mut views)).unwrap();
+                views
             };
-            let views = all_views(&Value::Map(Cow::Borrowed(&attributes)), "p", scheme).unwrap();
+            let mut views = no_views();
+            all_views(&Value::Map(Cow::Borrowed(&attributes)), "p", scheme, &mut views).unwrap();
             proptest::prop_assert_eq!(&views, &general);
             let plain = entries.iter().all(|(_, field, value)| *field < 2 && value.is_some())
                 && !entries.iter().any(|(_, field, value)| *field == 0 && value.as_deref() == Some("tool"));
             let fields = PlainFields { role: fields[0], content: fields[1], parse };
             if plain && !items.is_empty() {
-                proptest::prop_assert!(plain_views(&items, &fields).is_some(), "plain messages took the general path");
+                proptest::prop_assert!(plain_views(&items, &fields, &mut no_views()), "plain messages took the general path");
             }
         }
     }
