@@ -58,6 +58,22 @@ impl CompiledPath {
         Some(find(map, key).and_then(|kv| kv.value.as_ref()))
     }
 
+    /// The whole map when the path is a keyless `attributes` or `cache` that the target
+    /// has: what `get` returns as a map, without its general dispatch.
+    #[inline]
+    pub fn whole_map<'a>(&self, target: &'a Target<'_>) -> Option<&'a [KeyValue]> {
+        use super::context::ContextKind as C;
+        if !self.keys.is_empty() {
+            return None;
+        }
+        Some(match self.field {
+            Field::Cache => &target.cache,
+            Field::Attributes(C::Span) => &target.span.as_deref()?.attributes,
+            Field::Attributes(C::Log) => &target.log.as_deref()?.attributes,
+            _ => return None,
+        })
+    }
+
     pub fn get<'a>(&'a self, target: &'a Target<'_>) -> EvalResult<Value<'a>> {
         if let Some(keys) = &self.static_keys {
             return self.get_with(target, keys);

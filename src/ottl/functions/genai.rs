@@ -453,6 +453,8 @@ struct MemoizedMessages {
     prefix: Arc<str>,
     scheme: Arc<str>,
     view: usize,
+    /// The scheme's plain fields, looked up once here.
+    plain: Option<PlainFields>,
     /// Set at compile time when the group may read this view more than once per item
     /// (`Args::memo_use`): then it is copied out of the memo; otherwise moved.
     copied: Arc<AtomicBool>,
@@ -481,6 +483,7 @@ fn memoized(a: &Args<'_>) -> Result<Option<Box<dyn Converter>>, ParseError> {
         map,
         prefix: prefix.into(),
         scheme: scheme.into(),
+        plain: plain_fields(scheme),
         copied: a.memo_use(format!(
             "GenAIMessages\u{1f}{context:?}\u{1f}{prefix}\u{1f}{scheme}\u{1f}{view}"
         )),
@@ -508,11 +511,15 @@ impl Converter for MemoizedMessages {
             }
             moved_out = true;
         }
-        let map = self.map.eval(target)?;
+        let map = match self.map.as_path().and_then(|path| path.whole_map(target)) {
+            Some(map) => Value::Map(Cow::Borrowed(map)),
+            None => self.map.eval(target)?,
+        };
+        let plain = self.plain.as_ref();
         if moved_out {
             // Moved out already (the one use evaluated again for this item): rebuilt, not kept.
             let mut views = no_views();
-            all_views(&map, &self.prefix, &self.scheme, &mut views)?;
+            all_views(&map, &self.prefix, &self.scheme, plain, &mut views)?;
             return Ok(std::mem::replace(&mut views[self.view], Value::Nil));
         }
         // Rendered into the entry where it is kept, not moved there from the stack.
@@ -527,7 +534,7 @@ impl Converter for MemoizedMessages {
         let Some(entry) = memo.last_mut() else {
             return Ok(Value::Nil);
         };
-        if let Err(error) = all_views(&map, &self.prefix, &self.scheme, &mut entry.views) {
+        if let Err(error) = all_views(&map, &self.prefix, &self.scheme, plain, &mut entry.views) {
             memo.pop();
             return Err(error);
         }
@@ -589,9 +596,10 @@ fn parsed<R>(
     f(Some(&messages))
 }
 
-/// Every view, in `SELECTS` order, written into `views` (all nil on entry).
-fn all_views(map: &Value<'_>, prefix: &str, scheme: &str, views: &mut MemoViews) -> EvalResult<()> {
-    let plain = match scheme {
+/// A flattening scheme's plain fields (`plain_views`); None for the Vercel scheme and
+/// unknown ones.
+fn plain_fields(scheme: &str) -> Option<PlainFields> {
+    match scheme {
         "openinference" => Some(PlainFields {
             role: "message.role",
             content: "message.content",
@@ -603,11 +611,22 @@ fn all_views(map: &Value<'_>, prefix: &str, scheme: &str, views: &mut MemoViews)
             parse: indexed,
         }),
         _ => None,
-    };
+    }
+}
+
+/// Every view, in `SELECTS` order, written into `views` (all nil on entry); `plain` is
+/// `plain_fields(scheme)`.
+fn all_views(
+    map: &Value<'_>,
+    prefix: &str,
+    scheme: &str,
+    plain: Option<&PlainFields>,
+    views: &mut MemoViews,
+) -> EvalResult<()> {
     if let (Value::Map(map), Some(plain)) = (map, plain) {
         let mut items = Collected::new();
         collect_into(map, prefix, &mut items);
-        if items.is_empty() || plain_views(&items, &plain, views) {
+        if items.is_empty() || plain_views(&items, plain, views) {
             return Ok(());
         }
         return parsed(&items, plain.parse, |messages| render_views(messages, scheme, views));
@@ -630,6 +649,7 @@ fn render_views(messages: Option<&[Message<'_>]>, scheme: &str, views: &mut Memo
 }
 
 /// A scheme's names for a message's role and content, and its general parser.
+#[derive(Debug)]
 struct PlainFields {
     role: &'static str,
     content: &'static str,
@@ -1213,7 +1233,7 @@ mod tests {
                 views
             };
             let mut views = no_views();
-            all_views(&Value::Map(Cow::Borrowed(&attributes)), "p", scheme, &mut views).unwrap();
+            all_views(&Value::Map(Cow::Borrowed(&attributes)), "p", scheme, plain_fields(scheme).as_ref(), &mut views).unwrap();
             proptest::prop_assert_eq!(&views, &general);
             let plain = entries.iter().all(|(_, field, value)| *field < 2 && value.is_some())
                 && !entries.iter().any(|(_, field, value)| *field == 0 && value.as_deref() == Some("tool"));
