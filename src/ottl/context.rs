@@ -91,7 +91,9 @@ pub struct Target<'a> {
     /// The values lambdas bound to their formals, by slot (see `ottl::lambda`).
     pub locals: RefCell<Vec<Value<'static>>>,
     /// Which keys the item's own attributes may hold (`summarize_own_attributes`).
-    own_keys: Cell<Option<KeySummary>>,
+    /// With the context they are of (`own_context` when summarized), so a read compares
+    /// one field instead of working the context out again.
+    own_keys: Cell<Option<(ContextKind, KeySummary)>>,
 }
 
 /// The cache and memo of one item, kept by a runner between items so their storage is
@@ -153,11 +155,13 @@ impl Target<'_> {
     /// As `attributes_written`, with the key's summary bit when the caller has it
     /// computed already (a literal key's, at compile time).
     pub fn attributes_written_with(&mut self, context: ContextKind, key: Option<&str>, bit: Option<u128>) {
-        if context == self.own_context() {
-            let summary = self.own_keys.get_mut();
-            match (summary.as_mut(), bit) {
-                (Some(summary), Some(bit)) => summary.add_bit(bit),
-                _ => *summary = None,
+        let own = self.own_keys.get_mut();
+        if let Some((summarized, summary)) = own.as_mut() {
+            if *summarized == context {
+                match bit {
+                    Some(bit) => summary.add_bit(bit),
+                    None => *own = None,
+                }
             }
         }
         self.forget_derived(context, key);
@@ -195,12 +199,13 @@ impl Target<'_> {
     /// The summary of the item's own keys as the group left it (kept sound by every
     /// write), for the next group on the same item.
     pub fn own_key_summary(&self) -> Option<KeySummary> {
-        self.own_keys.get()
+        self.own_keys.get().map(|(_, summary)| summary)
     }
 
     /// Starts from a summary an earlier group left for this item.
     pub fn carry_own_key_summary(&mut self, summary: Option<KeySummary>) {
-        self.own_keys.set(summary);
+        let context = self.own_context();
+        self.own_keys.set(summary.map(|summary| (context, summary)));
     }
 
     /// Summarizes the item's own attributes unless a summary is already there.
@@ -213,8 +218,8 @@ impl Target<'_> {
     /// Summarizes the item's own attributes, for a group about to run its statements.
     pub fn summarize_own_attributes(&mut self) {
         let summary = match (&self.span, &self.log) {
-            (Some(span), _) => Some(KeySummary::of(&span.attributes)),
-            (None, Some(log)) => Some(KeySummary::of(&log.attributes)),
+            (Some(span), _) => Some((ContextKind::Span, KeySummary::of(&span.attributes))),
+            (None, Some(log)) => Some((ContextKind::Log, KeySummary::of(&log.attributes))),
             _ => None,
         };
         self.own_keys.set(summary);
@@ -225,7 +230,7 @@ impl Target<'_> {
     #[inline]
     pub fn rules_out(&self, context: ContextKind, mask: u128) -> bool {
         match self.own_keys.get() {
-            Some(summary) if context == self.own_context() => summary.lacks_any(mask),
+            Some((summarized, summary)) if summarized == context => summary.lacks_any(mask),
             _ => false,
         }
     }
@@ -234,7 +239,7 @@ impl Target<'_> {
     #[inline]
     pub fn may_hold(&self, context: ContextKind, key: &str) -> bool {
         match self.own_keys.get() {
-            Some(summary) if context == self.own_context() => summary.may_hold(key),
+            Some((summarized, summary)) if summarized == context => summary.may_hold(key),
             _ => true,
         }
     }
