@@ -31,8 +31,15 @@ pub const LOGS_TOPIC: &str = "otlp_logs";
 pub const METRICS_TOPIC: &str = "otlp_metrics";
 
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local addr").port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct free ports: held open together while they are picked, so the system cannot
+/// hand out one of them twice (two `free_port` calls in a row can get the same port).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [TcpListener; N] =
+        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port"));
+    listeners.map(|listener| listener.local_addr().expect("local addr").port())
 }
 
 fn wait_for_port(port: u16, timeout: Duration) -> bool {

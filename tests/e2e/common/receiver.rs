@@ -74,9 +74,7 @@ impl Intake {
     fn try_start(keys: &[&TestKey], options: &IntakeOptions) -> Result<Intake, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         write_keys(&Self::key_file(dir.path()), keys);
-        let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-        let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+        let [grpc, http, admin] = free_ports::<3>().map(|port| SocketAddr::from(([127, 0, 0, 1], port)));
         let mut config = format!(
             "data_dir = {:?}\n[server]\ngrpc_listen = \"{grpc}\"\nhttp_listen = \"{http}\"\nadmin_listen = \"{admin}\"\nshutdown_grace = \"10s\"\n{}\n\
              [auth]\npepper = \"{PEPPER}\"\n{}\n[auth.file]\nreload_interval = \"200ms\"\n",
