@@ -13,8 +13,20 @@ use super::metric_access::{get_metric, get_point, point_attributes, point_attrib
 use super::value::{fixed, Value};
 use crate::otlp::{AnyValue, KeyValue, Span};
 
+#[inline]
 fn need<T>(value: Option<T>, what: &str) -> EvalResult<T> {
-    value.ok_or_else(|| EvalError::new(format!("{what} is not available in this context")))
+    match value {
+        Some(value) => Ok(value),
+        None => Err(unavailable(what)),
+    }
+}
+
+/// Out of line: the message is built only on the rare failure, and every caller of `need`
+/// keeps its fast path free of the formatting.
+#[cold]
+#[inline(never)]
+fn unavailable(what: &str) -> EvalError {
+    EvalError::new(format!("{what} is not available in this context"))
 }
 
 impl CompiledPath {

@@ -178,7 +178,12 @@ impl Target<'_> {
         if memo.is_empty() {
             return;
         }
-        memo.retain(|e| e.context != context || key.is_some_and(|k| !k.starts_with(&*e.prefix)));
+        let kept = |e: &MemoEntry| e.context != context || key.is_some_and(|k| !k.starts_with(&*e.prefix));
+        // Usually a write elsewhere (a `gen_ai.*` key): nothing to drop, nothing to move.
+        if memo.iter().all(kept) {
+            return;
+        }
+        memo.retain(kept);
     }
 }
 
