@@ -614,6 +614,22 @@ mod tests {
         (out, report.failures.len())
     }
 
+    /// `fused` compiles to one step, `plain` (the same statement with its condition spelled
+    /// so that it is not fused) does not, and the two leave every input alike.
+    fn behaves_as_written(fused: &str, plain: &str, inputs: &[ExportTraceServiceRequest]) {
+        assert!(compiled(fused).condition.is_none(), "{fused} is fused");
+        assert!(compiled(plain).condition.is_some(), "{plain} is not");
+        for input in inputs {
+            assert_eq!(run(fused, input), run(plain, input), "{fused} on {input:?}");
+        }
+    }
+
+    fn not_fused(statements: &[&str]) {
+        for statement in statements {
+            assert!(compiled(statement).condition.is_some(), "{statement} is not fused");
+        }
+    }
+
     /// `set(x, v) where v != nil` is compiled to one step; it must behave exactly like the
     /// same statement with the condition spelled so that it is not fused.
     #[test]
@@ -636,11 +652,7 @@ mod tests {
                 format!(r#"set(target=attributes["a"], value={value}) where nil != {value}"#),
             ] {
                 let plain = format!(r#"set(attributes["a"], {value}) where not ({value} == nil)"#);
-                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
-                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
-                for input in &inputs {
-                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
-                }
+                behaves_as_written(&fused, &plain, &inputs);
             }
         }
     }
@@ -669,20 +681,14 @@ mod tests {
                 format!(r#"set(attributes["a"], {value}) where IsString(value={value})"#),
             ] {
                 let plain = format!(r#"set(attributes["a"], {value}) where IsString({value}) == true"#);
-                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
-                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
-                for input in &inputs {
-                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
-                }
+                behaves_as_written(&fused, &plain, &inputs);
             }
         }
         // A test of another value, or another test: not fused.
-        for other in [
+        not_fused(&[
             r#"set(attributes["a"], attributes["b"]) where IsString(attributes["c"])"#,
             r#"set(attributes["a"], attributes["b"]) where IsInt(attributes["b"])"#,
-        ] {
-            assert!(compiled(other).condition.is_some(), "{other} is not fused");
-        }
+        ]);
     }
 
     /// `set(x, F(v)) where v != nil` reads `v` once; it must behave exactly like the same
@@ -713,20 +719,14 @@ mod tests {
             for function in functions {
                 let fused = format!(r#"set(attributes["a"], {function}({argument})) where {argument} != nil"#);
                 let plain = format!(r#"set(attributes["a"], {function}({argument})) where not ({argument} == nil)"#);
-                assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
-                assert!(compiled(&plain).condition.is_some(), "{plain} is not");
-                for input in &inputs {
-                    assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
-                }
+                behaves_as_written(&fused, &plain, &inputs);
             }
         }
         // Not the guard's own argument, or more than one: not fused.
-        for other in [
+        not_fused(&[
             r#"set(attributes["a"], Int(attributes["c"])) where attributes["b"] != nil"#,
             r#"set(attributes["a"], Concat([attributes["b"]], "-")) where attributes["b"] != nil"#,
-        ] {
-            assert!(compiled(other).condition.is_some(), "{other}");
-        }
+        ]);
     }
 
     /// `set(x, F(v)) where IsString(v)` reads `v` once; it must behave exactly like the same
@@ -757,21 +757,15 @@ mod tests {
                 ] {
                     let plain =
                         format!(r#"set(attributes["a"], {function}({argument})) where IsString({argument}) == true"#);
-                    assert!(compiled(&fused).condition.is_none(), "{fused} is fused");
-                    assert!(compiled(&plain).condition.is_some(), "{plain} is not");
-                    for input in &inputs {
-                        assert_eq!(run(&fused, input), run(&plain, input), "{fused} on {input:?}");
-                    }
+                    behaves_as_written(&fused, &plain, &inputs);
                 }
             }
         }
         // Another value tested, or a function of more than the tested value: not fused.
-        for other in [
+        not_fused(&[
             r#"set(attributes["a"], Int(attributes["c"])) where IsString(attributes["b"])"#,
             r#"set(attributes["a"], Concat([attributes["b"]], "-")) where IsString(attributes["b"])"#,
             r#"set(attributes["a"], Int(attributes["b"])) where IsInt(attributes["b"])"#,
-        ] {
-            assert!(compiled(other).condition.is_some(), "{other}");
-        }
+        ]);
     }
 }
