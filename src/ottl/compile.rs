@@ -624,6 +624,20 @@ mod tests {
         }
     }
 
+    /// Attributes a guarded set meets: its target there or not, its source a string (plain,
+    /// numeric, JSON with a string, a number or JSON text inside), absent or holding nothing.
+    fn guard_inputs() -> Vec<ExportTraceServiceRequest> {
+        vec![
+            request(&[("a", Some("old")), ("b", Some("New"))]),
+            request(&[("a", Some("old"))]),
+            request(&[("b", None)]),
+            request(&[("b", Some(r#"{"k":"v"}"#))]),
+            request(&[("b", Some(r#"{"k":1}"#))]),
+            request(&[("b", Some(r#"{"k":"{\"j\":2}"}"#))]),
+            request(&[("b", Some("42"))]),
+        ]
+    }
+
     fn not_fused(statements: &[&str]) {
         for statement in statements {
             assert!(compiled(statement).condition.is_some(), "{statement} is not fused");
@@ -640,12 +654,7 @@ mod tests {
             r#"ParseJSON(attributes["b"])["k"]"#,
             r#"Coalesce([attributes["missing"], attributes["b"]])"#,
         ];
-        let inputs = [
-            request(&[("a", Some("old")), ("b", Some("new"))]),
-            request(&[("a", Some("old"))]),
-            request(&[("b", None)]),
-            request(&[("b", Some(r#"{"k":"v"}"#))]),
-        ];
+        let inputs = guard_inputs();
         for value in values {
             for fused in [
                 format!(r#"set(attributes["a"], {value}) where {value} != nil"#),
@@ -667,14 +676,7 @@ mod tests {
             r#"Int(attributes["b"])"#,
             r#"Coalesce([attributes["missing"], attributes["b"]])"#,
         ];
-        let inputs = [
-            request(&[("a", Some("old")), ("b", Some("new"))]),
-            request(&[("a", Some("old"))]),
-            request(&[("b", None)]),
-            request(&[("b", Some(r#"{"k":"v"}"#))]),
-            request(&[("b", Some(r#"{"k":1}"#))]),
-            request(&[("b", Some("42"))]),
-        ];
+        let inputs = guard_inputs();
         for value in values {
             for fused in [
                 format!(r#"set(attributes["a"], {value}) where IsString({value})"#),
@@ -708,13 +710,7 @@ mod tests {
             "IsString",
             "String",
         ];
-        let inputs = [
-            request(&[("a", Some("old")), ("b", Some("New"))]),
-            request(&[("a", Some("old"))]),
-            request(&[("b", None)]),
-            request(&[("b", Some(r#"{"k":"v"}"#))]),
-            request(&[("b", Some("42"))]),
-        ];
+        let inputs = guard_inputs();
         for argument in arguments {
             for function in functions {
                 let fused = format!(r#"set(attributes["a"], {function}({argument})) where {argument} != nil"#);
@@ -740,15 +736,7 @@ mod tests {
             r#"Coalesce([attributes["missing"], 7])"#,
         ];
         let functions = ["Int", "Double", "ToLowerCase", "ParseJSON", "IsString", "String"];
-        let inputs = [
-            request(&[("a", Some("old")), ("b", Some("New"))]),
-            request(&[("a", Some("old"))]),
-            request(&[("b", None)]),
-            request(&[("b", Some(r#"{"k":"v"}"#))]),
-            request(&[("b", Some(r#"{"k":1}"#))]),
-            request(&[("b", Some(r#"{"k":"{\"j\":2}"}"#))]),
-            request(&[("b", Some("42"))]),
-        ];
+        let inputs = guard_inputs();
         for argument in arguments {
             for function in functions {
                 for fused in [
