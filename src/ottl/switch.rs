@@ -51,6 +51,7 @@ impl Editor for LiteralSwitch {
             let hit = match known {
                 Some(literal) => self.accepting(from, literal),
                 None => {
+                    // The subject is one literal key: read in place where it can be.
                     let current = match self.subject.read_first_key(target) {
                         Some(value) => value,
                         None => self.subject.get(target)?,
