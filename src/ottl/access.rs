@@ -49,39 +49,36 @@ impl CompiledPath {
     /// `read_first_key`'s search: None when the path is not of that kind, Some(None) when
     /// the key is absent (or holds nothing).
     pub(super) fn first_key_entry<'a>(&'a self, target: &'a Target<'_>) -> Option<Option<&'a AnyValue>> {
-        use super::context::ContextKind as C;
         let key = self.first_key.as_deref()?;
-        let map: &[KeyValue] = match self.field {
-            Field::Cache => &target.cache,
-            Field::Attributes(ctx) => {
-                if target.rules_out(ctx, self.first_key_bit) {
-                    return Some(None);
-                }
-                match ctx {
-                    C::Span => &target.span.as_deref()?.attributes,
-                    C::Log => &target.log.as_deref()?.attributes,
-                    C::Resource => &target.resource.attributes,
-                    C::Scope => &target.scope.as_ref()?.0.attributes,
-                    _ => return None,
-                }
+        if let Field::Attributes(ctx) = self.field {
+            if target.rules_out(ctx, self.first_key_bit) {
+                return Some(None);
             }
-            _ => return None,
-        };
-        Some(find(map, key).and_then(|kv| kv.value.as_ref()))
+        }
+        Some(find(self.stored_map(target)?, key).and_then(|kv| kv.value.as_ref()))
     }
 
     /// The whole map when the path is a keyless `attributes` or `cache` that the target
     /// has: what `get` returns as a map, without its general dispatch.
     #[inline]
     pub fn whole_map<'a>(&self, target: &'a Target<'_>) -> Option<&'a [KeyValue]> {
-        use super::context::ContextKind as C;
         if !self.keys.is_empty() {
             return None;
         }
+        self.stored_map(target)
+    }
+
+    /// The map this path's field is when it is the cache or the attributes of a span, log
+    /// record, resource or scope the target has (the keys aside); None for any other.
+    #[inline]
+    fn stored_map<'a>(&self, target: &'a Target<'_>) -> Option<&'a [KeyValue]> {
+        use super::context::ContextKind as C;
         Some(match self.field {
             Field::Cache => &target.cache,
             Field::Attributes(C::Span) => &target.span.as_deref()?.attributes,
             Field::Attributes(C::Log) => &target.log.as_deref()?.attributes,
+            Field::Attributes(C::Resource) => &target.resource.attributes,
+            Field::Attributes(C::Scope) => &target.scope.as_ref()?.0.attributes,
             _ => return None,
         })
     }

@@ -152,13 +152,7 @@ fn set_guard(ast: &Statement) -> Option<NilGuard> {
             return Some(NilGuard::StringValue);
         }
         // `set(x, F(v)) where IsString(v)`: v read once, F applied only to a string.
-        return match value {
-            ast::Value::Call(inner) if inner.keys.is_empty() => match inner.args.as_slice() {
-                [only] if only.name.is_none() && only.value == *tested => Some(NilGuard::StringArgument),
-                _ => None,
-            },
-            _ => None,
-        };
+        return is_sole_argument(tested, value).then_some(NilGuard::StringArgument);
     }
     let guarded = match &ast.condition {
         Some(BoolExpr::Compare {
@@ -176,13 +170,13 @@ fn set_guard(ast: &Statement) -> Option<NilGuard> {
     if guarded == value {
         return Some(NilGuard::Value);
     }
-    match value {
-        ast::Value::Call(inner) if inner.keys.is_empty() => match inner.args.as_slice() {
-            [only] if only.name.is_none() && only.value == ArgValue::Value(guarded.clone()) => Some(NilGuard::Argument),
-            _ => None,
-        },
-        _ => None,
-    }
+    is_sole_argument(&ArgValue::Value(guarded.clone()), value).then_some(NilGuard::Argument)
+}
+
+/// Whether `value` is a call `F(argument)` of one unnamed argument and no keys.
+fn is_sole_argument(argument: &ArgValue, value: &ast::Value) -> bool {
+    matches!(value, ast::Value::Call(inner) if inner.keys.is_empty()
+        && matches!(inner.args.as_slice(), [only] if only.name.is_none() && only.value == *argument))
 }
 
 pub struct Compiler<'r> {

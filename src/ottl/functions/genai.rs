@@ -531,9 +531,8 @@ impl Converter for MemoizedMessages {
             views: no_views(),
             taken: 0,
         });
-        let Some(entry) = memo.last_mut() else {
-            return Ok(Value::Nil);
-        };
+        let last = memo.len() - 1;
+        let entry = &mut memo[last];
         if let Err(error) = all_views(&map, &self.prefix, &self.scheme, plain, &mut entry.views) {
             memo.pop();
             return Err(error);
@@ -658,7 +657,7 @@ struct PlainFields {
 
 /// The views of messages that are each a string role (not `tool`) and an optional string
 /// content and nothing else, the usual chat turn, written straight from the attributes:
-/// the text `render` writes for the parsed messages, without parsing them. None when a
+/// the text `render` writes for the parsed messages, without parsing them. False when a
 /// message is anything more (then `views` is left as it was); the general path takes
 /// those.
 fn plain_views(items: &[(usize, &str, &KeyValue)], fields: &PlainFields, views: &mut MemoViews) -> bool {
