@@ -4,7 +4,10 @@
 //! same run. Reports items/s and items per CPU-second of the receiver (its utime+stime from
 //! /proc), and the ratios. Then, at a fixed rate of half of each mode's saturation, p50
 //! and p99 export latency (measured from each request's scheduled start, so a stall is not
-//! hidden). Bounded: LOAD_SECONDS per mode (default 5).
+//! hidden), with what the receiver spent on it: CPU per request and, with Kafka, the mean
+//! wait for the broker's acknowledgment (intake's `intake_kafka_produce_seconds`).
+//! `LOAD_LATENCY_DUMP=path` also writes each request's latency in sending order.
+//! Bounded: LOAD_SECONDS per mode (default 5).
 //! The sink is the file sink, or with `LOAD_SINK=kafka` a tansu broker started here (tansu on
 //! PATH or in ~/.cargo/bin) with `LOAD_KAFKA_COMPRESSION` (default lz4) on the producer.
 //!
@@ -184,6 +187,16 @@ async fn fixed_rate(
             failed += u64::from(!ok);
         }
     }
+    // LOAD_LATENCY_DUMP=path: each request's latency in the order sent, to tell a stall
+    // (slow requests bunched) from queueing (spread through the run).
+    if let Ok(path) = std::env::var("LOAD_LATENCY_DUMP") {
+        let lines: Vec<String> = latencies
+            .iter()
+            .enumerate()
+            .map(|(n, l)| format!("{n} {:.3}", l.as_secs_f64() * 1e3))
+            .collect();
+        let _ = std::fs::write(format!("{path}.{requests_per_second:.0}"), lines.join("\n"));
+    }
     latencies.sort();
     (latencies, failed)
 }
@@ -220,15 +233,74 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// One line per fixed-rate run: the rate, p50, p99 and the worst export latency.
-fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], failed: u64) {
+/// What the receiver spent on a fixed-rate run, read around it: its CPU, and from its
+/// `/metrics` the time Kafka took to acknowledge each request's records.
+struct ReceiverShare {
+    pid: u32,
+    admin: String,
+    cpu: f64,
+    produce: (f64, f64),
+}
+
+impl ReceiverShare {
+    async fn start(pid: u32, admin: &str) -> ReceiverShare {
+        ReceiverShare {
+            pid,
+            admin: admin.to_owned(),
+            cpu: cpu_seconds(pid),
+            produce: produce_seconds(admin).await,
+        }
+    }
+
+    /// Receiver CPU per request, and the mean acknowledgment wait (None without Kafka), in ms.
+    async fn finish(self, requests: usize) -> (f64, Option<f64>) {
+        let cpu = (cpu_seconds(self.pid) - self.cpu) * 1e3 / requests.max(1) as f64;
+        let (sum, count) = produce_seconds(&self.admin).await;
+        let acknowledged = count - self.produce.1;
+        let wait = (acknowledged > 0.0).then(|| (sum - self.produce.0) * 1e3 / acknowledged);
+        (cpu, wait)
+    }
+}
+
+/// `intake_kafka_produce_seconds` sum and count from the admin port's `/metrics`.
+async fn produce_seconds(admin: &str) -> (f64, f64) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let Ok(request) = http::Request::get(format!("http://{admin}/metrics")).body(Full::new(Bytes::new())) else {
+        return (0.0, 0.0);
+    };
+    let Ok(response) = client.request(request).await else {
+        return (0.0, 0.0);
+    };
+    let Ok(body) = http_body_util::BodyExt::collect(response.into_body()).await else {
+        return (0.0, 0.0);
+    };
+    let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+    let metric = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (
+        metric("intake_kafka_produce_seconds_sum "),
+        metric("intake_kafka_produce_seconds_count "),
+    )
+}
+
+/// One line per fixed-rate run: the rate, p50, p99 and the worst export latency, then the
+/// receiver's CPU per request and the mean wait for Kafka's acknowledgment.
+fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], failed: u64, share: (f64, Option<f64>)) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let acknowledgment = share
+        .1
+        .map(|wait| format!(", Kafka acknowledgment {wait:.2} ms mean"))
+        .unwrap_or_default();
     println!(
-        "latency at {what} {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed)",
+        "latency at {what} {requests_per_second:>6.1} requests/s: p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms ({} requests, {failed} failed); receiver CPU {:.2} ms per request{acknowledgment}",
         ms(percentile(sorted, 0.5)),
         ms(percentile(sorted, 0.99)),
         ms(sorted.last().copied().unwrap_or_default()),
-        sorted.len()
+        sorted.len(),
+        share.0,
     );
 }
 
@@ -303,7 +375,8 @@ fn main() {
         .build()
         .expect("runtime");
     let started = Instant::now();
-    let ready = format!("http://127.0.0.1:{admin}/readyz");
+    let admin_address = format!("127.0.0.1:{admin}");
+    let ready = format!("http://{admin_address}/readyz");
     loop {
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -414,18 +487,19 @@ fn main() {
         let saturation = results[0].0;
         for (label, share) in [("half of saturation", 2.0), ("a tenth of saturation", 10.0)] {
             let requests_per_second = saturation / share / SPANS as f64;
-            let (latencies, failed) = runtime.block_on(fixed_rate(
-                http,
-                &none_token,
-                spans.clone(),
-                seconds,
-                requests_per_second,
-            ));
+            let (latencies, failed, receiver) = runtime.block_on(async {
+                let receiver = ReceiverShare::start(pid, &admin_address).await;
+                let (latencies, failed) =
+                    fixed_rate(http, &none_token, spans.clone(), seconds, requests_per_second).await;
+                let receiver = receiver.finish(latencies.len()).await;
+                (latencies, failed, receiver)
+            });
             report_latency(
                 &format!("{label}, spans, no template"),
                 requests_per_second,
                 &latencies,
                 failed,
+                receiver,
             );
         }
         let _ = child.kill();
@@ -464,13 +538,18 @@ fn main() {
         ("spans, openinference", &with_token, oi.0),
     ] {
         let requests_per_second = saturation / 2.0 / SPANS as f64;
-        let (latencies, failed) =
-            runtime.block_on(fixed_rate(http, token, spans.clone(), seconds, requests_per_second));
+        let (latencies, failed, receiver) = runtime.block_on(async {
+            let receiver = ReceiverShare::start(pid, &admin_address).await;
+            let (latencies, failed) = fixed_rate(http, token, spans.clone(), seconds, requests_per_second).await;
+            let receiver = receiver.finish(latencies.len()).await;
+            (latencies, failed, receiver)
+        });
         report_latency(
             &format!("half of saturation, {mode:<22}"),
             requests_per_second,
             &latencies,
             failed,
+            receiver,
         );
     }
     let _ = child.kill();
