@@ -13,7 +13,8 @@
 //!
 //! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`;
 //! `LOAD_LATENCY_ONLY=1` measures only the no-template saturation and the latency at half and
-//! at a tenth of it; `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians, and
+//! at a tenth of it; `LOAD_INTERLEAVED=n` only the three protobuf span modes, in turn for a
+//! second each, n times, and their ratios (the steadiest wall-clock ratio on a shared machine); `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians, and
 //! each ratio also paired by round (the median of the n ratios of modes measured within
 //! seconds of each other), which the machine's drift between rounds does not move.
 
@@ -431,6 +432,48 @@ fn main() {
         ("logs, auto", &auto_token, &logs, "records"),
         ("logs, no template (again)", &none_token, &logs, "records"),
     ];
+    // LOAD_INTERLEAVED=n: the three protobuf span modes only, in turn for one second
+    // each, n times (the first mode rotating), summed per mode. Modes seconds apart see the
+    // same machine, so the ratios hold still where rounds of several seconds drift.
+    if let Some(slices) = std::env::var("LOAD_INTERLEAVED")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let compared = [
+            ("spans, no template", &none_token),
+            ("spans, openinference", &with_token),
+            ("spans, auto", &auto_token),
+        ];
+        for (_, token) in compared {
+            runtime.block_on(run(http, token, spans.clone(), 1.0, concurrency));
+            // warm-up
+        }
+        let mut totals = [(0u64, 0.0f64); 3];
+        for slice in 0..slices {
+            for turn in 0..compared.len() {
+                let mode = (slice + turn) % compared.len();
+                let cpu_before = cpu_seconds(pid);
+                let (items, _) = runtime.block_on(run(http, compared[mode].1, spans.clone(), 1.0, concurrency));
+                totals[mode].0 += items;
+                totals[mode].1 += cpu_seconds(pid) - cpu_before;
+            }
+        }
+        let per_cpu: Vec<f64> = totals
+            .iter()
+            .map(|&(items, cpu)| items as f64 / cpu.max(0.01))
+            .collect();
+        for ((mode, _), rate) in compared.iter().zip(&per_cpu) {
+            println!("interleaved, {slices} one-second slices: {mode:<22} {rate:>10.0} spans/CPU-s");
+        }
+        println!(
+            "interleaved: openinference / no template {:.3}; auto / openinference {:.3}",
+            per_cpu[1] / per_cpu[0],
+            per_cpu[2] / per_cpu[1]
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     // LOAD_LATENCY_ONLY=1: the no-template saturation and its latencies, nothing else (for
     // trying producer settings quickly).
     let latency_only = std::env::var("LOAD_LATENCY_ONLY").is_ok_and(|v| v == "1");
