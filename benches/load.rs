@@ -14,9 +14,10 @@
 //! `cargo bench --bench load`, `LOAD_SINK=kafka cargo bench --bench load`;
 //! `LOAD_LATENCY_ONLY=1` measures only the no-template saturation and the latency at half and
 //! at a tenth of it; `LOAD_INTERLEAVED=n` only the three protobuf span modes, in turn for a
-//! second each, n times, and their ratios (the steadiest wall-clock ratio on a shared machine); `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians, and
-//! each ratio also paired by round (the median of the n ratios of modes measured within
-//! seconds of each other), which the machine's drift between rounds does not move.
+//! second each, n times, and their ratios (the steadiest wall-clock ratio on a shared
+//! machine); `LOAD_ROUNDS=n` runs the modes n times in turn and reports medians, and each
+//! ratio also paired by round (the median of the n ratios of modes measured within seconds
+//! of each other), which the machine's drift between rounds does not move.
 
 mod support;
 
@@ -234,32 +235,62 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// What the receiver spent on a fixed-rate run, read around it: its CPU, and from its
-/// `/metrics` the time Kafka took to acknowledge each request's records.
-struct ReceiverShare {
-    pid: u32,
-    admin: String,
-    cpu: f64,
-    produce: (f64, f64),
+/// What the receiver spent on a fixed-rate run: CPU per request and the mean wait for
+/// Kafka's acknowledgment (None without Kafka), in ms.
+struct ReceiverSpend {
+    cpu_per_request: f64,
+    acknowledgment: Option<f64>,
 }
 
-impl ReceiverShare {
-    async fn start(pid: u32, admin: &str) -> ReceiverShare {
-        ReceiverShare {
-            pid,
-            admin: admin.to_owned(),
-            cpu: cpu_seconds(pid),
-            produce: produce_seconds(admin).await,
-        }
-    }
+/// A fixed-rate run (`fixed_rate`) with what the receiver spent on it, read around it: its
+/// CPU, and from its `/metrics` the time Kafka took to acknowledge each request's records.
+async fn measured_fixed_rate(
+    receiver: (u32, &str),
+    http: std::net::SocketAddr,
+    token: &str,
+    work: Workload,
+    seconds: f64,
+    requests_per_second: f64,
+) -> (Vec<Duration>, u64, ReceiverSpend) {
+    let (pid, admin) = receiver;
+    let cpu_before = cpu_seconds(pid);
+    let (sum_before, count_before) = produce_seconds(admin).await;
+    let (latencies, failed) = fixed_rate(http, token, work, seconds, requests_per_second).await;
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let (sum, count) = produce_seconds(admin).await;
+    let acknowledged = count - count_before;
+    let spend = ReceiverSpend {
+        cpu_per_request: cpu * 1e3 / latencies.len().max(1) as f64,
+        acknowledgment: (acknowledged > 0.0).then(|| (sum - sum_before) * 1e3 / acknowledged),
+    };
+    (latencies, failed, spend)
+}
 
-    /// Receiver CPU per request, and the mean acknowledgment wait (None without Kafka), in ms.
-    async fn finish(self, requests: usize) -> (f64, Option<f64>) {
-        let cpu = (cpu_seconds(self.pid) - self.cpu) * 1e3 / requests.max(1) as f64;
-        let (sum, count) = produce_seconds(&self.admin).await;
-        let acknowledged = count - self.produce.1;
-        let wait = (acknowledged > 0.0).then(|| (sum - self.produce.0) * 1e3 / acknowledged);
-        (cpu, wait)
+/// One closed-loop run (`run`) and the receiver's CPU during it.
+struct Measured {
+    items: u64,
+    failed: u64,
+    wall: f64,
+    cpu: f64,
+}
+
+fn measured(
+    runtime: &tokio::runtime::Runtime,
+    pid: u32,
+    http: std::net::SocketAddr,
+    token: &str,
+    work: &Workload,
+    seconds: f64,
+    concurrency: usize,
+) -> Measured {
+    let cpu_before = cpu_seconds(pid);
+    let started = Instant::now();
+    let (items, failed) = runtime.block_on(run(http, token, work.clone(), seconds, concurrency));
+    Measured {
+        items,
+        failed,
+        wall: started.elapsed().as_secs_f64(),
+        cpu: cpu_seconds(pid) - cpu_before,
     }
 }
 
@@ -289,10 +320,10 @@ async fn produce_seconds(admin: &str) -> (f64, f64) {
 
 /// One line per fixed-rate run: the rate, p50, p99 and the worst export latency, then the
 /// receiver's CPU per request and the mean wait for Kafka's acknowledgment.
-fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], failed: u64, share: (f64, Option<f64>)) {
+fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], failed: u64, spend: &ReceiverSpend) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let acknowledgment = share
-        .1
+    let acknowledgment = spend
+        .acknowledgment
         .map(|wait| format!(", Kafka acknowledgment {wait:.2} ms mean"))
         .unwrap_or_default();
     println!(
@@ -301,7 +332,7 @@ fn report_latency(what: &str, requests_per_second: f64, sorted: &[Duration], fai
         ms(percentile(sorted, 0.99)),
         ms(sorted.last().copied().unwrap_or_default()),
         sorted.len(),
-        share.0,
+        spend.cpu_per_request,
     );
 }
 
@@ -444,18 +475,17 @@ fn main() {
             ("spans, openinference", &with_token),
             ("spans, auto", &auto_token),
         ];
+        // Warm-up.
         for (_, token) in compared {
             runtime.block_on(run(http, token, spans.clone(), 1.0, concurrency));
-            // warm-up
         }
         let mut totals = [(0u64, 0.0f64); 3];
         for slice in 0..slices {
             for turn in 0..compared.len() {
                 let mode = (slice + turn) % compared.len();
-                let cpu_before = cpu_seconds(pid);
-                let (items, _) = runtime.block_on(run(http, compared[mode].1, spans.clone(), 1.0, concurrency));
-                totals[mode].0 += items;
-                totals[mode].1 += cpu_seconds(pid) - cpu_before;
+                let sample = measured(&runtime, pid, http, compared[mode].1, &spans, 1.0, concurrency);
+                totals[mode].0 += sample.items;
+                totals[mode].1 += sample.cpu;
             }
         }
         let per_cpu: Vec<f64> = totals
@@ -489,11 +519,12 @@ fn main() {
     for round in 1..=rounds {
         for (i, &(mode, token, work, unit)) in modes.iter().enumerate() {
             runtime.block_on(run(http, token, work.clone(), 1.0, concurrency)); // warm-up
-            let cpu_before = cpu_seconds(pid);
-            let wall = Instant::now();
-            let (items, failed) = runtime.block_on(run(http, token, work.clone(), seconds, concurrency));
-            let wall = wall.elapsed().as_secs_f64();
-            let cpu = cpu_seconds(pid) - cpu_before;
+            let Measured {
+                items,
+                failed,
+                wall,
+                cpu,
+            } = measured(&runtime, pid, http, token, work, seconds, concurrency);
             let rate = items as f64 / wall;
             let per_cpu = items as f64 / cpu.max(0.01);
             let pass = if rounds > 1 {
@@ -530,19 +561,20 @@ fn main() {
         let saturation = results[0].0;
         for (label, share) in [("half of saturation", 2.0), ("a tenth of saturation", 10.0)] {
             let requests_per_second = saturation / share / SPANS as f64;
-            let (latencies, failed, receiver) = runtime.block_on(async {
-                let receiver = ReceiverShare::start(pid, &admin_address).await;
-                let (latencies, failed) =
-                    fixed_rate(http, &none_token, spans.clone(), seconds, requests_per_second).await;
-                let receiver = receiver.finish(latencies.len()).await;
-                (latencies, failed, receiver)
-            });
+            let (latencies, failed, spend) = runtime.block_on(measured_fixed_rate(
+                (pid, &admin_address),
+                http,
+                &none_token,
+                spans.clone(),
+                seconds,
+                requests_per_second,
+            ));
             report_latency(
                 &format!("{label}, spans, no template"),
                 requests_per_second,
                 &latencies,
                 failed,
-                receiver,
+                &spend,
             );
         }
         let _ = child.kill();
@@ -581,18 +613,20 @@ fn main() {
         ("spans, openinference", &with_token, oi.0),
     ] {
         let requests_per_second = saturation / 2.0 / SPANS as f64;
-        let (latencies, failed, receiver) = runtime.block_on(async {
-            let receiver = ReceiverShare::start(pid, &admin_address).await;
-            let (latencies, failed) = fixed_rate(http, token, spans.clone(), seconds, requests_per_second).await;
-            let receiver = receiver.finish(latencies.len()).await;
-            (latencies, failed, receiver)
-        });
+        let (latencies, failed, spend) = runtime.block_on(measured_fixed_rate(
+            (pid, &admin_address),
+            http,
+            token,
+            spans.clone(),
+            seconds,
+            requests_per_second,
+        ));
         report_latency(
             &format!("half of saturation, {mode:<22}"),
             requests_per_second,
             &latencies,
             failed,
-            receiver,
+            &spend,
         );
     }
     let _ = child.kill();
