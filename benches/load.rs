@@ -19,6 +19,8 @@
 //! ratio also paired by round (the median of the n ratios of modes measured within seconds
 //! of each other), which the machine's drift between rounds does not move.
 
+#[path = "../tests/e2e/common/ports.rs"]
+mod ports;
 mod support;
 
 use std::io::Write;
@@ -74,17 +76,18 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// A tansu broker for the Kafka mode; killed on drop.
-struct Broker(std::process::Child);
+/// A process the bench started (the tansu broker, the receiver); killed on drop, so every
+/// way out of `main` stops it.
+struct KilledOnDrop(std::process::Child);
 
-impl Drop for Broker {
+impl Drop for KilledOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-fn start_tansu(port: u16) -> Broker {
+fn start_tansu(port: u16) -> KilledOnDrop {
     let home = std::env::var("HOME").unwrap_or_default();
     let installed = std::path::Path::new(&home).join(".cargo/bin/tansu");
     let binary = if installed.exists() { installed } else { "tansu".into() };
@@ -101,15 +104,7 @@ fn start_tansu(port: u16) -> Broker {
         assert!(started.elapsed() < Duration::from_secs(20), "tansu did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Broker(child)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    KilledOnDrop(child)
 }
 
 /// What one mode sends: the path, the body and how many items (spans or log records) it holds.
@@ -266,6 +261,11 @@ async fn measured_fixed_rate(
     (latencies, failed, spend)
 }
 
+/// Items per CPU-second of the receiver; a run too short for /proc to tick counts as 10 ms.
+fn per_cpu_second(items: u64, cpu: f64) -> f64 {
+    items as f64 / cpu.max(0.01)
+}
+
 /// One closed-loop run (`run`) and the receiver's CPU during it.
 struct Measured {
     items: u64,
@@ -359,9 +359,8 @@ fn main() {
         keys.push_str(&KeyFile::entry_text(e).expect("row"));
     }
     std::fs::write(dir.path().join("keys.toml"), keys).expect("keys");
-    let http: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-    let grpc = free_port();
-    let admin = free_port();
+    let [http, grpc, admin] = ports::free_ports::<3>();
+    let http = std::net::SocketAddr::from(([127, 0, 0, 1], http));
     let mut config = format!(
         "data_dir = {:?}\n[server]\nhttp_listen = \"{http}\"\ngrpc_listen = \"127.0.0.1:{grpc}\"\nadmin_listen = \"127.0.0.1:{admin}\"\n[rate_limits]\nspans_per_second = 0\n[auth]\npepper = \"load-pepper\"\n[log]\nlevel = \"warn\"\n",
         dir.path().display().to_string()
@@ -371,7 +370,7 @@ fn main() {
     // Unset: intake's own default.
     let linger = std::env::var("LOAD_KAFKA_LINGER_MS").ok();
     let _broker = kafka.then(|| {
-        let port = free_port();
+        let port = ports::free_port();
         let broker = start_tansu(port);
         config.push_str(&format!(
             "[kafka]\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"load\"\nlogs_topic = \"load_logs\"\nmetrics_topic = \"load_metrics\"\ncreate_topic = true\ncompression = \"{compression}\"\n"
@@ -390,17 +389,19 @@ fn main() {
         "file sink".to_owned()
     };
     std::fs::write(dir.path().join("intake.toml"), config).expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args([
-            "--config",
-            dir.path().join("intake.toml").to_str().expect("path"),
-            "serve",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start intake");
-    let pid = child.id();
+    let receiver = KilledOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_intake"))
+            .args([
+                "--config",
+                dir.path().join("intake.toml").to_str().expect("path"),
+                "serve",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start intake"),
+    );
+    let pid = receiver.0.id();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -488,10 +489,7 @@ fn main() {
                 totals[mode].1 += sample.cpu;
             }
         }
-        let per_cpu: Vec<f64> = totals
-            .iter()
-            .map(|&(items, cpu)| items as f64 / cpu.max(0.01))
-            .collect();
+        let per_cpu: Vec<f64> = totals.iter().map(|&(items, cpu)| per_cpu_second(items, cpu)).collect();
         for ((mode, _), rate) in compared.iter().zip(&per_cpu) {
             println!("interleaved, {slices} one-second slices: {mode:<22} {rate:>10.0} spans/CPU-s");
         }
@@ -500,8 +498,6 @@ fn main() {
             per_cpu[1] / per_cpu[0],
             per_cpu[2] / per_cpu[1]
         );
-        let _ = child.kill();
-        let _ = child.wait();
         return;
     }
     // LOAD_LATENCY_ONLY=1: the no-template saturation and its latencies, nothing else (for
@@ -526,7 +522,7 @@ fn main() {
                 cpu,
             } = measured(&runtime, pid, http, token, work, seconds, concurrency);
             let rate = items as f64 / wall;
-            let per_cpu = items as f64 / cpu.max(0.01);
+            let per_cpu = per_cpu_second(items, cpu);
             let pass = if rounds > 1 {
                 format!(" (round {round})")
             } else {
@@ -577,8 +573,6 @@ fn main() {
                 &spend,
             );
         }
-        let _ = child.kill();
-        let _ = child.wait();
         return;
     }
     let (none, again) = (results[0], results[3]);
@@ -629,6 +623,4 @@ fn main() {
             &spend,
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }

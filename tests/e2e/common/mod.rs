@@ -8,6 +8,7 @@ mod consumer;
 mod database;
 mod genai;
 mod keys;
+mod ports;
 mod receiver;
 mod sdk;
 mod wire;
@@ -17,11 +18,12 @@ pub use consumer::*;
 pub use database::*;
 pub use genai::*;
 pub use keys::*;
+pub use ports::*;
 pub use receiver::*;
 pub use sdk::*;
 pub use wire::*;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -29,18 +31,6 @@ pub const PEPPER: &str = "test-pepper-not-secret";
 pub const TOPIC: &str = "otlp_spans";
 pub const LOGS_TOPIC: &str = "otlp_logs";
 pub const METRICS_TOPIC: &str = "otlp_metrics";
-
-pub fn free_port() -> u16 {
-    free_ports::<1>()[0]
-}
-
-/// `N` distinct free ports: held open together while they are picked, so the system cannot
-/// hand out one of them twice (two `free_port` calls in a row can get the same port).
-pub fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: [TcpListener; N] =
-        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port"));
-    listeners.map(|listener| listener.local_addr().expect("local addr").port())
-}
 
 fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
